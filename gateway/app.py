@@ -1,0 +1,120 @@
+"""The Starlette application: GraphQL (and GraphiQL) at /graphql, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from gateway import db
+from gateway.auth import secret_in_database
+from gateway.context import RequestContext
+from gateway.extensions import MaskUnexpectedErrors, OperationMetrics
+from gateway.middleware import (
+    BearerTokenBackend,
+    BodyLimitMiddleware,
+    PrincipalUser,
+    RequestIdMiddleware,
+    auth_error,
+)
+from gateway.settings import Settings
+from schema import build_schema, wire_services
+from services.kernel.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class FingraphGraphQL(GraphQL[RequestContext, None]):
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        user = request.scope.get("user")
+        state = request.app.state
+        return RequestContext(
+            pool=state.pool,
+            clock=state.clock,
+            principal=user.principal if isinstance(user, PrincipalUser) else None,
+            request_id=request.scope.get("state", {}).get("request_id", "-"),
+            platform_fee_bps=state.settings.platform_fee_bps,
+        )
+
+
+def build_gateway_schema(settings: Settings) -> Any:
+    return build_schema(
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            MaskUnexpectedErrors,
+            OperationMetrics,
+        ]
+    )
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await request.app.state.pool.fetchval("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        log.exception("health check failed")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def metrics_endpoint(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
+    """The gateway app for ``settings.database_url`` (the embedded server is started by the CLI)."""
+    if settings.database_url is None:
+        raise ValueError("create_app needs a database_url; `fingraph serve` starts the embedded server")
+    dsn = settings.database_url
+    clock = clock or Clock.from_iso(settings.now)
+    wire_services()
+    graphql_app = FingraphGraphQL(build_gateway_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool = await db.create_pool(
+            dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+        try:
+            async with pool.acquire() as conn:
+                await db.migrate(conn)
+                app.state.jwt_secret = settings.jwt_secret or await secret_in_database(conn)
+            app.state.pool = pool
+            yield
+        finally:
+            await pool.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_endpoint),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(clock), on_error=auth_error),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    return app
+
+
+def app_from_env() -> Starlette:
+    """For ``uvicorn --factory`` with several workers: settings from the environment."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,102 @@
+"""Bearer tokens: HS256 JWTs (PyJWT) that name a role and the party or partner behind it."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import jwt
+
+from services.kernel.ids import decode_id, encode_id
+from services.kernel.principal import Principal, Role
+
+ISSUER = "fingraph"
+ALGORITHM = "HS256"
+SCOPES = frozenset({"payments:read", "credit:read", "funds:read"})
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def issue_token(principal: Principal, *, secret: str, now: datetime, ttl: timedelta = timedelta(days=30)) -> str:
+    claims: dict[str, object] = {
+        "iss": ISSUER,
+        "sub": principal.key,
+        "role": principal.role.value,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    if principal.party_id is not None:
+        kind = "Consumer" if principal.role is Role.CONSUMER else "Merchant"
+        claims["party"] = encode_id(kind, principal.party_id)
+    if principal.partner_id is not None:
+        claims["partner"] = encode_id("Partner", principal.partner_id)
+        claims["scopes"] = sorted(principal.scopes)
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def principal_from_token(token: str, *, secret: str, now: datetime) -> Principal:
+    """The principal a valid token names; ``InvalidToken`` with the reason otherwise."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
+            # Time claims are checked against our clock (FINGRAPH_NOW), not the wall clock.
+            options={"require": ["exp", "iat", "role", "sub"], "verify_exp": False, "verify_iat": False},
+        )
+        if claims["exp"] < now.timestamp():
+            raise InvalidToken("token expired")
+        role = Role(claims["role"])
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise InvalidToken(str(exc) or type(exc).__name__) from exc
+    if role in (Role.CONSUMER, Role.MERCHANT):
+        decoded = decode_id(str(claims.get("party", "")), "Consumer" if role is Role.CONSUMER else "Merchant")
+        if decoded is None:
+            raise InvalidToken("token has no valid party")
+        return Principal(role, party_id=decoded[1])
+    if role is Role.PARTNER:
+        decoded = decode_id(str(claims.get("partner", "")), "Partner")
+        scopes = claims.get("scopes", [])
+        if decoded is None or not isinstance(scopes, list) or not set(scopes) <= SCOPES:
+            raise InvalidToken("token has no valid partner or scopes")
+        return Principal(role, partner_id=decoded[1], scopes=frozenset(scopes))
+    return Principal(role)
+
+
+def principal_for(role: str, *, party: str | None = None, partner: str | None = None, scopes: str = "") -> Principal:
+    """A principal from CLI arguments, e.g. ``consumer`` and ``con_1``."""
+    kind = Role(role)
+    if kind in (Role.CONSUMER, Role.MERCHANT):
+        decoded = decode_id(party or "", "Consumer" if kind is Role.CONSUMER else "Merchant")
+        if decoded is None:
+            raise ValueError(f"--party must be a {kind.value} id such as {'con_1' if kind is Role.CONSUMER else 'mer_1'}")
+        return Principal(kind, party_id=decoded[1])
+    if kind is Role.PARTNER:
+        decoded = decode_id(partner or "", "Partner")
+        wanted = frozenset(s.strip() for s in scopes.split(",") if s.strip())
+        if decoded is None or not wanted <= SCOPES:
+            raise ValueError(f"--partner must be a partner id (ptn_1) and --scopes a subset of {sorted(SCOPES)}")
+        return Principal(kind, partner_id=decoded[1], scopes=wanted)
+    return Principal(kind)
+
+
+def secret_in_file(data_dir: Path) -> str:
+    """The embedded server's token secret, kept beside its data (created on first use)."""
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+async def secret_in_database(conn: asyncpg.Connection) -> str:
+    """A shared token secret for every process using this database (created on first use)."""
+    await conn.execute(
+        "INSERT INTO gateway.secrets (name, value) VALUES ('jwt', $1) ON CONFLICT (name) DO NOTHING",
+        secrets.token_urlsafe(48),
+    )
+    value: str = await conn.fetchval("SELECT value FROM gateway.secrets WHERE name = 'jwt'")
+    return value

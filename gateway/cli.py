@@ -1,0 +1,194 @@
+"""The ``fingraph`` command: serve, token, migrate, seed, schema export."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+
+import asyncpg
+import click
+
+from gateway import db
+from gateway.auth import issue_token, principal_for, secret_in_database, secret_in_file
+from gateway.settings import Settings
+from services.kernel.clock import Clock
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    # Turn SIGTERM into a normal exit so that `finally` blocks stop the embedded server.
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def database(settings: Settings, *, seed_if_empty: bool = False) -> Iterator[Settings]:
+    """Settings with a database_url and a token secret: the given server, or the embedded one."""
+    embedded = None
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        if settings.database_url is None:
+            from gateway.embedded import start_embedded
+
+            click.echo(f"starting embedded PostgreSQL in {settings.data_dir}", err=True)
+            embedded = start_embedded(settings.data_dir)
+            settings = replace(
+                settings, database_url=embedded.dsn, jwt_secret=settings.jwt_secret or secret_in_file(settings.data_dir)
+            )
+        assert settings.database_url is not None
+        asyncio.run(_prepare(settings, seed_if_empty=seed_if_empty))
+        if settings.jwt_secret is None:
+            settings = replace(settings, jwt_secret=asyncio.run(_database_secret(settings.database_url)))
+        yield settings
+    finally:
+        if embedded is not None:
+            embedded.stop()
+            click.echo("embedded PostgreSQL stopped", err=True)
+        signal.signal(signal.SIGTERM, previous)
+
+
+async def _prepare(settings: Settings, *, seed_if_empty: bool) -> None:
+    assert settings.database_url is not None
+    applied = await db.migrate_dsn(settings.database_url)
+    for name in applied:
+        click.echo(f"migrated {name}", err=True)
+    if seed_if_empty:
+        from gateway import demo
+
+        await demo.seed_if_empty(settings.database_url, clock=Clock.from_iso(settings.now))
+
+
+async def _database_secret(dsn: str) -> str:
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        return await secret_in_database(conn)
+    finally:
+        await conn.close()
+
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Embedded PostgreSQL data directory (ignored when DATABASE_URL is set).",
+)
+
+
+@click.group()
+def main() -> None:
+    """fingraph: one GraphQL graph of payments, credit and funds."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@data_dir_option
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--subgraph", type=click.Choice(["payments", "credit", "funds"]), default=None)
+def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: str | None) -> None:
+    """Serve GraphQL (GraphiQL in a browser) at http://HOST:PORT/graphql."""
+    import uvicorn
+
+    if subgraph is not None:
+        raise click.UsageError("--subgraph is not available yet (see the federation issue)")
+    with database(Settings.from_env(data_dir=data_dir), seed_if_empty=True) as settings:
+        _print_demo_tokens(settings)
+        click.echo(f"serving http://{host}:{port}/graphql", err=True)
+        if workers > 1:
+            os.environ["DATABASE_URL"] = settings.database_url or ""
+            os.environ["FINGRAPH_JWT_SECRET"] = settings.jwt_secret or ""
+            uvicorn.run("gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                        log_level="info")
+        else:
+            from gateway.app import create_app
+
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _print_demo_tokens(settings: Settings) -> None:
+    from gateway import demo
+
+    clock = Clock.from_iso(settings.now)
+    parties = asyncio.run(demo.demo_parties(settings.database_url or ""))
+    assert settings.jwt_secret is not None
+    click.echo("demo tokens (use as 'Authorization: Bearer <token>' in GraphiQL's headers):")
+    for label, role, party in [("operator", "operator", None), *parties]:
+        principal = principal_for(role, party=party)
+        token = issue_token(principal, secret=settings.jwt_secret, now=clock.now())
+        click.echo(f"  {label}: {token}")
+
+
+@main.command()
+@click.option("--role", type=click.Choice(["operator", "consumer", "merchant", "partner"]), required=True)
+@click.option("--party", default=None, help="consumer or merchant id, e.g. con_1")
+@click.option("--partner", default=None, help="partner id, e.g. ptn_1")
+@click.option("--scopes", default="", help="partner scopes, e.g. payments:read,credit:read")
+@click.option("--ttl-days", default=30, show_default=True, type=int)
+@data_dir_option
+def token(role: str, party: str | None, partner: str | None, scopes: str, ttl_days: int, data_dir: Path | None) -> None:
+    """Print one bearer token (and nothing else) for the server's secret."""
+    from datetime import timedelta
+
+    settings = Settings.from_env(data_dir=data_dir)
+    try:
+        principal = principal_for(role, party=party, partner=partner, scopes=scopes)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    secret = settings.jwt_secret
+    if secret is None:
+        if settings.database_url is None:
+            secret = secret_in_file(settings.data_dir)
+        else:
+            asyncio.run(db.migrate_dsn(settings.database_url))
+            secret = asyncio.run(_database_secret(settings.database_url))
+    click.echo(issue_token(principal, secret=secret, now=Clock.from_iso(settings.now).now(), ttl=timedelta(days=ttl_days)))
+
+
+@main.command()
+@data_dir_option
+def migrate(data_dir: Path | None) -> None:
+    """Apply pending migrations of every service."""
+    with database(Settings.from_env(data_dir=data_dir)):
+        pass
+
+
+@main.command()
+@click.option("--consumers", default=200, show_default=True, type=int)
+@click.option("--merchants", default=50, show_default=True, type=int)
+@click.option("--seed", "random_seed", default=2026, show_default=True, type=int)
+@data_dir_option
+def seed(consumers: int, merchants: int, random_seed: int, data_dir: Path | None) -> None:
+    """Load a deterministic demo data set (named parties, months of payments)."""
+    from gateway import demo
+
+    with database(Settings.from_env(data_dir=data_dir)) as settings:
+        asyncio.run(demo.seed(
+            settings.database_url or "", consumers=consumers, merchants=merchants, random_seed=random_seed,
+            clock=Clock.from_iso(settings.now), progress=True,
+        ))
+
+
+@main.group(name="schema")
+def schema_group() -> None:
+    """The committed SDL files under schema/."""
+
+
+@schema_group.command(name="export")
+@click.option("--check", is_flag=True, help="Fail if the committed SDL differs from the code.")
+def schema_export(check: bool) -> None:
+    """Write schema/fingraph.graphql (or check it with --check)."""
+    from schema.export import export_sdl
+
+    drifted = export_sdl(check=check)
+    for path in drifted:
+        click.echo(f"{'drifted' if check else 'wrote'}: {path}", err=True)
+    if check and drifted:
+        click.echo("run `fingraph schema export` and commit the result", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""The per-request context every resolver sees as ``info.context``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg
+from aiodataloader import DataLoader
+
+from gateway import idempotency
+from services.kernel.clock import Clock
+from services.kernel.graph.context import GraphContext
+from services.kernel.principal import Principal
+
+Loader = TypeVar("Loader", bound=DataLoader[Any, Any])
+Result = TypeVar("Result")
+
+
+@dataclass
+class RequestContext:
+    pool: asyncpg.Pool
+    clock: Clock
+    principal: Principal | None
+    request_id: str
+    platform_fee_bps: int = 0
+    _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    def loader(self, factory: Callable[[GraphContext], Loader]) -> Loader:
+        if factory not in self._loaders:
+            self._loaders[factory] = factory(self)
+        loader: Loader = self._loaders[factory]
+        return loader
+
+    async def idempotent(
+        self,
+        *,
+        operation: str,
+        key: str,
+        request: Mapping[str, Any],
+        effect: Callable[[asyncpg.Connection], Awaitable[Result]],
+        result_type: type[Result],
+    ) -> Result:
+        principal = self.principal.key if self.principal is not None else "anonymous"
+        return await idempotency.run_idempotent(
+            self.pool, principal=principal, operation=operation, key=key, request=request, effect=effect,
+            result_type=result_type,
+        )

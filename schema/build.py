@@ -1,0 +1,45 @@
+"""Builds the one federated schema from the services' slices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import strawberry
+
+import services.payments
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from schema.entities import Consumer, Merchant
+from schema.queries import PartiesQuery
+from services.kernel.graph import DECIMAL_SCALAR
+from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentType
+
+FEDERATION_VERSION = "2.7"
+
+
+def build_schema(*, extensions: Iterable[type[SchemaExtension] | SchemaExtension | Any] = ()) -> strawberry.federation.Schema:
+    query = merge_types("Query", (PartiesQuery, PaymentsQuery))
+    mutation = merge_types("Mutation", (PaymentsMutation,))
+    return strawberry.federation.Schema(
+        query=query,
+        mutation=mutation,
+        types=[Merchant, Consumer, PaymentType],
+        extensions=list(extensions),
+        config=StrawberryConfig(scalar_map={Decimal: DECIMAL_SCALAR}),
+        federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
+    )
+
+
+#: Each service's numbered SQL migrations, in the order they are applied.
+SERVICE_MIGRATIONS: list[tuple[str, Path]] = [
+    ("payments", Path(services.payments.__file__).parent / "migrations"),
+]
+
+
+def wire_services() -> None:
+    """Plug the services into each other through their public names (funding sources)."""

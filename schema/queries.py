@@ -1,0 +1,79 @@
+"""Root queries that span services: who am I, the entities by id, and node(id:)."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from schema.entities import Consumer, Merchant, PartyUnion, consumer_by_id, merchant_by_id
+from services.kernel.graph import Connection, Info, Node, page_window, require_principal
+from services.kernel.ids import decode_id
+from services.kernel.principal import Role
+from services.payments import Party, PartyKind, Payment
+from services.payments.graph import PartyByIdLoader, PaymentByIdLoader, PaymentType
+from services.payments.repository import parties_page
+
+
+def _may_read_payment(info: Info, payment: Payment) -> bool:
+    principal = require_principal(info)
+    return principal.is_operator or principal.is_party(payment.buyer_id) or principal.is_party(payment.merchant_id)
+
+
+@strawberry.type
+class PartiesQuery:
+    @strawberry.field(description="The consumer or merchant the token belongs to (null for operators and partners).")
+    async def me(self, info: Info) -> PartyUnion | None:
+        principal = require_principal(info)
+        if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
+            return None
+        party: Party | None = await info.context.loader(PartyByIdLoader).load(principal.party_id)
+        return party  # type: ignore[return-value]
+
+    @strawberry.field(description="A merchant: public fields for anyone signed in, the rest for the merchant and operators.")
+    async def merchant(self, info: Info, id: strawberry.ID) -> Merchant | None:
+        require_principal(info)
+        return await merchant_by_id(info, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="A consumer: public fields for anyone signed in, the rest for the consumer and operators.")
+    async def consumer(self, info: Info, id: strawberry.ID) -> Consumer | None:
+        require_principal(info)
+        return await consumer_by_id(info, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Merchants, newest first.")
+    async def merchants(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Merchant]:
+        principal = require_principal(info)
+        if principal.role is Role.PARTNER:
+            raise GraphQLError("Partner access to merchants needs consent", extensions={"code": "FORBIDDEN"})
+        size, before = page_window(first, after)
+        async with info.context.pool.acquire() as conn:
+            rows = await parties_page(conn, kind=PartyKind.MERCHANT, limit=size + 1, before_id=before)
+        loader = info.context.loader(PartyByIdLoader)
+        for party in rows:
+            loader.prime(party.id, party)
+        return Connection.from_rows(  # type: ignore[return-value]
+            rows, first=size, position=lambda p: p.id, node=lambda p: p, had_cursor=after is not None
+        )
+
+    @strawberry.field(description="A payment, for its buyer, its merchant and operators.")
+    async def payment(self, info: Info, id: strawberry.ID) -> PaymentType | None:
+        require_principal(info)
+        decoded = decode_id(id, "Payment")
+        if decoded is None:
+            return None
+        payment: Payment | None = await info.context.loader(PaymentByIdLoader).load(decoded[1])
+        return payment if payment is not None and _may_read_payment(info, payment) else None  # type: ignore[return-value]
+
+    @strawberry.field(description="Refetch any entity by its ID (Relay).")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        require_principal(info)
+        decoded = decode_id(id)
+        if decoded is None:
+            return None
+        type_name = decoded[0]
+        if type_name == "Merchant":
+            return await merchant_by_id(info, id)  # type: ignore[return-value]
+        if type_name == "Consumer":
+            return await consumer_by_id(info, id)  # type: ignore[return-value]
+        if type_name == "Payment":
+            return await PartiesQuery.payment(self, info, id)  # type: ignore[no-any-return, operator]
+        return None

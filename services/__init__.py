@@ -1,0 +1,1 @@
+"""fingraph's financial services: payments, credit and funds, and their shared kernel."""

@@ -1,0 +1,39 @@
+"""The one injectable clock every service and batch reads the time from."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+#: Business days (interest, fund income, trading calendar) are calendar days here.
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class Clock:
+    """The real clock, or a fixed instant (``FINGRAPH_NOW``) that tests may move."""
+
+    def __init__(self, fixed: datetime | None = None) -> None:
+        if fixed is not None and fixed.tzinfo is None:
+            raise ValueError("a fixed time must carry a UTC offset, e.g. 2026-11-20T10:00:00+08:00")
+        self._fixed = fixed
+
+    @classmethod
+    def from_iso(cls, value: str | None) -> Clock:
+        return cls(datetime.fromisoformat(value) if value else None)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self._fixed is not None
+
+    def now(self) -> datetime:
+        return self._fixed if self._fixed is not None else datetime.now(timezone.utc)
+
+    def set(self, instant: datetime) -> None:
+        """Move a fixed clock (tests and demos only)."""
+        if instant.tzinfo is None:
+            raise ValueError("a fixed time must carry a UTC offset")
+        self._fixed = instant
+
+    def today(self) -> date:
+        """The current business date in Asia/Shanghai."""
+        return self.now().astimezone(BUSINESS_TZ).date()

@@ -1,0 +1,39 @@
+"""GraphQL building blocks shared by the services' graph packages."""
+
+from __future__ import annotations
+
+from services.kernel.graph.auth import (
+    forbidden,
+    require_operator,
+    require_party,
+    require_principal,
+    require_private_access,
+)
+from services.kernel.graph.mutation import run_idempotent, run_once
+from services.kernel.graph.context import GraphContext, Info, Loader
+from services.kernel.graph.pagination import Connection, Edge, PageInfo, page_window
+from services.kernel.graph.scalars import DECIMAL_SCALAR
+from services.kernel.graph.types import MoneyType, Node, UserError, money, user_error
+
+__all__ = [
+    "DECIMAL_SCALAR",
+    "Connection",
+    "Edge",
+    "GraphContext",
+    "Info",
+    "Loader",
+    "MoneyType",
+    "Node",
+    "PageInfo",
+    "UserError",
+    "forbidden",
+    "money",
+    "page_window",
+    "run_idempotent",
+    "run_once",
+    "require_operator",
+    "require_party",
+    "require_principal",
+    "require_private_access",
+    "user_error",
+]

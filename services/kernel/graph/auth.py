@@ -1,0 +1,53 @@
+"""Authorisation checks for resolvers; failures are errors with ``extensions.code``."""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+
+from services.kernel.graph.context import Info
+from services.kernel.principal import Principal, Role
+
+
+def unauthenticated() -> GraphQLError:
+    return GraphQLError(
+        "Authentication required: send Authorization: Bearer <token>",
+        extensions={"code": "UNAUTHENTICATED"},
+    )
+
+
+def forbidden(what: str = "this field") -> GraphQLError:
+    return GraphQLError(f"Not allowed to read {what}", extensions={"code": "FORBIDDEN"})
+
+
+def require_principal(info: Info) -> Principal:
+    principal = info.context.principal
+    if principal is None:
+        raise unauthenticated()
+    return principal
+
+
+def require_operator(info: Info) -> Principal:
+    principal = require_principal(info)
+    if not principal.is_operator:
+        raise GraphQLError("Only an operator may do this", extensions={"code": "FORBIDDEN"})
+    return principal
+
+
+def require_private_access(info: Info, party_id: int, what: str, *, scope: str) -> Principal:
+    """The party itself or an operator; anyone else gets ``FORBIDDEN`` for this field.
+
+    ``scope`` names the partner scope (``payments:read``, ...) that covers the field.
+    """
+    principal = require_principal(info)
+    if not principal.owns_or_operates(party_id):
+        raise forbidden(what)
+    return principal
+
+
+def require_party(info: Info, *roles: Role) -> int:
+    """The acting party's id when the principal is one of ``roles`` (consumer/merchant)."""
+    principal = require_principal(info)
+    if principal.role not in roles or principal.party_id is None:
+        allowed = " or ".join(role.value for role in roles)
+        raise GraphQLError(f"Only a {allowed} may do this", extensions={"code": "FORBIDDEN"})
+    return principal.party_id

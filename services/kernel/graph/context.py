@@ -1,0 +1,47 @@
+"""What a resolver may rely on in ``info.context``; the gateway provides it per request."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
+from aiodataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from services.kernel.clock import Clock
+from services.kernel.principal import Principal
+
+Loader = TypeVar("Loader", bound=DataLoader[Any, Any])
+Result = TypeVar("Result")
+
+
+class GraphContext(Protocol):
+    pool: asyncpg.Pool
+    clock: Clock
+    principal: Principal | None
+    request_id: str
+    #: The platform fee on escrow releases, in basis points (default 0).
+    platform_fee_bps: int
+
+    def loader(self, factory: Callable[[GraphContext], Loader]) -> Loader:
+        """The request's one instance of a loader (built on first use)."""
+
+    async def idempotent(
+        self,
+        *,
+        operation: str,
+        key: str,
+        request: Mapping[str, Any],
+        effect: Callable[[asyncpg.Connection], Awaitable[Result]],
+        result_type: type[Result],
+    ) -> Result:
+        """Run ``effect`` in one transaction, at most once per (principal, key).
+
+        The first call's result is stored with the key in the same transaction; a
+        retry with the same request returns it, another request with the same key
+        raises ``IDEMPOTENCY_KEY_REUSED``. A ``DomainError`` rolls everything back.
+        """
+
+
+Info = StrawberryInfo[GraphContext, None]

@@ -1,0 +1,38 @@
+"""Who is asking: the authenticated principal of a request, and what it may read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Role(str, Enum):
+    CONSUMER = "consumer"
+    MERCHANT = "merchant"
+    PARTNER = "partner"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: Role
+    party_id: int | None = None
+    partner_id: int | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> str:
+        """A stable name for idempotency keys and rate limits: ``consumer:7``."""
+        ident = self.party_id if self.party_id is not None else self.partner_id
+        return f"{self.role.value}:{ident if ident is not None else '-'}"
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role is Role.OPERATOR
+
+    def is_party(self, party_id: int) -> bool:
+        return self.role in (Role.CONSUMER, Role.MERCHANT) and self.party_id == party_id
+
+    def owns_or_operates(self, party_id: int) -> bool:
+        """May read the private data (wallet, payments, holdings) of this party."""
+        return self.is_operator or self.is_party(party_id)

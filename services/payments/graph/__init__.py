@@ -1,0 +1,25 @@
+"""The payments slice of the graph: types, loaders, queries and mutations."""
+
+from __future__ import annotations
+
+from services.payments.graph.loaders import (
+    PartyByIdLoader,
+    PaymentByIdLoader,
+    PaymentsByBuyerIdLoader,
+    PaymentsByMerchantIdLoader,
+)
+from services.payments.graph.mutations import PaymentsMutation
+from services.payments.graph.queries import PaymentsQuery
+from services.payments.graph.types import ConsumerPaymentsFields, MerchantPaymentsFields, PaymentType
+
+__all__ = [
+    "ConsumerPaymentsFields",
+    "MerchantPaymentsFields",
+    "PartyByIdLoader",
+    "PaymentByIdLoader",
+    "PaymentType",
+    "PaymentsByBuyerIdLoader",
+    "PaymentsByMerchantIdLoader",
+    "PaymentsMutation",
+    "PaymentsQuery",
+]

@@ -1,0 +1,84 @@
+"""Per-request loaders: every per-parent lookup of the payments graph is one batched query."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from services.kernel.graph.context import GraphContext
+from services.kernel.money import Money
+from services.payments import repository
+from services.payments.models import Party, Payment, Wallet
+
+#: (party id, page size + 1, keyset position or None)
+PageKey = tuple[int, int, int | None]
+
+
+class _PoolLoader(DataLoader):  # type: ignore[type-arg]
+    def __init__(self, context: GraphContext) -> None:
+        super().__init__()
+        self.pool = context.pool
+
+
+class PartyByIdLoader(_PoolLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Party | None]:
+        async with self.pool.acquire() as conn:
+            by_id = {party.id: party for party in await repository.parties_by_ids(conn, keys)}
+        return [by_id.get(key) for key in keys]
+
+
+class PaymentByIdLoader(_PoolLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Payment | None]:
+        async with self.pool.acquire() as conn:
+            by_id = {payment.id: payment for payment in await repository.payments_by_ids(conn, keys)}
+        return [by_id.get(key) for key in keys]
+
+
+class WalletByPartyIdLoader(_PoolLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Wallet | None]:
+        async with self.pool.acquire() as conn:
+            by_id = {wallet.party_id: wallet for wallet in await repository.wallets_by_party_ids(conn, keys)}
+        return [by_id.get(key) for key in keys]
+
+
+class EscrowHeldByMerchantIdLoader(_PoolLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Money]:
+        async with self.pool.acquire() as conn:
+            held = await repository.escrow_held_by_merchant_ids(conn, keys)
+        return [Money(held.get(key, 0)) for key in keys]
+
+
+class _PaymentsPageLoader(_PoolLoader):
+    party_column: str
+
+    async def batch_load_fn(self, keys: Sequence[PageKey]) -> list[list[Payment]]:
+        # Keys that share a window (page size, cursor) are one statement; a page of
+        # merchants each showing their first 10 payments is therefore one query.
+        windows: dict[tuple[int, int | None], list[int]] = defaultdict(list)
+        for party_id, limit, before in keys:
+            windows[(limit, before)].append(party_id)
+        found: dict[PageKey, list[Payment]] = defaultdict(list)
+        async with self.pool.acquire() as conn:
+            for (limit, before), party_ids in windows.items():
+                payments = await repository.payments_pages(
+                    conn, party_column=self.party_column, party_ids=party_ids, limit=limit, before_id=before
+                )
+                for payment in payments:
+                    party_id = payment.buyer_id if self.party_column == "buyer_id" else payment.merchant_id
+                    found[(party_id, limit, before)].append(payment)
+        return [found.get(key, []) for key in keys]
+
+
+class PaymentsByBuyerIdLoader(_PaymentsPageLoader):
+    party_column = "buyer_id"
+
+
+class PaymentsByMerchantIdLoader(_PaymentsPageLoader):
+    party_column = "merchant_id"
+
+
+def load_party(context: GraphContext, party_id: int) -> Any:
+    return context.loader(PartyByIdLoader).load(party_id)

@@ -1,0 +1,21 @@
+"""Queries of the payments slice that are not fields of an entity."""
+
+from __future__ import annotations
+
+import strawberry
+
+from services.kernel.graph import Info, require_operator
+from services.kernel.money import Money
+from services.payments import repository
+from services.payments.graph.types import AccountBalanceType, TrialBalance
+
+
+@strawberry.type
+class PaymentsQuery:
+    @strawberry.field(description="Operator: every ledger account group with its balance from the postings.")
+    async def trial_balance(self, info: Info) -> TrialBalance:
+        require_operator(info)
+        async with info.context.pool.acquire() as conn:
+            lines = await repository.trial_balance(conn)
+        total = Money(sum(line.balance.fen for line in lines))
+        return TrialBalance(accounts=[AccountBalanceType.of(line) for line in lines], total=total)  # type: ignore[arg-type]

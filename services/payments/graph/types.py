@@ -1,0 +1,187 @@
+"""GraphQL types of the payments slice. Their roots are the domain's frozen values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from services.kernel.graph import Connection, Info, MoneyType, Node, page_window, require_private_access
+from services.kernel.ids import encode_id
+from services.kernel.money import Money
+from services.payments.graph.loaders import (
+    EscrowHeldByMerchantIdLoader,
+    PartyByIdLoader,
+    PaymentsByBuyerIdLoader,
+    PaymentsByMerchantIdLoader,
+    WalletByPartyIdLoader,
+)
+from services.payments.models import AccountBalance, FundingSource, Party, Payment, PaymentStatus, Wallet
+
+if TYPE_CHECKING:
+    from schema.entities import Consumer, Merchant
+
+PaymentStatusEnum = strawberry.enum(PaymentStatus, description="Where the buyer's money is.")
+FundingSourceEnum = strawberry.enum(FundingSource, description="Where the money for a payment comes from.")
+_SCOPE = "payments:read"
+
+
+@strawberry.type(name="Wallet", description="A party's wallet; the balance is exact.")
+class WalletType:
+    @strawberry.field
+    def balance(self, root: Wallet) -> MoneyType:
+        return root.balance  # type: ignore[return-value]  # Money resolves as Money type
+
+
+@strawberry.type(name="Payment", description="An escrow payment (担保交易) from a consumer to a merchant.")
+class PaymentType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, Payment)
+
+    @strawberry.field
+    def id(self, root: Payment) -> strawberry.ID:
+        return strawberry.ID(encode_id("Payment", root.id))
+
+    @strawberry.field
+    def status(self, root: Payment) -> PaymentStatusEnum:  # type: ignore[valid-type]
+        return root.status
+
+    @strawberry.field(description="What the buyer paid.")
+    def amount(self, root: Payment) -> MoneyType:
+        return root.amount  # type: ignore[return-value]
+
+    @strawberry.field(description="What escrow still holds for this payment.")
+    def held_amount(self, root: Payment) -> MoneyType:
+        return root.held  # type: ignore[return-value]
+
+    @strawberry.field(description="What has been refunded to the buyer so far.")
+    def refunded_amount(self, root: Payment) -> MoneyType:
+        return root.refunded  # type: ignore[return-value]
+
+    @strawberry.field(description="The platform's fee taken on release.")
+    def fee(self, root: Payment) -> MoneyType:
+        return root.fee  # type: ignore[return-value]
+
+    @strawberry.field
+    def funding_source(self, root: Payment) -> FundingSourceEnum:  # type: ignore[valid-type]
+        return root.funding_source
+
+    @strawberry.field
+    def order_ref(self, root: Payment) -> str:
+        return root.order_ref
+
+    @strawberry.field
+    def created_at(self, root: Payment) -> datetime:
+        return root.created_at
+
+    @strawberry.field
+    def released_at(self, root: Payment) -> datetime | None:
+        return root.released_at
+
+    @strawberry.field
+    async def merchant(self, root: Payment, info: Info) -> Annotated[Merchant, strawberry.lazy("schema.entities")]:
+        party: Party = await info.context.loader(PartyByIdLoader).load(root.merchant_id)
+        return party  # type: ignore[return-value]
+
+    @strawberry.field
+    async def buyer(self, root: Payment, info: Info) -> Annotated[Consumer, strawberry.lazy("schema.entities")]:
+        party: Party = await info.context.loader(PartyByIdLoader).load(root.buyer_id)
+        return party  # type: ignore[return-value]
+
+
+PaymentConnection = Connection[PaymentType]
+
+
+async def payments_page(
+    info: Info, loader: type[PaymentsByBuyerIdLoader | PaymentsByMerchantIdLoader], party_id: int, first: int,
+    after: str | None,
+) -> Connection[PaymentType]:
+    size, before = page_window(first, after)
+    rows: list[Payment] = await info.context.loader(loader).load((party_id, size + 1, before))
+    return Connection.from_rows(
+        rows, first=size, position=lambda p: p.id, node=lambda p: p, had_cursor=after is not None  # type: ignore[arg-type, return-value]
+    )
+
+
+@strawberry.type
+class ConsumerPaymentsFields:
+    """The payments service's fields of ``Consumer`` (joined in ``schema.entities``)."""
+
+    @strawberry.field
+    def id(self, root: Party) -> strawberry.ID:
+        return strawberry.ID(encode_id("Consumer", root.id))
+
+    @strawberry.field
+    def name(self, root: Party) -> str:
+        return root.name
+
+    @strawberry.field
+    def real_name_verified(self, root: Party) -> bool:
+        return root.real_name_verified
+
+    @strawberry.field
+    async def wallet(self, root: Party, info: Info) -> WalletType:
+        require_private_access(info, root.id, "Consumer.wallet", scope=_SCOPE)
+        wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
+        return wallet  # type: ignore[return-value]
+
+    @strawberry.field(description="Payments this consumer made, newest first.")
+    async def payments(
+        self, root: Party, info: Info, first: int = 10, after: str | None = None
+    ) -> Connection[PaymentType]:
+        require_private_access(info, root.id, "Consumer.payments", scope=_SCOPE)
+        return await payments_page(info, PaymentsByBuyerIdLoader, root.id, first, after)
+
+
+@strawberry.type
+class MerchantPaymentsFields:
+    """The payments service's fields of ``Merchant`` (joined in ``schema.entities``)."""
+
+    @strawberry.field
+    def id(self, root: Party) -> strawberry.ID:
+        return strawberry.ID(encode_id("Merchant", root.id))
+
+    @strawberry.field
+    def name(self, root: Party) -> str:
+        return root.name
+
+    @strawberry.field(description="Third-party certified (诚信通).")
+    def certified(self, root: Party) -> bool:
+        return root.certified
+
+    @strawberry.field
+    async def wallet(self, root: Party, info: Info) -> WalletType:
+        require_private_access(info, root.id, "Merchant.wallet", scope=_SCOPE)
+        wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
+        return wallet  # type: ignore[return-value]
+
+    @strawberry.field(description="Money buyers have paid this merchant that escrow still holds.")
+    async def escrow_held(self, root: Party, info: Info) -> MoneyType:
+        require_private_access(info, root.id, "Merchant.escrowHeld", scope=_SCOPE)
+        held: Money = await info.context.loader(EscrowHeldByMerchantIdLoader).load(root.id)
+        return held  # type: ignore[return-value]
+
+    @strawberry.field(description="Payments made to this merchant, newest first.")
+    async def received_payments(
+        self, root: Party, info: Info, first: int = 10, after: str | None = None
+    ) -> Connection[PaymentType]:
+        require_private_access(info, root.id, "Merchant.receivedPayments", scope=_SCOPE)
+        return await payments_page(info, PaymentsByMerchantIdLoader, root.id, first, after)
+
+
+@strawberry.type(name="AccountBalance", description="An account group and its balance from the postings.")
+class AccountBalanceType:
+    code: str
+    balance: MoneyType
+
+    @staticmethod
+    def of(line: AccountBalance) -> AccountBalanceType:
+        return AccountBalanceType(code=line.code, balance=line.balance)  # type: ignore[arg-type]
+
+
+@strawberry.type(description="Every ledger account group; the total is always zero.")
+class TrialBalance:
+    accounts: list[AccountBalanceType]
+    total: MoneyType

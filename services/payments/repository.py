@@ -1,0 +1,246 @@
+"""SQL of the payments service, parameterised, each function named after what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from services.kernel.money import Money
+from services.payments.models import (
+    AccountBalance,
+    FundingSource,
+    Party,
+    PartyKind,
+    Payment,
+    PaymentStatus,
+    Wallet,
+    wallet_code,
+)
+
+_PAYMENT_COLUMNS = (
+    "id, buyer_id, merchant_id, amount, refunded, fee, currency, status, funding_source,"
+    " order_ref, created_at, released_at"
+)
+
+
+def party_from_row(row: asyncpg.Record) -> Party:
+    return Party(
+        id=row["id"],
+        kind=PartyKind(row["kind"]),
+        name=row["name"],
+        real_name_verified=row["real_name_verified"],
+        certified=row["certified"],
+        created_at=row["created_at"],
+    )
+
+
+def payment_from_row(row: asyncpg.Record) -> Payment:
+    currency = row["currency"]
+    return Payment(
+        id=row["id"],
+        buyer_id=row["buyer_id"],
+        merchant_id=row["merchant_id"],
+        amount=Money(row["amount"], currency),
+        refunded=Money(row["refunded"], currency),
+        fee=Money(row["fee"], currency),
+        status=PaymentStatus(row["status"]),
+        funding_source=FundingSource(row["funding_source"]),
+        order_ref=row["order_ref"],
+        created_at=row["created_at"],
+        released_at=row["released_at"],
+    )
+
+
+# -- parties and wallets -------------------------------------------------------------
+
+
+async def insert_party(
+    conn: asyncpg.Connection, *, kind: PartyKind, name: str, real_name_verified: bool, certified: bool,
+    now: datetime,
+) -> Party:
+    row = await conn.fetchrow(
+        """
+        WITH party AS (
+            INSERT INTO payments.parties (kind, name, real_name_verified, certified, created_at)
+            VALUES ($1, $2, $3, $4, $5) RETURNING *
+        ), wallet AS (
+            INSERT INTO payments.accounts (code, kind, party_id)
+            SELECT 'WALLET:' || party.id || ':CNY', 'WALLET', party.id FROM party
+        )
+        SELECT * FROM party
+        """,
+        kind.value, name, real_name_verified, certified, now,
+    )
+    assert row is not None
+    return party_from_row(row)
+
+
+async def parties_by_ids(conn: asyncpg.Connection, ids: Sequence[int]) -> list[Party]:
+    rows = await conn.fetch("SELECT * FROM payments.parties WHERE id = ANY($1::bigint[])", list(ids))
+    return [party_from_row(row) for row in rows]
+
+
+async def parties_page(
+    conn: asyncpg.Connection, *, kind: PartyKind, limit: int, before_id: int | None,
+    only_ids: Sequence[int] | None = None,
+) -> list[Party]:
+    """Parties of one kind, newest first, ``limit`` rows after the keyset cursor."""
+    rows = await conn.fetch(
+        """
+        SELECT * FROM payments.parties
+         WHERE kind = $1 AND ($2::bigint IS NULL OR id < $2)
+           AND ($4::bigint[] IS NULL OR id = ANY($4::bigint[]))
+         ORDER BY id DESC LIMIT $3
+        """,
+        kind.value, before_id, limit, None if only_ids is None else list(only_ids),
+    )
+    return [party_from_row(row) for row in rows]
+
+
+async def wallets_by_party_ids(conn: asyncpg.Connection, party_ids: Sequence[int]) -> list[Wallet]:
+    rows = await conn.fetch(
+        "SELECT party_id, balance, currency FROM payments.accounts"
+        " WHERE kind = 'WALLET' AND party_id = ANY($1::bigint[])",
+        list(party_ids),
+    )
+    return [Wallet(party_id=row["party_id"], balance=Money(row["balance"], row["currency"])) for row in rows]
+
+
+async def wallet_of(conn: asyncpg.Connection, party_id: int) -> Wallet:
+    wallets = await wallets_by_party_ids(conn, [party_id])
+    return wallets[0]
+
+
+async def escrow_held_by_merchant_ids(conn: asyncpg.Connection, merchant_ids: Sequence[int]) -> dict[int, int]:
+    rows = await conn.fetch(
+        """
+        SELECT merchant_id, sum(amount - refunded)::bigint AS held FROM payments.payments
+         WHERE merchant_id = ANY($1::bigint[]) AND status IN ('HELD', 'PARTIALLY_REFUNDED')
+         GROUP BY merchant_id
+        """,
+        list(merchant_ids),
+    )
+    return {row["merchant_id"]: row["held"] for row in rows}
+
+
+# -- payments ------------------------------------------------------------------------
+
+
+async def insert_payment(
+    conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, amount: Money, source: FundingSource,
+    order_ref: str, now: datetime,
+) -> Payment:
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO payments.payments
+               (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
+        VALUES ($1, $2, $3, $4, 'HELD', $5, $6, $7) RETURNING {_PAYMENT_COLUMNS}
+        """,
+        buyer_id, merchant_id, amount.fen, amount.currency, source.value, order_ref, now,
+    )
+    assert row is not None
+    return payment_from_row(row)
+
+
+async def payment_for_update(conn: asyncpg.Connection, payment_id: int) -> Payment | None:
+    row = await conn.fetchrow(
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments.payments WHERE id = $1 FOR UPDATE", payment_id
+    )
+    return payment_from_row(row) if row is not None else None
+
+
+async def update_payment(
+    conn: asyncpg.Connection, *, payment_id: int, status: PaymentStatus, refunded: int, fee: int,
+    released_at: datetime | None,
+) -> Payment:
+    row = await conn.fetchrow(
+        f"""
+        UPDATE payments.payments SET status = $2, refunded = $3, fee = $4, released_at = $5
+         WHERE id = $1 RETURNING {_PAYMENT_COLUMNS}
+        """,
+        payment_id, status.value, refunded, fee, released_at,
+    )
+    assert row is not None
+    return payment_from_row(row)
+
+
+async def insert_refund(
+    conn: asyncpg.Connection, *, payment_id: int, amount: int, reason: str, after_release: bool, now: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO payments.refunds (payment_id, amount, reason, after_release, created_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        payment_id, amount, reason, after_release, now,
+    )
+
+
+async def payments_by_ids(conn: asyncpg.Connection, ids: Sequence[int]) -> list[Payment]:
+    rows = await conn.fetch(
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments.payments WHERE id = ANY($1::bigint[])", list(ids)
+    )
+    return [payment_from_row(row) for row in rows]
+
+
+async def payments_pages(
+    conn: asyncpg.Connection, *, party_column: str, party_ids: Sequence[int], limit: int, before_id: int | None,
+) -> list[Payment]:
+    """Up to ``limit`` newest payments per party (buyer or merchant), in one statement."""
+    if party_column not in ("buyer_id", "merchant_id"):
+        raise ValueError(party_column)
+    rows = await conn.fetch(
+        f"""
+        SELECT p.* FROM unnest($1::bigint[]) AS party(id)
+        CROSS JOIN LATERAL (
+            SELECT {_PAYMENT_COLUMNS} FROM payments.payments
+             WHERE {party_column} = party.id AND ($3::bigint IS NULL OR id < $3)
+             ORDER BY id DESC LIMIT $2
+        ) AS p
+        """,
+        list(party_ids), limit, before_id,
+    )
+    return [payment_from_row(row) for row in rows]
+
+
+async def due_payments_for_update(conn: asyncpg.Connection, *, created_before: datetime) -> list[Payment]:
+    rows = await conn.fetch(
+        f"""
+        SELECT {_PAYMENT_COLUMNS} FROM payments.payments
+         WHERE status IN ('HELD', 'PARTIALLY_REFUNDED') AND created_at <= $1
+         ORDER BY id FOR UPDATE SKIP LOCKED
+        """,
+        created_before,
+    )
+    return [payment_from_row(row) for row in rows]
+
+
+async def mark_released(conn: asyncpg.Connection, *, payment_ids: Sequence[int], fees: Sequence[int], now: datetime) -> None:
+    await conn.execute(
+        """
+        UPDATE payments.payments p SET status = 'RELEASED', released_at = $3, fee = f.fee
+          FROM unnest($1::bigint[], $2::bigint[]) AS f(id, fee) WHERE p.id = f.id
+        """,
+        list(payment_ids), list(fees), now,
+    )
+
+
+async def trial_balance(conn: asyncpg.Connection) -> list[AccountBalance]:
+    """Each system account, and all wallets summed, with the balance from the postings."""
+    rows = await conn.fetch(
+        """
+        SELECT CASE WHEN a.kind = 'WALLET' THEN 'WALLETS:' || a.currency ELSE a.code END AS code,
+               a.currency, coalesce(sum(p.amount), 0)::bigint AS balance
+          FROM payments.accounts a LEFT JOIN payments.postings p ON p.account_id = a.id
+         GROUP BY 1, 2 ORDER BY 1
+        """
+    )
+    return [AccountBalance(code=row["code"], balance=Money(row["balance"], row["currency"].strip())) for row in rows]
+
+
+async def wallet_codes_exist(conn: asyncpg.Connection, party_ids: Sequence[int]) -> set[int]:
+    rows = await conn.fetch(
+        "SELECT party_id FROM payments.accounts WHERE code = ANY($1::text[])",
+        [wallet_code(pid) for pid in party_ids],
+    )
+    return {row["party_id"] for row in rows}

@@ -1,0 +1,103 @@
+"""Test fixtures: a real PostgreSQL and the real app served over HTTP by uvicorn.
+
+With ``DATABASE_URL`` set the suite uses that database (CI creates a fresh one per run);
+without it, it starts the embedded server in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from gateway.app import create_app
+from gateway.auth import issue_token
+from gateway.settings import Settings
+from services.kernel.clock import Clock
+from services.kernel.principal import Principal, Role
+from tests.support import Api
+
+START = datetime.fromisoformat("2026-11-20T10:00:00+08:00")
+SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        yield given
+        return
+    from gateway.embedded import start_embedded
+
+    server = start_embedded(Path(tmp_path_factory.mktemp("pgdata")))
+    try:
+        yield server.dsn
+    finally:
+        server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    clock: Clock
+    settings: Settings
+
+    def token(self, role: Role, party_id: int | None = None) -> str:
+        return issue_token(Principal(role, party_id=party_id), secret=SECRET, now=self.clock.now())
+
+
+@pytest.fixture(scope="session")
+async def server(database_url: str) -> AsyncIterator[Server]:
+    clock = Clock(START)
+    settings = Settings(database_url=database_url, jwt_secret=SECRET, pool_max_size=40)
+    app = create_app(settings, clock=clock)
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield Server(url=f"http://127.0.0.1:{port}", clock=clock, settings=settings)
+    finally:
+        uv.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=250, max_keepalive_connections=50)
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str, server: Server) -> AsyncIterator[asyncpg.Pool]:
+    """A pool for assertions straight on the tables (the server has migrated by now)."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+def api(server: Server, http: httpx.AsyncClient) -> Api:
+    return Api(http=http, server_token=server.token)

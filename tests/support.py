@@ -1,0 +1,109 @@
+"""Helpers for end-to-end tests: the contract's documents and a small GraphQL client."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from services.kernel.principal import Role
+
+_keys = itertools.count(1)
+
+
+def new_key() -> str:
+    return f"key-{next(_keys)}"
+
+
+CREATE_CONSUMER = (
+    'mutation($n: String!) { createConsumer(input: {name: $n, realNameVerified: true}) '
+    "{ consumer { id } userErrors { code message } } }"
+)
+CREATE_MERCHANT = (
+    'mutation($n: String!) { createMerchant(input: {name: $n, certified: true}) '
+    "{ merchant { id } userErrors { code message } } }"
+)
+TOP_UP = """mutation($a: Decimal!, $k: String!) { topUp(input: {amount: $a, idempotencyKey: $k}) {
+  wallet { balance { amount currency } } userErrors { code field message } } }"""
+WITHDRAW = """mutation($a: Decimal!, $k: String!) { withdraw(input: {amount: $a, idempotencyKey: $k}) {
+  wallet { balance { amount } } userErrors { code field message } } }"""
+CREATE_PAYMENT = """mutation($m: ID!, $a: Decimal!, $s: FundingSource!, $k: String!) {
+  createPayment(input: {merchantId: $m, amount: $a, fundingSource: $s, orderRef: "order-1", idempotencyKey: $k}) {
+    payment { id status amount { amount currency } heldAmount { amount } }
+    userErrors { code field message } } }"""
+CONFIRM_RECEIPT = """mutation($p: ID!, $k: String!) { confirmReceipt(input: {paymentId: $p, idempotencyKey: $k}) {
+  payment { id status } userErrors { code message } } }"""
+REFUND_PAYMENT = """mutation($p: ID!, $a: Decimal!, $k: String!) { refundPayment(input: {paymentId: $p, amount: $a, reason: "not as described", idempotencyKey: $k}) {
+  payment { id status refundedAmount { amount } } userErrors { code message } } }"""
+RELEASE_DUE = """mutation($t: DateTime!) { releaseDuePayments(input: {asOf: $t}) { releasedCount } }"""
+TRIAL_BALANCE = """query TrialBalance { trialBalance { accounts { code balance { amount } } total { amount } } }"""
+CONSUMER_HOME = """query ConsumerHome { me { __typename ... on Consumer { id name
+  wallet { balance { amount currency } }
+  payments(first: 10) { edges { node { id status amount { amount } merchant { id name } } } pageInfo { hasNextPage endCursor } }
+} } }"""
+MERCHANT_VIEW = """query MerchantView($id: ID!) { merchant(id: $id) { id name
+  wallet { balance { amount } } escrowHeld { amount }
+  receivedPayments(first: 20) { edges { node { id status amount { amount } buyer { id } } } pageInfo { hasNextPage endCursor } }
+} }"""
+MERCHANTS_PAGE = """query MerchantsPage($after: String) { merchants(first: 20, after: $after) { edges { node { id name
+  receivedPayments(first: 10) { edges { node { id status amount { amount } } } }
+} } pageInfo { hasNextPage endCursor } } }"""
+
+
+@dataclass
+class Party:
+    id: str
+    pk: int
+    token: str
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    server_token: Callable[[Role, int | None], str]
+
+    @property
+    def operator(self) -> str:
+        return self.server_token(Role.OPERATOR, None)
+
+    async def post(self, query: str, token: str | None = None, **variables: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+
+    async def gql(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+        """The ``data`` of a successful response; fails the test on any GraphQL error."""
+        response = await self.post(query, token, **variables)
+        body: dict[str, Any] = response.json()
+        assert response.status_code == 200, body
+        assert not body.get("errors"), body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def consumer(self, name: str = "Li Lei", *, balance: str | None = None) -> Party:
+        data = await self.gql(CREATE_CONSUMER, self.operator, n=name)
+        party_id = data["createConsumer"]["consumer"]["id"]
+        pk = int(party_id.split("_")[1])
+        party = Party(party_id, pk, self.server_token(Role.CONSUMER, pk))
+        if balance is not None:
+            await self.gql(TOP_UP, party.token, a=balance, k=new_key())
+        return party
+
+    async def merchant(self, name: str = "Hangzhou Tea Co.") -> Party:
+        data = await self.gql(CREATE_MERCHANT, self.operator, n=name)
+        party_id = data["createMerchant"]["merchant"]["id"]
+        pk = int(party_id.split("_")[1])
+        return Party(party_id, pk, self.server_token(Role.MERCHANT, pk))
+
+    async def pay(self, buyer: Party, merchant: Party, amount: str, key: str | None = None) -> dict[str, Any]:
+        data = await self.gql(CREATE_PAYMENT, buyer.token, m=merchant.id, a=amount, s="WALLET", k=key or new_key())
+        result: dict[str, Any] = data["createPayment"]
+        return result
+
+    async def balance(self, party: Party) -> str:
+        query = "{ me { ... on Consumer { wallet { balance { amount } } } ... on Merchant { wallet { balance { amount } } } } }"
+        data = await self.gql(query, party.token)
+        amount: str = data["me"]["wallet"]["balance"]["amount"]
+        return amount
