@@ -36,7 +36,7 @@ def database(settings: Settings, *, seed_if_empty: bool = False) -> Iterator[Set
             from gateway.embedded import start_embedded
 
             click.echo(f"starting embedded PostgreSQL in {settings.data_dir}", err=True)
-            embedded = start_embedded(settings.data_dir)
+            embedded = start_embedded(settings.data_dir / "pgdata")
             settings = replace(
                 settings, database_url=embedded.dsn, jwt_secret=settings.jwt_secret or secret_in_file(settings.data_dir)
             )

@@ -73,7 +73,8 @@ class EmbeddedPostgres:
 
 
 def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("fingraph")) / "pgdata"
+    """fingraph's data directory; the server's files live in its ``pgdata`` folder."""
+    return Path(platformdirs.user_data_dir("fingraph"))
 
 
 def start_embedded(data_dir: Path, *, database: str = "fingraph") -> EmbeddedPostgres:

@@ -84,7 +84,7 @@ def wait_for_file(path: Path, proc: subprocess.Popen[bytes], timeout: float = 30
 
 
 def test_default_data_dir() -> None:
-    assert default_data_dir().parts[-2:] == ("fingraph", "pgdata")
+    assert default_data_dir().parts[-1] == "fingraph"
 
 
 def test_start_stop_restart_keeps_data(data_dir: Path) -> None:
