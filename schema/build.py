@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 
 import strawberry
 
@@ -20,12 +24,22 @@ from services.kernel.graph import DECIMAL_SCALAR
 from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentType
 
 FEDERATION_VERSION = "2.7"
+log = logging.getLogger("fingraph.graphql")
 
 
-def build_schema(*, extensions: Iterable[type[SchemaExtension] | SchemaExtension | Any] = ()) -> strawberry.federation.Schema:
+class FingraphSchema(strawberry.federation.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Client errors (validation, auth, limits) are answers, not incidents: debug only.
+        # Unexpected resolver errors are logged with the request id by the gateway's
+        # MaskUnexpectedErrors extension.
+        for error in errors:
+            log.debug("graphql error: %s", error.message)
+
+
+def build_schema(*, extensions: Iterable[type[SchemaExtension] | SchemaExtension | Any] = ()) -> FingraphSchema:
     query = merge_types("Query", (PartiesQuery, PaymentsQuery))
     mutation = merge_types("Mutation", (PaymentsMutation,))
-    return strawberry.federation.Schema(
+    return FingraphSchema(
         query=query,
         mutation=mutation,
         types=[Merchant, Consumer, PaymentType],
