@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test bench schema lint
+.PHONY: install node-peers serve test bench schema lint
 
 install: $(STAMP)
 
@@ -15,10 +15,21 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
+# Real protocol peers for the tests (graphql-http audit, graphql-ws, Apollo), pinned
+# by tests/node/package-lock.json.
+NODE_STAMP := tests/node/node_modules/.installed
+
+node-peers: $(NODE_STAMP)
+
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the Node peer tests will be skipped"; fi
+
 serve: install
 	$(BIN)/fingraph serve
 
-test: install
+test: install node-peers
 	$(BIN)/python -m pytest
 
 bench: install

@@ -14,17 +14,15 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from gateway import db
 from gateway.auth import secret_in_database
-from gateway.context import RequestContext
 from gateway.extensions import MaskUnexpectedErrors, OperationMetrics
+from gateway.graphql_view import FingraphGraphQL
 from gateway.middleware import (
     BearerTokenBackend,
     BodyLimitMiddleware,
-    PrincipalUser,
     RequestIdMiddleware,
     auth_error,
 )
@@ -33,19 +31,6 @@ from schema import build_schema, wire_services
 from services.kernel.clock import Clock
 
 log = logging.getLogger(__name__)
-
-
-class FingraphGraphQL(GraphQL[RequestContext, None]):
-    async def get_context(self, request: Any, response: Any) -> RequestContext:
-        user = request.scope.get("user")
-        state = request.app.state
-        return RequestContext(
-            pool=state.pool,
-            clock=state.clock,
-            principal=user.principal if isinstance(user, PrincipalUser) else None,
-            request_id=request.scope.get("state", {}).get("request_id", "-"),
-            platform_fee_bps=state.settings.platform_fee_bps,
-        )
 
 
 def build_gateway_schema(settings: Settings) -> Any:

@@ -1,0 +1,99 @@
+"""The GraphQL-over-HTTP endpoint: Strawberry's ASGI view, held to the spec's letter.
+
+- Clients that accept ``application/graphql-response+json`` get it; a request error
+  (parse, validation, variable coercion: the operation never ran) is then a 400 with
+  no ``data`` entry. Clients that ask for ``application/json`` (or nothing) get the
+  legacy ``application/json`` with 200, still without ``data`` on request errors.
+- Execution errors (auth, a failing resolver) are field errors: 200 and ``data``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import ExecutionResult, GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.http import GraphQLHTTPResponse, process_result
+from cross_web import HTTPException
+
+from gateway.context import RequestContext
+from gateway.middleware import PrincipalUser
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def preferred_media_type(accept: str) -> str:
+    """The media type to answer with, from the Accept header (by q-value, then order)."""
+    best, best_q = JSON, -1.0
+    for position, part in enumerate(accept.split(",")):
+        media, *params = [piece.strip() for piece in part.split(";")]
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media in (GRAPHQL_RESPONSE_JSON, JSON, "application/*", "*/*") and q > best_q:
+            chosen = GRAPHQL_RESPONSE_JSON if media in (GRAPHQL_RESPONSE_JSON,) else JSON
+            best, best_q = chosen, q - position * 1e-6
+    return best
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """No data and no error with a path: the operation was refused before it ran."""
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+
+
+class FingraphGraphQL(GraphQL[RequestContext, None]):
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        user = request.scope.get("user")
+        state = request.app.state
+        request.state.sub_response = response
+        return RequestContext(
+            pool=state.pool,
+            clock=state.clock,
+            principal=user.principal if isinstance(user, PrincipalUser) else None,
+            request_id=request.scope.get("state", {}).get("request_id", "-"),
+            platform_fee_bps=state.settings.platform_fee_bps,
+        )
+
+    async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(request, request_adapter, *args, **kwargs)
+        except HTTPException as exc:
+            # GET may only read: a mutation over GET is the wrong method, not a bad request.
+            if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, "Mutations need POST; GET is for queries only") from exc
+            raise
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+        media_type = preferred_media_type(request.headers.get("accept", ""))
+        sub_response: Response = request.state.sub_response
+        sub_response.media_type = media_type
+        if is_request_error(result):
+            if media_type == GRAPHQL_RESPONSE_JSON:
+                sub_response.status_code = 400
+            return {"errors": [error.formatted for error in result.errors or []]}  # type: ignore[typeddict-item]
+        return process_result(result)
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:  # type: ignore[override]
+        response = Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type=getattr(sub_response, "media_type", None) or JSON,
+        )
+        response.headers.raw.extend(
+            (name, value) for name, value in sub_response.headers.raw if name.lower() != b"content-type"
+        )
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+
+__all__ = ["FingraphGraphQL", "GraphQLError", "preferred_media_type"]
