@@ -18,6 +18,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 
 from gateway import db
 from gateway.auth import secret_in_database
+from gateway.cost import QueryCostLimiter
 from gateway.extensions import MaskUnexpectedErrors, OperationMetrics
 from gateway.graphql_view import FingraphGraphQL
 from gateway.middleware import (
@@ -39,9 +40,11 @@ def build_gateway_schema(settings: Settings) -> Any:
             lambda: QueryDepthLimiter(max_depth=settings.max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: QueryCostLimiter(max_cost=settings.max_cost),
             MaskUnexpectedErrors,
             OperationMetrics,
-        ]
+        ],
+        max_batch=settings.max_batch,
     )
 
 

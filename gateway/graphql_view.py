@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from cross_web import HTTPException
 
+from gateway import persisted
 from gateway.context import RequestContext
 from gateway.middleware import PrincipalUser
 
@@ -63,9 +64,27 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             platform_fee_bps=state.settings.platform_fee_bps,
         )
 
-    async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> ExecutionResult:
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A hash-only persisted query over GET has no `query` either: it is not a browser.
+        return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
+    async def execute_single(  # type: ignore[override]
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        settings = request.app.state.settings
         try:
-            return await super().execute_single(request, request_adapter, *args, **kwargs)
+            request_data.query = await persisted.resolve_document(
+                request.app.state.pool, query=request_data.query, extensions=request_data.extensions,
+                persisted_only=settings.persisted_only,
+            )
+        except persisted.PersistedQueryError as refused:
+            return ExecutionResult(data=None, errors=[refused.error])
+        try:
+            return await super().execute_single(
+                request=request, request_adapter=request_adapter, sub_response=sub_response, context=context,
+                root_value=root_value, request_data=request_data,
+            )
         except HTTPException as exc:
             # GET may only read: a mutation over GET is the wrong method, not a bad request.
             if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):

@@ -30,6 +30,11 @@ class Settings:
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
+    max_cost: int = 10_000
+    #: Most operations in one batched request (a JSON array).
+    max_batch: int = 10
+    #: Refuse documents that are not already persisted (production hardening).
+    persisted_only: bool = False
     max_body_bytes: int = 1_000_000
     graphiql: bool = True
 
@@ -48,6 +53,9 @@ class Settings:
             max_depth=_int("FINGRAPH_MAX_DEPTH", 12),
             max_aliases=_int("FINGRAPH_MAX_ALIASES", 30),
             max_tokens=_int("FINGRAPH_MAX_TOKENS", 2_000),
+            max_cost=_int("FINGRAPH_MAX_COST", 10_000),
+            max_batch=_int("FINGRAPH_MAX_BATCH", 10),
+            persisted_only=os.environ.get("FINGRAPH_PERSISTED_ONLY", "") in ("1", "true", "yes"),
             max_body_bytes=_int("FINGRAPH_MAX_BODY_BYTES", 1_000_000),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

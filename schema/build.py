@@ -36,7 +36,9 @@ class FingraphSchema(strawberry.federation.Schema):
             log.debug("graphql error: %s", error.message)
 
 
-def build_schema(*, extensions: Iterable[type[SchemaExtension] | SchemaExtension | Any] = ()) -> FingraphSchema:
+def build_schema(
+    *, extensions: Iterable[type[SchemaExtension] | SchemaExtension | Any] = (), max_batch: int = 10
+) -> FingraphSchema:
     query = merge_types("Query", (PartiesQuery, PaymentsQuery))
     mutation = merge_types("Mutation", (PaymentsMutation,))
     return FingraphSchema(
@@ -44,7 +46,9 @@ def build_schema(*, extensions: Iterable[type[SchemaExtension] | SchemaExtension
         mutation=mutation,
         types=[Merchant, Consumer, PaymentType],
         extensions=list(extensions),
-        config=StrawberryConfig(scalar_map={Decimal: DECIMAL_SCALAR}),
+        config=StrawberryConfig(
+            scalar_map={Decimal: DECIMAL_SCALAR}, batching_config={"max_operations": max_batch}
+        ),
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
     )
 

@@ -7,6 +7,7 @@ without it, it starts the embedded server in a temporary directory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -61,10 +62,9 @@ class Server:
         return issue_token(Principal(role, party_id=party_id), secret=SECRET, now=self.clock.now())
 
 
-@pytest.fixture(scope="session")
-async def server(database_url: str) -> AsyncIterator[Server]:
-    clock = Clock(START)
-    settings = Settings(database_url=database_url, jwt_secret=SECRET, pool_max_size=40)
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings, clock: Clock) -> AsyncIterator[Server]:
+    """The real app served by uvicorn on a free port, until the block ends."""
     app = create_app(settings, clock=clock)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -79,6 +79,13 @@ async def server(database_url: str) -> AsyncIterator[Server]:
     finally:
         uv.should_exit = True
         await task
+
+
+@pytest.fixture(scope="session")
+async def server(database_url: str) -> AsyncIterator[Server]:
+    settings = Settings(database_url=database_url, jwt_secret=SECRET, pool_max_size=40)
+    async with running_app(settings, Clock(START)) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

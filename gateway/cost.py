@@ -1,0 +1,135 @@
+"""Query cost analysis: refuse an operation whose worst case is too big, before it runs.
+
+The cost of a selection is the number of object fields it may resolve. A field with a
+``first`` argument multiplies the cost of its selection by ``first`` (its literal, its
+variable, or the argument's default); the ``edges`` list inside it is already sized by
+that ``first``. Any other list field multiplies by ``DEFAULT_LIST_SIZE``. Leaf fields are
+free; ``__typename`` and introspection are free. Fragments on abstract types are summed
+(an upper bound).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    get_operation_ast,
+)
+from strawberry.extensions import SchemaExtension
+
+DEFAULT_LIST_SIZE = 10
+DEFAULT_MAX_COST = 10_000
+
+
+def _first(field: FieldNode, default: Any, variables: Mapping[str, Any]) -> int | None:
+    for argument in field.arguments:
+        if argument.name.value != "first":
+            continue
+        value = argument.value
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            return int(given) if isinstance(given, int) else int(default) if isinstance(default, int) else None
+        return None
+    return int(default) if isinstance(default, int) else None
+
+
+class _Costing:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def _fields(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield selection, parent
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                yield from self._fields(selection.selection_set, target or parent)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    yield from self._fields(fragment.selection_set, target or parent)
+
+    def cost(self, selection_set: SelectionSetNode, parent: GraphQLNamedType, *, sized: bool = False) -> int:
+        total = 0
+        for field, owner in self._fields(selection_set, parent):
+            name = field.name.value
+            if name.startswith("__") or not isinstance(owner, (GraphQLObjectType, GraphQLInterfaceType)):
+                continue
+            definition = owner.fields.get(name)
+            if definition is None or field.selection_set is None:
+                continue
+            first_arg = definition.args.get("first")
+            first = _first(field, first_arg.default_value if first_arg else None, self.variables) if first_arg else None
+            is_list = isinstance(get_nullable_type(definition.type), GraphQLList)  # type: ignore[arg-type]
+            if first is not None:
+                multiplier, child_sized = max(first, 0), True
+            elif is_list:
+                multiplier, child_sized = (1 if sized else DEFAULT_LIST_SIZE), False
+            else:
+                multiplier, child_sized = 1, sized and name == "edges"
+            child = self.cost(field.selection_set, get_named_type(definition.type), sized=child_sized)
+            total += multiplier * (1 + child)
+        return total
+
+
+def operation_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any] | None
+) -> int:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    return _Costing(schema, document, variables or {}).cost(operation.selection_set, root)
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Refuses an operation over ``max_cost`` with ``QUERY_TOO_COMPLEX`` and the computed cost."""
+
+    def __init__(self, *, max_cost: int = DEFAULT_MAX_COST) -> None:
+        self.max_cost = max_cost
+
+    def on_validate(self) -> Iterator[None]:
+        # Before validation runs: Strawberry returns pre-execution errors set here as
+        # the request's errors and skips the rest. Costing tolerates invalid documents
+        # (unknown fields cost nothing), so this is safe before validation.
+        context = self.execution_context
+        if context.pre_execution_errors is None and context.graphql_document is not None:
+            self._refuse_if_too_costly()
+        yield
+
+    def _refuse_if_too_costly(self) -> None:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        cost = operation_cost(context.schema._schema, context.graphql_document, context.operation_name, context.variables)
+        if cost > self.max_cost:
+            context.pre_execution_errors = [
+                GraphQLError(
+                    f"Query cost {cost} exceeds the maximum of {self.max_cost}: ask for smaller pages",
+                    extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": self.max_cost},
+                )
+            ]

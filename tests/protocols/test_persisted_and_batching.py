@@ -1,0 +1,116 @@
+"""Automatic persisted queries (Apollo APQ), persisted-only mode, batching and the cost limit."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import replace
+
+import httpx
+
+from services.kernel.clock import Clock
+from tests.conftest import START, Server, running_app
+from tests.support import MERCHANTS_PAGE, Api
+
+EARNINGS = '{ __typename }'
+
+
+def apq(query: str | None, digest: str) -> dict[str, object]:
+    body: dict[str, object] = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+    if query is not None:
+        body["query"] = query
+    return body
+
+
+async def test_apq_not_found_then_register_then_hash_only(api: Api) -> None:
+    query = f"query Unique{uuid.uuid4().hex} {{ __typename }}"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+
+    first = (await api.http.post("/graphql", json=apq(None, digest))).json()
+    assert first["errors"][0]["message"] == "PersistedQueryNotFound"
+    assert first["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+    registered = (await api.http.post("/graphql", json=apq(query, digest))).json()
+    assert registered == {"data": {"__typename": "Query"}}
+
+    by_hash = (await api.http.post("/graphql", json=apq(None, digest))).json()
+    assert by_hash == {"data": {"__typename": "Query"}}
+    by_get = await api.http.get(
+        "/graphql", params={"extensions": f'{{"persistedQuery":{{"version":1,"sha256Hash":"{digest}"}}}}'}
+    )
+    assert by_get.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_apq_hash_mismatch_is_refused(api: Api) -> None:
+    body = (await api.http.post("/graphql", json=apq("{ __typename }", "0" * 64))).json()
+    assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_HASH_MISMATCH"
+
+
+async def test_apq_is_shared_by_every_process_through_postgres(api: Api, server: Server) -> None:
+    query = f"query Shared{uuid.uuid4().hex} {{ __typename }}"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    await api.http.post("/graphql", json=apq(query, digest))
+    async with running_app(replace(server.settings), Clock(START)) as other:
+        async with httpx.AsyncClient(base_url=other.url) as client:
+            body = (await client.post("/graphql", json=apq(None, digest))).json()
+    assert body == {"data": {"__typename": "Query"}}
+
+
+async def test_persisted_only_mode_refuses_unknown_documents(api: Api, server: Server) -> None:
+    known = f"query Known{uuid.uuid4().hex} {{ __typename }}"
+    digest = hashlib.sha256(known.encode()).hexdigest()
+    await api.http.post("/graphql", json=apq(known, digest))
+    strict = replace(server.settings, persisted_only=True)
+    async with running_app(strict, Clock(START)) as other:
+        async with httpx.AsyncClient(base_url=other.url) as client:
+            raw = (await client.post("/graphql", json={"query": "{ __typename }"})).json()
+            new = f"query New{uuid.uuid4().hex} {{ __typename }}"
+            fresh = (await client.post("/graphql", json=apq(new, hashlib.sha256(new.encode()).hexdigest()))).json()
+            stored = (await client.post("/graphql", json=apq(None, digest))).json()
+    assert raw["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+    assert fresh["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+    assert stored == {"data": {"__typename": "Query"}}
+
+
+async def test_batched_operations_answer_in_order(api: Api) -> None:
+    batch = [{"query": "{ __typename }"}, {"query": "query { me { __typename } }"}]
+    response = await api.http.post("/graphql", json=batch)
+    body = response.json()
+    assert response.status_code == 200 and isinstance(body, list) and len(body) == 2
+    assert body[0] == {"data": {"__typename": "Query"}}
+    assert body[1]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_batches_over_the_maximum_are_refused(api: Api, server: Server) -> None:
+    batch = [{"query": "{ __typename }"}] * (server.settings.max_batch + 1)
+    response = await api.http.post("/graphql", json=batch)
+    assert response.status_code == 400
+
+
+async def test_batched_operations_are_authorised_like_single_ones(api: Api) -> None:
+    consumer = await api.consumer()
+    other = await api.consumer("Han Meimei")
+    query = "query($id: ID!) { consumer(id: $id) { wallet { balance { amount } } } }"
+    batch = [{"query": query, "variables": {"id": consumer.id}}, {"query": query, "variables": {"id": other.id}}]
+    body = (await api.http.post("/graphql", json=batch, headers={"Authorization": f"Bearer {consumer.token}"})).json()
+    assert body[0]["data"]["consumer"]["wallet"]["balance"]["amount"] == "0.00"
+    assert body[1]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_query_cost_over_the_limit_is_refused_before_execution(api: Api) -> None:
+    query = ("{ merchants(first: 100) { edges { node { receivedPayments(first: 100) "
+             "{ edges { node { id amount { amount } } } } } } } }")
+    response = await api.http.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {api.operator}"}
+    )
+    body = response.json()
+    assert "data" not in body
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert error["extensions"]["cost"] == 40300
+    assert error["extensions"]["maxCost"] == 10_000
+
+
+async def test_contract_pages_are_within_the_cost_limit(api: Api) -> None:
+    data = await api.gql(MERCHANTS_PAGE, api.operator)
+    assert "merchants" in data
