@@ -13,12 +13,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from gateway import db
 from gateway.auth import secret_in_database
 from gateway.cost import QueryCostLimiter
+from gateway.events import EventHub
 from gateway.extensions import MaskUnexpectedErrors, OperationMetrics
 from gateway.graphql_view import FingraphGraphQL
 from gateway.middleware import (
@@ -68,7 +70,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     dsn = settings.database_url
     clock = clock or Clock.from_iso(settings.now)
     wire_services()
-    graphql_app = FingraphGraphQL(build_gateway_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+    graphql_app = FingraphGraphQL(build_gateway_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
+                                  subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -81,13 +84,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 await db.migrate(conn)
                 app.state.jwt_secret = settings.jwt_secret or await secret_in_database(conn)
             app.state.pool = pool
+            app.state.events = EventHub(dsn)
             yield
         finally:
+            if getattr(app.state, "events", None) is not None:
+                await app.state.events.close()
             await pool.close()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
             Route("/healthz", healthz),
             Route("/metrics", metrics_endpoint),
         ],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -10,6 +12,7 @@ import asyncpg
 from aiodataloader import DataLoader
 
 from gateway import idempotency
+from gateway.events import EventHub
 from services.kernel.clock import Clock
 from services.kernel.graph.context import GraphContext
 from services.kernel.principal import Principal
@@ -25,7 +28,17 @@ class RequestContext:
     principal: Principal | None
     request_id: str
     platform_fee_bps: int = 0
+    events: EventHub | None = None
+    #: The graphql-transport-ws connection_init payload (WebSocket only).
+    connection_params: dict[str, Any] | None = None
+    #: For tokens sent in connection_init; never exposed to resolvers' output.
+    token_secret: str = field(default="", repr=False)
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    def listen(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[str | None]]:
+        if self.events is None:
+            raise RuntimeError("live events are not available in this process")
+        return self.events.listen(channel)
 
     def loader(self, factory: Callable[[GraphContext], Loader]) -> Loader:
         if factory not in self._loaders:

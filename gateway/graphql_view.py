@@ -9,18 +9,22 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from cross_web import HTTPException
 
 from gateway import persisted
 from gateway.context import RequestContext
+from gateway.auth import InvalidToken, principal_from_token
 from gateway.middleware import PrincipalUser
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -60,9 +64,26 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             pool=state.pool,
             clock=state.clock,
             principal=user.principal if isinstance(user, PrincipalUser) else None,
-            request_id=request.scope.get("state", {}).get("request_id", "-"),
+            request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
             platform_fee_bps=state.settings.platform_fee_bps,
+            events=state.events,
+            token_secret=state.jwt_secret,
         )
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: a token may come in connection_init (browsers cannot set headers)."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        if header is None:
+            return UNSET
+        scheme, _, token = str(header).partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ConnectionRejectionError({"message": "Authorization must be 'Bearer <token>'"})
+        try:
+            context.principal = principal_from_token(token.strip(), secret=context.token_secret, now=context.clock.now())
+        except InvalidToken as exc:
+            raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
+        return UNSET
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A hash-only persisted query over GET has no `query` either: it is not a browser.

@@ -21,7 +21,7 @@ from strawberry.tools import merge_types
 from schema.entities import Consumer, Merchant
 from schema.queries import PartiesQuery
 from services.kernel.graph import DECIMAL_SCALAR
-from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentType
+from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentsSubscription, PaymentType
 
 FEDERATION_VERSION = "2.7"
 log = logging.getLogger("fingraph.graphql")
@@ -44,6 +44,7 @@ def build_schema(
     return FingraphSchema(
         query=query,
         mutation=mutation,
+        subscription=merge_types("Subscription", (PaymentsSubscription,)),
         types=[Merchant, Consumer, PaymentType],
         extensions=list(extensions),
         config=StrawberryConfig(

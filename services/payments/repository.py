@@ -10,10 +10,12 @@ import asyncpg
 from services.kernel.money import Money
 from services.payments.models import (
     AccountBalance,
+    PAYMENT_EVENTS_CHANNEL,
     FundingSource,
     Party,
     PartyKind,
     Payment,
+    PaymentEventKind,
     PaymentStatus,
     Wallet,
     wallet_code,
@@ -244,3 +246,16 @@ async def wallet_codes_exist(conn: asyncpg.Connection, party_ids: Sequence[int])
         [wallet_code(pid) for pid in party_ids],
     )
     return {row["party_id"] for row in rows}
+
+
+async def notify_payment_events(conn: asyncpg.Connection, payments: Sequence[Payment], kind: PaymentEventKind) -> None:
+    """Publish events for these payments; PostgreSQL delivers them only if the transaction commits."""
+    await conn.execute(
+        """
+        SELECT pg_notify($1, json_build_object('payment', p.id, 'buyer', p.buyer, 'merchant', p.merchant,
+                                               'kind', $5::text)::text)
+          FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS p(id, buyer, merchant)
+        """,
+        PAYMENT_EVENTS_CHANNEL, [p.id for p in payments], [p.buyer_id for p in payments],
+        [p.merchant_id for p in payments], kind.value,
+    )

@@ -21,6 +21,7 @@ from services.payments.models import (
     Party,
     PartyKind,
     Payment,
+    PaymentEventKind,
     PaymentStatus,
     SystemAccount,
     Wallet,
@@ -101,6 +102,7 @@ async def create_payment(
             raise invalid_state(f"funding source {source.value} is not available", field="fundingSource")
         await provider.fund_payment(conn, party_id=buyer_id, amount=amount, reference=reference, now=now)
     await hold_in_escrow(conn, payment=payment, now=now)
+    await repository.notify_payment_events(conn, [payment], PaymentEventKind.CREATED)
     return payment
 
 
@@ -135,10 +137,12 @@ async def release_escrow(conn: asyncpg.Connection, *, payment: Payment, fee_bps:
     if fee.fen:
         legs.append(ledger.system(SystemAccount.FEE_INCOME, fee.fen))
     await ledger.post_entry(conn, kind="ESCROW_RELEASE", reference=f"payment:{payment.id}", legs=legs, now=now)
-    return await repository.update_payment(
+    released = await repository.update_payment(
         conn, payment_id=payment.id, status=PaymentStatus.RELEASED, refunded=payment.refunded.fen,
         fee=fee.fen, released_at=now,
     )
+    await repository.notify_payment_events(conn, [released], PaymentEventKind.RELEASED)
+    return released
 
 
 async def refund_payment(
@@ -182,10 +186,12 @@ async def refund_payment(
     await repository.insert_refund(
         conn, payment_id=payment.id, amount=amount.fen, reason=reason[:500], after_release=after_release, now=now
     )
-    return await repository.update_payment(
+    refunded_payment = await repository.update_payment(
         conn, payment_id=payment.id, status=status, refunded=refunded.fen, fee=payment.fee.fen,
         released_at=payment.released_at,
     )
+    await repository.notify_payment_events(conn, [refunded_payment], PaymentEventKind.REFUNDED)
+    return refunded_payment
 
 
 async def release_due_payments(
@@ -212,4 +218,5 @@ async def release_due_payments(
         conn, kind="ESCROW_AUTO_RELEASE", reference=f"release-due:{as_of.isoformat()}", legs=legs, now=now
     )
     await repository.mark_released(conn, payment_ids=[p.id for p in due], fees=[f.fen for f in fees], now=now)
+    await repository.notify_payment_events(conn, due, PaymentEventKind.RELEASED)
     return len(due)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
@@ -23,6 +25,9 @@ class GraphContext(Protocol):
     request_id: str
     #: The platform fee on escrow releases, in basis points (default 0).
     platform_fee_bps: int
+
+    def listen(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[str | None]]:
+        """Payloads published on ``channel`` (``pg_notify``) from now on; ``None`` ends the stream."""
 
     def loader(self, factory: Callable[[GraphContext], Loader]) -> Loader:
         """The request's one instance of a loader (built on first use)."""

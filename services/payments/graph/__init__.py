@@ -10,6 +10,7 @@ from services.payments.graph.loaders import (
 )
 from services.payments.graph.mutations import PaymentsMutation
 from services.payments.graph.queries import PaymentsQuery
+from services.payments.graph.subscriptions import PaymentsSubscription
 from services.payments.graph.types import ConsumerPaymentsFields, MerchantPaymentsFields, PaymentType
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "PaymentsByMerchantIdLoader",
     "PaymentsMutation",
     "PaymentsQuery",
+    "PaymentsSubscription",
 ]

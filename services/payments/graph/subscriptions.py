@@ -1,0 +1,57 @@
+"""``paymentEvents``: live payment changes over graphql-transport-ws.
+
+A merchant hears about payments it receives, a consumer about its own payments, an
+operator about all. Events come from PostgreSQL (``pg_notify`` on commit), so a payment
+made through any gateway process reaches subscribers on every process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+
+import strawberry
+from graphql import GraphQLError
+
+from services.kernel.graph import Info, require_principal
+from services.kernel.principal import Principal, Role
+from services.payments import repository
+from services.payments.graph.types import PaymentType
+from services.payments.models import PAYMENT_EVENTS_CHANNEL, Payment, PaymentEventKind
+
+PaymentEventKindEnum = strawberry.enum(PaymentEventKind, description="What happened to the payment.")
+
+
+@strawberry.type(description="A change to a payment, as it committed.")
+class PaymentEvent:
+    kind: PaymentEventKindEnum  # type: ignore[valid-type]
+    payment: PaymentType
+
+
+def _concerns(principal: Principal, event: dict[str, object]) -> bool:
+    if principal.is_operator:
+        return True
+    if principal.role is Role.MERCHANT:
+        return event.get("merchant") == principal.party_id
+    if principal.role is Role.CONSUMER:
+        return event.get("buyer") == principal.party_id
+    return False
+
+
+@strawberry.type
+class PaymentsSubscription:
+    @strawberry.subscription(description="Payments you receive (merchant) or make (consumer), as they change.")
+    async def payment_events(self, info: Info) -> AsyncGenerator[PaymentEvent, None]:
+        principal = require_principal(info)
+        if principal.role is Role.PARTNER:
+            raise GraphQLError("Partners cannot subscribe to payment events", extensions={"code": "FORBIDDEN"})
+        async with info.context.listen(PAYMENT_EVENTS_CHANNEL) as queue:
+            while (payload := await queue.get()) is not None:
+                event = json.loads(payload)
+                if not _concerns(principal, event):
+                    continue
+                # Read the payment as it is now (not from a request-long loader cache).
+                async with info.context.pool.acquire() as conn:
+                    found: list[Payment] = await repository.payments_by_ids(conn, [int(event["payment"])])
+                if found:
+                    yield PaymentEvent(kind=PaymentEventKind(event["kind"]), payment=found[0])  # type: ignore[arg-type]
