@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install node-peers serve test bench schema lint
+.PHONY: install node-peers browser serve test bench schema lint
 
 install: $(STAMP)
 
@@ -26,10 +26,18 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 		cd tests/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
 	else echo "npm not found: the Node peer tests will be skipped"; fi
 
+# Headless Chromium for the GraphiQL browser test (Debian's package; root + apt-get
+# only). Where it cannot be installed the test is skipped and says why.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium: the browser test will be skipped"; \
+	fi
+
 serve: install
 	$(BIN)/fingraph serve
 
-test: install node-peers
+test: install node-peers browser
 	$(BIN)/python -m pytest
 
 bench: install

@@ -13,7 +13,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
@@ -91,8 +92,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 await app.state.events.close()
             await pool.close()
 
+    static = (
+        [Mount("/graphiql/static", StaticFiles(directory=settings.graphiql_assets))] if settings.graphiql_assets else []
+    )
     app = Starlette(
         routes=[
+            *static,
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/healthz", healthz),

@@ -22,7 +22,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from cross_web import HTTPException
 
-from gateway import persisted
+from gateway import graphiql, persisted
 from gateway.context import RequestContext
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.middleware import PrincipalUser
@@ -84,6 +84,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         except InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
         return UNSET
+
+    async def render_graphql_ide(self, request: Any) -> Response:  # type: ignore[override]
+        return graphiql.render(request)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A hash-only persisted query over GET has no `query` either: it is not a browser.

@@ -37,6 +37,11 @@ class Settings:
     persisted_only: bool = False
     max_body_bytes: int = 1_000_000
     graphiql: bool = True
+    #: Local node_modules with react, react-dom and graphiql (else the CDN is used).
+    graphiql_assets: Path | None = None
+    #: On the demo data set: GraphiQL prefills a token for this consumer (e.g. con_1).
+    demo_consumer: str | None = None
+    demo_merchant: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -55,6 +60,9 @@ class Settings:
             max_tokens=_int("FINGRAPH_MAX_TOKENS", 2_000),
             max_cost=_int("FINGRAPH_MAX_COST", 10_000),
             max_batch=_int("FINGRAPH_MAX_BATCH", 10),
+            graphiql_assets=Path(os.environ["FINGRAPH_GRAPHIQL_ASSETS"]) if os.environ.get("FINGRAPH_GRAPHIQL_ASSETS") else None,
+            demo_consumer=os.environ.get("FINGRAPH_DEMO_CONSUMER") or None,
+            demo_merchant=os.environ.get("FINGRAPH_DEMO_MERCHANT") or None,
             persisted_only=os.environ.get("FINGRAPH_PERSISTED_ONLY", "") in ("1", "true", "yes"),
             max_body_bytes=_int("FINGRAPH_MAX_BODY_BYTES", 1_000_000),
         )
