@@ -30,6 +30,7 @@ from gateway.middleware import (
     RequestIdMiddleware,
     auth_error,
 )
+from gateway.ratelimit import RateLimitMiddleware
 from gateway.settings import Settings
 from schema import build_schema, wire_services
 from services.kernel.clock import Clock
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Middleware(RequestIdMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(clock), on_error=auth_error),
+            Middleware(RateLimitMiddleware, rate=settings.rate_limit),
         ],
         lifespan=lifespan,
     )

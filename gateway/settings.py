@@ -14,6 +14,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     #: PostgreSQL to use; None starts the embedded server in ``data_dir``.
@@ -31,6 +36,8 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 2_000
     max_cost: int = 10_000
+    #: Requests to /graphql per principal (or client address), in the ``limits`` notation.
+    rate_limit: str = "1000/second"
     #: Most operations in one batched request (a JSON array).
     max_batch: int = 10
     #: Refuse documents that are not already persisted (production hardening).
@@ -59,8 +66,9 @@ class Settings:
             max_aliases=_int("FINGRAPH_MAX_ALIASES", 30),
             max_tokens=_int("FINGRAPH_MAX_TOKENS", 2_000),
             max_cost=_int("FINGRAPH_MAX_COST", 10_000),
+            rate_limit=os.environ.get("FINGRAPH_RATE_LIMIT") or "1000/second",
             max_batch=_int("FINGRAPH_MAX_BATCH", 10),
-            graphiql_assets=Path(os.environ["FINGRAPH_GRAPHIQL_ASSETS"]) if os.environ.get("FINGRAPH_GRAPHIQL_ASSETS") else None,
+            graphiql_assets=_path("FINGRAPH_GRAPHIQL_ASSETS"),
             demo_consumer=os.environ.get("FINGRAPH_DEMO_CONSUMER") or None,
             demo_merchant=os.environ.get("FINGRAPH_DEMO_MERCHANT") or None,
             persisted_only=os.environ.get("FINGRAPH_PERSISTED_ONLY", "") in ("1", "true", "yes"),

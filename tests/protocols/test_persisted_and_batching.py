@@ -114,3 +114,24 @@ async def test_query_cost_over_the_limit_is_refused_before_execution(api: Api) -
 async def test_contract_pages_are_within_the_cost_limit(api: Api) -> None:
     data = await api.gql(MERCHANTS_PAGE, api.operator)
     assert "merchants" in data
+
+
+async def test_rate_limit_per_principal_answers_429(api: Api, server: Server) -> None:
+    limited = replace(server.settings, rate_limit="3/minute")
+    consumer = await api.consumer()
+    other = await api.consumer("Han Meimei")
+    async with running_app(limited, Clock(START)) as strict:
+        async with httpx.AsyncClient(base_url=strict.url) as client:
+            statuses = []
+            for _ in range(4):
+                response = await client.post(
+                    "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {consumer.token}"}
+                )
+                statuses.append(response.status_code)
+            other_status = (await client.post(
+                "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {other.token}"}
+            )).status_code
+    assert statuses == [200, 200, 200, 429]
+    assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert int(response.headers["Retry-After"]) >= 1
+    assert other_status == 200

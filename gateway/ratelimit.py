@@ -1,0 +1,47 @@
+"""Rate limit per principal (or per client address when anonymous), with the ``limits`` library.
+
+Counters live in this process's memory: with N gateway replicas a principal gets N
+times the limit. That is the usual trade for not putting Redis on the hot path; the
+``limits`` storage can be switched to Redis when an exact global limit is needed.
+"""
+
+from __future__ import annotations
+
+import time
+
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.middleware import PrincipalUser
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, rate: str) -> None:
+        self.app = app
+        self.rate = parse(rate)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        user = scope.get("user")
+        if isinstance(user, PrincipalUser):
+            key = user.principal.key
+        else:
+            client = scope.get("client")
+            key = f"anonymous:{client[0] if client else '-'}"
+        if not await self.limiter.hit(self.rate, key):
+            stats = await self.limiter.get_window_stats(self.rate, key)
+            retry_after = max(1, int(stats.reset_time - time.time()))
+            response = JSONResponse(
+                {"errors": [{"message": f"Rate limit {self.rate} exceeded", "extensions": {"code": "RATE_LIMITED"}}]},
+                status_code=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
