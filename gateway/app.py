@@ -22,7 +22,7 @@ from gateway import db
 from gateway.auth import secret_in_database
 from gateway.cost import QueryCostLimiter
 from gateway.events import EventHub
-from gateway.extensions import MaskUnexpectedErrors, OperationMetrics
+from gateway.extensions import MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
 from gateway.middleware import (
     BearerTokenBackend,
@@ -47,6 +47,7 @@ def build_gateway_schema(settings: Settings) -> Any:
             lambda: QueryCostLimiter(max_cost=settings.max_cost),
             MaskUnexpectedErrors,
             OperationMetrics,
+            PartnerAccessLog,
         ],
         max_batch=settings.max_batch,
     )

@@ -33,7 +33,12 @@ class RequestContext:
     connection_params: dict[str, Any] | None = None
     #: For tokens sent in connection_init; never exposed to resolvers' output.
     token_secret: str = field(default="", repr=False)
+    #: (merchant id, scope, field) a partner read in this request; see PartnerAccessLog.
+    partner_reads: list[tuple[int, str, str]] = field(default_factory=list)
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    def record_partner_read(self, party_id: int, scope: str, what: str) -> None:
+        self.partner_reads.append((party_id, scope, what))
 
     def listen(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[str | None]]:
         if self.events is None:

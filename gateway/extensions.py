@@ -6,12 +6,13 @@ Query limits (depth, aliases, tokens) use Strawberry's own extensions; see ``app
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway import metrics
+from schema import record_partner_reads
 
 log = logging.getLogger("fingraph.errors")
 
@@ -56,3 +57,20 @@ class OperationMetrics(SchemaExtension):
         operation_type = context.operation_type.value if context.operation_type else "unknown"
         outcome = "error" if context.result is not None and context.result.errors else "ok"
         metrics.GRAPHQL_OPERATIONS.labels(operation_type=operation_type, outcome=outcome).inc()
+
+
+class PartnerAccessLog(SchemaExtension):
+    """Writes what a partner read in this operation to the merchants' access logs (one INSERT)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        principal = getattr(context, "principal", None)
+        reads = getattr(context, "partner_reads", None)
+        if principal is None or not principal.is_partner or not reads:
+            return
+        recorded, context.partner_reads = list(reads), []
+        await record_partner_reads(
+            context.pool, partner_id=principal.partner_id, reads=recorded, request_id=context.request_id,
+            now=context.clock.now(),
+        )

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
@@ -26,6 +27,7 @@ from gateway import graphiql, persisted
 from gateway.context import RequestContext
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.middleware import PrincipalUser
+from schema import partner_grants
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -60,10 +62,14 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         user = request.scope.get("user")
         state = request.app.state
         request.state.sub_response = response
+        principal = user.principal if isinstance(user, PrincipalUser) else None
+        if principal is not None and principal.is_partner and principal.partner_id is not None:
+            # Consents are read per request: a revocation holds from the next request on.
+            principal = replace(principal, grants=await partner_grants(state.pool, principal.partner_id))
         return RequestContext(
             pool=state.pool,
             clock=state.clock,
-            principal=user.principal if isinstance(user, PrincipalUser) else None,
+            principal=principal,
             request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
             platform_fee_bps=state.settings.platform_fee_bps,
             events=state.events,

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from schema.build import SERVICE_MIGRATIONS, build_schema, wire_services
+from services.partners import grants_of as partner_grants
+from services.partners import record_reads as record_partner_reads
 
-__all__ = ["SERVICE_MIGRATIONS", "build_schema", "wire_services"]
+__all__ = ["SERVICE_MIGRATIONS", "build_schema", "partner_grants", "record_partner_reads", "wire_services"]

@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 
 import strawberry
 
+import services.partners
 import services.payments
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
@@ -21,6 +22,7 @@ from strawberry.tools import merge_types
 from schema.entities import Consumer, Merchant
 from schema.queries import PartiesQuery
 from services.kernel.graph import DECIMAL_SCALAR
+from services.partners.graph import PartnersMutation, PartnersQuery
 from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentsSubscription, PaymentType
 
 FEDERATION_VERSION = "2.7"
@@ -39,8 +41,8 @@ class FingraphSchema(strawberry.federation.Schema):
 def build_schema(
     *, extensions: Iterable[type[SchemaExtension] | SchemaExtension | Any] = (), max_batch: int = 10
 ) -> FingraphSchema:
-    query = merge_types("Query", (PartiesQuery, PaymentsQuery))
-    mutation = merge_types("Mutation", (PaymentsMutation,))
+    query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery))
+    mutation = merge_types("Mutation", (PaymentsMutation, PartnersMutation))
     return FingraphSchema(
         query=query,
         mutation=mutation,
@@ -57,6 +59,7 @@ def build_schema(
 #: Each service's numbered SQL migrations, in the order they are applied.
 SERVICE_MIGRATIONS: list[tuple[str, Path]] = [
     ("payments", Path(services.payments.__file__).parent / "migrations"),
+    ("partners", Path(services.partners.__file__).parent / "migrations"),
 ]
 
 

@@ -11,8 +11,9 @@ from typing import Annotated
 
 import strawberry
 
-from services.kernel.graph import Info, Node
+from services.kernel.graph import Info, Node, forbidden, require_principal
 from services.kernel.ids import decode_id
+from services.partners import PUBLIC_SCOPE
 from services.payments import Party, PartyKind
 from services.payments.graph import ConsumerPaymentsFields, MerchantPaymentsFields, PartyByIdLoader
 
@@ -21,6 +22,12 @@ async def _party(info: Info, id: str, type_name: str, kind: PartyKind) -> Party 
     decoded = decode_id(id, type_name)
     if decoded is None:
         return None
+    principal = require_principal(info)
+    if principal.is_partner:
+        # Partners reach merchants that granted them access, and nothing else.
+        if kind is not PartyKind.MERCHANT or not principal.partner_has_consent(decoded[1]):
+            raise forbidden(f"{type_name} {id}")
+        info.context.record_partner_read(decoded[1], PUBLIC_SCOPE, type_name)
     party: Party | None = await info.context.loader(PartyByIdLoader).load(decoded[1])
     return party if party is not None and party.kind is kind else None
 

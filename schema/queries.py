@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
 
 from schema.entities import Consumer, Merchant, PartyUnion, consumer_by_id, merchant_by_id
 from services.kernel.graph import Connection, Info, Node, page_window, require_principal
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
+from services.partners import PUBLIC_SCOPE
 from services.payments import Party, PartyKind, Payment
 from services.payments.graph import PartyByIdLoader, PaymentByIdLoader, PaymentType
 from services.payments.repository import parties_page
@@ -16,6 +16,9 @@ from services.payments.repository import parties_page
 
 def _may_read_payment(info: Info, payment: Payment) -> bool:
     principal = require_principal(info)
+    if principal.partner_may_read(payment.merchant_id, "payments:read"):
+        info.context.record_partner_read(payment.merchant_id, "payments:read", "Payment")
+        return True
     return principal.is_operator or principal.is_party(payment.buyer_id) or principal.is_party(payment.merchant_id)
 
 
@@ -42,14 +45,16 @@ class PartiesQuery:
     @strawberry.field(description="Merchants, newest first.")
     async def merchants(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Merchant]:
         principal = require_principal(info)
-        if principal.role is Role.PARTNER:
-            raise GraphQLError("Partner access to merchants needs consent", extensions={"code": "FORBIDDEN"})
+        # A partner lists only the merchants that granted it access.
+        only = sorted({merchant for merchant, _ in principal.grants}) if principal.is_partner else None
         size, before = page_window(first, after)
         async with info.context.pool.acquire() as conn:
-            rows = await parties_page(conn, kind=PartyKind.MERCHANT, limit=size + 1, before_id=before)
+            rows = await parties_page(conn, kind=PartyKind.MERCHANT, limit=size + 1, before_id=before, only_ids=only)
         loader = info.context.loader(PartyByIdLoader)
-        for party in rows:
+        for party in rows[:size]:
             loader.prime(party.id, party)
+            if principal.is_partner:
+                info.context.record_partner_read(party.id, PUBLIC_SCOPE, "Merchant")
         return Connection.from_rows(  # type: ignore[return-value]
             rows, first=size, position=lambda p: p.id, node=lambda p: p, had_cursor=after is not None
         )

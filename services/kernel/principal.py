@@ -19,6 +19,9 @@ class Principal:
     party_id: int | None = None
     partner_id: int | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    #: For partners: the (merchant id, scope) pairs merchants have granted, loaded per
+    #: request, so a revocation takes effect on the next request.
+    grants: frozenset[tuple[int, str]] = field(default_factory=frozenset)
 
     @property
     def key(self) -> str:
@@ -36,3 +39,17 @@ class Principal:
     def owns_or_operates(self, party_id: int) -> bool:
         """May read the private data (wallet, payments, holdings) of this party."""
         return self.is_operator or self.is_party(party_id)
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role is Role.PARTNER
+
+    def partner_may_read(self, merchant_id: int, scope: str) -> bool:
+        """A partner's token carries the scope and the merchant granted it."""
+        return self.is_partner and scope in self.scopes and (merchant_id, scope) in self.grants
+
+    def partner_has_consent(self, merchant_id: int) -> bool:
+        return self.is_partner and any(granted == merchant_id for granted, _ in self.grants)
+
+    def may_read(self, party_id: int, scope: str) -> bool:
+        return self.owns_or_operates(party_id) or self.partner_may_read(party_id, scope)

@@ -34,13 +34,17 @@ def require_operator(info: Info) -> Principal:
 
 
 def require_private_access(info: Info, party_id: int, what: str, *, scope: str) -> Principal:
-    """The party itself or an operator; anyone else gets ``FORBIDDEN`` for this field.
+    """The party itself, an operator, or a partner the merchant granted ``scope``.
 
+    Anyone else gets ``FORBIDDEN`` for this field (the rest of the query still answers).
     ``scope`` names the partner scope (``payments:read``, ...) that covers the field.
+    Partner reads are recorded in the merchant's access log.
     """
     principal = require_principal(info)
-    if not principal.owns_or_operates(party_id):
+    if not principal.may_read(party_id, scope):
         raise forbidden(what)
+    if principal.is_partner:
+        info.context.record_partner_read(party_id, scope, what)
     return principal
 
 

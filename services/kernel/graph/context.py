@@ -26,6 +26,9 @@ class GraphContext(Protocol):
     #: The platform fee on escrow releases, in basis points (default 0).
     platform_fee_bps: int
 
+    def record_partner_read(self, party_id: int, scope: str, what: str) -> None:
+        """Note that a partner read ``what`` of this merchant (flushed to the access log)."""
+
     def listen(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[str | None]]:
         """Payloads published on ``channel`` (``pg_notify``) from now on; ``None`` ends the stream."""
 

@@ -105,6 +105,10 @@ async def payments_page(
     )
 
 
+# Private fields are nullable so that a FORBIDDEN one nulls only itself: the rest of
+# the query still answers (partners with some scopes, counterparties' public fields).
+
+
 @strawberry.type
 class ConsumerPaymentsFields:
     """The payments service's fields of ``Consumer`` (joined in ``schema.entities``)."""
@@ -122,7 +126,7 @@ class ConsumerPaymentsFields:
         return root.real_name_verified
 
     @strawberry.field
-    async def wallet(self, root: Party, info: Info) -> WalletType:
+    async def wallet(self, root: Party, info: Info) -> WalletType | None:
         require_private_access(info, root.id, "Consumer.wallet", scope=_SCOPE)
         wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
         return wallet  # type: ignore[return-value]
@@ -130,7 +134,7 @@ class ConsumerPaymentsFields:
     @strawberry.field(description="Payments this consumer made, newest first.")
     async def payments(
         self, root: Party, info: Info, first: int = 10, after: str | None = None
-    ) -> Connection[PaymentType]:
+    ) -> Connection[PaymentType] | None:
         require_private_access(info, root.id, "Consumer.payments", scope=_SCOPE)
         return await payments_page(info, PaymentsByBuyerIdLoader, root.id, first, after)
 
@@ -152,13 +156,13 @@ class MerchantPaymentsFields:
         return root.certified
 
     @strawberry.field
-    async def wallet(self, root: Party, info: Info) -> WalletType:
+    async def wallet(self, root: Party, info: Info) -> WalletType | None:
         require_private_access(info, root.id, "Merchant.wallet", scope=_SCOPE)
         wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
         return wallet  # type: ignore[return-value]
 
     @strawberry.field(description="Money buyers have paid this merchant that escrow still holds.")
-    async def escrow_held(self, root: Party, info: Info) -> MoneyType:
+    async def escrow_held(self, root: Party, info: Info) -> MoneyType | None:
         require_private_access(info, root.id, "Merchant.escrowHeld", scope=_SCOPE)
         held: Money = await info.context.loader(EscrowHeldByMerchantIdLoader).load(root.id)
         return held  # type: ignore[return-value]
@@ -166,7 +170,7 @@ class MerchantPaymentsFields:
     @strawberry.field(description="Payments made to this merchant, newest first.")
     async def received_payments(
         self, root: Party, info: Info, first: int = 10, after: str | None = None
-    ) -> Connection[PaymentType]:
+    ) -> Connection[PaymentType] | None:
         require_private_access(info, root.id, "Merchant.receivedPayments", scope=_SCOPE)
         return await payments_page(info, PaymentsByMerchantIdLoader, root.id, first, after)
 

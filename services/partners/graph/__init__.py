@@ -1,0 +1,7 @@
+"""The partners slice of the graph."""
+
+from __future__ import annotations
+
+from services.partners.graph.schema import PartnersMutation, PartnersQuery
+
+__all__ = ["PartnersMutation", "PartnersQuery"]
