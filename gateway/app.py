@@ -33,24 +33,25 @@ from gateway.middleware import (
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.settings import Settings
 from schema import build_schema, wire_services
+from schema.subgraphs import subgraph_extensions
 from services.kernel.clock import Clock
 
 log = logging.getLogger(__name__)
 
 
 def build_gateway_schema(settings: Settings) -> Any:
-    return build_schema(
-        extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            lambda: QueryCostLimiter(max_cost=settings.max_cost),
-            MaskUnexpectedErrors,
-            OperationMetrics,
-            PartnerAccessLog,
-        ],
-        max_batch=settings.max_batch,
-    )
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryCostLimiter(max_cost=settings.max_cost),
+        MaskUnexpectedErrors,
+        OperationMetrics,
+        PartnerAccessLog,
+    ]
+    if settings.subgraph is not None:
+        extensions += subgraph_extensions(build_schema(), settings.subgraph)
+    return build_schema(extensions=extensions, max_batch=settings.max_batch)
 
 
 async def healthz(request: Request) -> Response:

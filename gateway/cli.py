@@ -92,14 +92,14 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: s
     """Serve GraphQL (GraphiQL in a browser) at http://HOST:PORT/graphql."""
     import uvicorn
 
-    if subgraph is not None:
-        raise click.UsageError("--subgraph is not available yet (see the federation issue)")
-    with database(Settings.from_env(data_dir=data_dir), seed_if_empty=True) as settings:
+    with database(Settings.from_env(data_dir=data_dir, subgraph=subgraph), seed_if_empty=True) as settings:
         _print_demo_tokens(settings)
         click.echo(f"serving http://{host}:{port}/graphql", err=True)
         if workers > 1:
             os.environ["DATABASE_URL"] = settings.database_url or ""
             os.environ["FINGRAPH_JWT_SECRET"] = settings.jwt_secret or ""
+            if subgraph is not None:
+                os.environ["FINGRAPH_SUBGRAPH"] = subgraph
             uvicorn.run("gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                         log_level="info")
         else:

@@ -44,6 +44,8 @@ class Settings:
     persisted_only: bool = False
     max_body_bytes: int = 1_000_000
     graphiql: bool = True
+    #: Serve only this service's slice as a federation subgraph (payments, credit, funds).
+    subgraph: str | None = None
     #: Local node_modules with react, react-dom and graphiql (else the CDN is used).
     graphiql_assets: Path | None = None
     #: On the demo data set: GraphiQL prefills a token for this consumer (e.g. con_1).
@@ -66,6 +68,7 @@ class Settings:
             max_aliases=_int("FINGRAPH_MAX_ALIASES", 30),
             max_tokens=_int("FINGRAPH_MAX_TOKENS", 2_000),
             max_cost=_int("FINGRAPH_MAX_COST", 10_000),
+            subgraph=os.environ.get("FINGRAPH_SUBGRAPH") or None,
             rate_limit=os.environ.get("FINGRAPH_RATE_LIMIT") or "1000/second",
             max_batch=_int("FINGRAPH_MAX_BATCH", 10),
             graphiql_assets=_path("FINGRAPH_GRAPHIQL_ASSETS"),

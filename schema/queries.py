@@ -9,17 +9,9 @@ from services.kernel.graph import Connection, Info, Node, page_window, require_p
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
 from services.partners import PUBLIC_SCOPE
-from services.payments import Party, PartyKind, Payment
-from services.payments.graph import PartyByIdLoader, PaymentByIdLoader, PaymentType
+from services.payments import Party, PartyKind
+from services.payments.graph import PartyByIdLoader, PaymentType, readable_payment
 from services.payments.repository import parties_page
-
-
-def _may_read_payment(info: Info, payment: Payment) -> bool:
-    principal = require_principal(info)
-    if principal.partner_may_read(payment.merchant_id, "payments:read"):
-        info.context.record_partner_read(payment.merchant_id, "payments:read", "Payment")
-        return True
-    return principal.is_operator or principal.is_party(payment.buyer_id) or principal.is_party(payment.merchant_id)
 
 
 @strawberry.type
@@ -62,11 +54,7 @@ class PartiesQuery:
     @strawberry.field(description="A payment, for its buyer, its merchant and operators.")
     async def payment(self, info: Info, id: strawberry.ID) -> PaymentType | None:
         require_principal(info)
-        decoded = decode_id(id, "Payment")
-        if decoded is None:
-            return None
-        payment: Payment | None = await info.context.loader(PaymentByIdLoader).load(decoded[1])
-        return payment if payment is not None and _may_read_payment(info, payment) else None  # type: ignore[return-value]
+        return await readable_payment(info, id)  # type: ignore[return-value]
 
     @strawberry.field(description="Refetch any entity by its ID (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -80,5 +68,5 @@ class PartiesQuery:
         if type_name == "Consumer":
             return await consumer_by_id(info, id)  # type: ignore[return-value]
         if type_name == "Payment":
-            return await PartiesQuery.payment(self, info, id)  # type: ignore[no-any-return, operator]
+            return await readable_payment(info, id)  # type: ignore[return-value]
         return None

@@ -20,7 +20,7 @@ from services.payments.models import (
     Wallet,
     wallet_code,
 )
-from services.payments.repository import parties_by_ids, wallets_by_party_ids
+from services.payments.repository import oldest_parties, parties_by_ids, wallets_by_party_ids
 from services.payments.service import create_party, top_up
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Wallet",
     "create_party",
     "move",
+    "oldest_parties",
     "parties_by_ids",
     "post_entry",
     "register_funding_source",

@@ -84,6 +84,17 @@ async def parties_by_ids(conn: asyncpg.Connection, ids: Sequence[int]) -> list[P
     return [party_from_row(row) for row in rows]
 
 
+async def oldest_parties(
+    conn: asyncpg.Connection, *, kind: PartyKind, limit: int, name: str | None = None
+) -> list[Party]:
+    """The first ``limit`` parties of one kind ever created (optionally with this exact name), oldest first."""
+    rows = await conn.fetch(
+        "SELECT * FROM payments.parties WHERE kind = $1 AND ($3::text IS NULL OR name = $3) ORDER BY id LIMIT $2",
+        kind.value, limit, name,
+    )
+    return [party_from_row(row) for row in rows]
+
+
 async def parties_page(
     conn: asyncpg.Connection, *, kind: PartyKind, limit: int, before_id: int | None,
     only_ids: Sequence[int] | None = None,

@@ -11,7 +11,7 @@ from services.payments.graph.loaders import (
 from services.payments.graph.mutations import PaymentsMutation
 from services.payments.graph.queries import PaymentsQuery
 from services.payments.graph.subscriptions import PaymentsSubscription
-from services.payments.graph.types import ConsumerPaymentsFields, MerchantPaymentsFields, PaymentType
+from services.payments.graph.types import ConsumerPaymentsFields, MerchantPaymentsFields, PaymentType, readable_payment
 
 __all__ = [
     "ConsumerPaymentsFields",
@@ -24,4 +24,5 @@ __all__ = [
     "PaymentsMutation",
     "PaymentsQuery",
     "PaymentsSubscription",
+    "readable_payment",
 ]

@@ -7,12 +7,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from services.kernel.graph import Connection, Info, MoneyType, Node, page_window, require_private_access
-from services.kernel.ids import encode_id
+from services.kernel.graph import (
+    Connection,
+    Info,
+    MoneyType,
+    Node,
+    page_window,
+    require_principal,
+    require_private_access,
+)
+from services.kernel.ids import decode_id, encode_id
 from services.kernel.money import Money
 from services.payments.graph.loaders import (
     EscrowHeldByMerchantIdLoader,
     PartyByIdLoader,
+    PaymentByIdLoader,
     PaymentsByBuyerIdLoader,
     PaymentsByMerchantIdLoader,
     WalletByPartyIdLoader,
@@ -34,11 +43,34 @@ class WalletType:
         return root.balance  # type: ignore[return-value]  # Money resolves as Money type
 
 
-@strawberry.type(name="Payment", description="An escrow payment (担保交易) from a consumer to a merchant.")
+def may_read_payment(info: Info, payment: Payment) -> bool:
+    """Its buyer, its merchant, operators, and partners the merchant granted payments:read."""
+    principal = require_principal(info)
+    if principal.partner_may_read(payment.merchant_id, _SCOPE):
+        info.context.record_partner_read(payment.merchant_id, _SCOPE, "Payment")
+        return True
+    return principal.is_operator or principal.is_party(payment.buyer_id) or principal.is_party(payment.merchant_id)
+
+
+async def readable_payment(info: Info, id: str) -> Payment | None:
+    decoded = decode_id(id, "Payment")
+    if decoded is None:
+        return None
+    payment: Payment | None = await info.context.loader(PaymentByIdLoader).load(decoded[1])
+    return payment if payment is not None and may_read_payment(info, payment) else None
+
+
+@strawberry.federation.type(
+    keys=["id"], name="Payment", description="An escrow payment (担保交易) from a consumer to a merchant."
+)
 class PaymentType(Node):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Payment)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> PaymentType | None:
+        return await readable_payment(info, id)  # type: ignore[return-value]
 
     @strawberry.field
     def id(self, root: Payment) -> strawberry.ID:

@@ -1,0 +1,154 @@
+"""Federation 2: the subgraphs compose (Apollo composition) into the one-process graph,
+and a real Apollo gateway over `fingraph serve --subgraph` processes answers the same JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType, GraphQLUnionType
+
+from schema import build_schema
+from schema.export import SCHEMA_DIR
+from tests.conftest import SECRET, START, Server
+from tests.support import CONSUMER_HOME, CREATE_PAYMENT, MERCHANT_VIEW, MERCHANTS_PAGE, Api, new_key
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+
+NODE_DIR = Path(__file__).parents[1] / "node"
+FEDERATION_MACHINERY = {"_Any", "_Entity", "_Service", "_FieldSet", "link__Import", "link__Purpose"}
+FEDERATION_FIELDS = {"_entities", "_service"}
+
+
+def subgraph_files() -> dict[str, Path]:
+    return {path.stem: path for path in sorted((SCHEMA_DIR / "subgraphs").glob("*.graphql"))}
+
+
+def compose() -> dict[str, Any]:
+    args = [f"{name}={path}" for name, path in subgraph_files().items()]
+    done = subprocess.run(["node", str(NODE_DIR / "compose.mjs"), *args], capture_output=True, text=True, check=True)
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def one_process_api() -> dict[str, list[str]]:
+    types: dict[str, list[str]] = {}
+    for name, graphql_type in build_schema()._schema.type_map.items():
+        if name.startswith("__") or name in FEDERATION_MACHINERY:
+            continue
+        if isinstance(graphql_type, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
+            types[name] = sorted(f for f in graphql_type.fields if f not in FEDERATION_FIELDS)
+        elif isinstance(graphql_type, GraphQLEnumType):
+            types[name] = sorted(graphql_type.values)
+        elif isinstance(graphql_type, GraphQLUnionType):
+            types[name] = sorted(t.name for t in graphql_type.types)
+        else:
+            types[name] = []
+    return types
+
+
+def test_subgraphs_compose_with_no_errors_and_no_hints() -> None:
+    report = compose()
+    assert report["errors"] == []
+    assert report["hints"] == []
+
+
+def test_supergraph_is_the_one_process_graph() -> None:
+    report = compose()
+    assert report["api"] == one_process_api()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_ready(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                if (await client.get(url)).status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} never came up")
+
+
+@pytest.fixture(scope="module")
+async def federated_gateway(database_url: str, server: Server) -> AsyncIterator[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "FINGRAPH_JWT_SECRET": SECRET, "FINGRAPH_NOW": START.isoformat()}
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        urls = {}
+        for name in subgraph_files():
+            port = _free_port()
+            processes.append(subprocess.Popen(
+                [str(Path(sys.executable).parent / "fingraph"), "serve", "--subgraph", name, "--port", str(port)],
+                env=env, stdout=subprocess.DEVNULL,
+            ))
+            urls[name] = f"http://127.0.0.1:{port}/graphql"
+            await _wait_ready(f"http://127.0.0.1:{port}/healthz")
+        port = _free_port()
+        processes.append(subprocess.Popen(
+            ["node", str(NODE_DIR / "federation_gateway.mjs"), str(port), *(f"{n}={u}" for n, u in urls.items())],
+            stdout=subprocess.DEVNULL,
+        ))
+        gateway = f"http://127.0.0.1:{port}/"
+        await _wait_ready(gateway + "?query=%7B__typename%7D")
+        yield gateway
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+
+
+async def _both(api: Api, gateway: str, query: str, token: str, **variables: Any) -> tuple[Any, Any]:
+    direct = (await api.post(query, token, **variables)).json()
+    async with httpx.AsyncClient() as client:
+        federated = (await client.post(
+            gateway, json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )).json()
+    return direct, federated
+
+
+async def test_contract_reads_are_identical_through_the_federated_gateway(api: Api, federated_gateway: str) -> None:
+    buyer = await api.consumer(balance="300.00")
+    merchant = await api.merchant()
+    for amount in ("10.00", "20.00", "30.00"):
+        await api.pay(buyer, merchant, amount)
+
+    for query, token, variables in [
+        (MERCHANT_VIEW, merchant.token, {"id": merchant.id}),
+        (MERCHANTS_PAGE, api.operator, {}),
+        (CONSUMER_HOME, buyer.token, {}),
+    ]:
+        direct, federated = await _both(api, federated_gateway, query, token, **variables)
+        assert "errors" not in direct, direct
+        assert federated == direct
+
+
+async def test_a_payment_through_the_federated_gateway_takes_effect(api: Api, federated_gateway: str) -> None:
+    buyer = await api.consumer(balance="100.00")
+    merchant = await api.merchant()
+    async with httpx.AsyncClient() as client:
+        body = (await client.post(
+            federated_gateway,
+            json={"query": CREATE_PAYMENT, "variables": {"m": merchant.id, "a": "60.00", "s": "WALLET", "k": new_key()}},
+            headers={"Authorization": f"Bearer {buyer.token}"},
+        )).json()
+    assert body["data"]["createPayment"]["payment"]["status"] == "HELD"
+    assert await api.balance(buyer) == "40.00"
