@@ -35,6 +35,10 @@ def issue_token(principal: Principal, *, secret: str, now: datetime, ttl: timede
     if principal.partner_id is not None:
         claims["partner"] = encode_id("Partner", principal.partner_id)
         claims["scopes"] = sorted(principal.scopes)
+    # The OAuth-style `scope` claim a federation router reads for @requiresScopes: parties
+    # and operators hold every read scope (the subgraph still limits them to what they
+    # own); partners hold what they were given.
+    claims["scope"] = " ".join(sorted(principal.scopes if principal.is_partner else SCOPES))
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 

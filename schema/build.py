@@ -25,7 +25,7 @@ from services.kernel.graph import DECIMAL_SCALAR
 from services.partners.graph import PartnersMutation, PartnersQuery
 from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentsSubscription, PaymentType
 
-FEDERATION_VERSION = "2.7"
+FEDERATION_VERSION = "2.9"
 log = logging.getLogger("fingraph.graphql")
 
 

@@ -6,6 +6,7 @@ import strawberry
 
 from schema.entities import Consumer, Merchant, PartyUnion, consumer_by_id, merchant_by_id
 from services.kernel.graph import Connection, Info, Node, page_window, require_principal
+from services.kernel.graph.directives import paginated, signed_in
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
 from services.partners import PUBLIC_SCOPE
@@ -16,7 +17,7 @@ from services.payments.repository import parties_page
 
 @strawberry.type
 class PartiesQuery:
-    @strawberry.field(description="The consumer or merchant the token belongs to (null for operators and partners).")
+    @strawberry.field(description="The consumer or merchant the token belongs to (null for operators and partners).", directives=signed_in())
     async def me(self, info: Info) -> PartyUnion | None:
         principal = require_principal(info)
         if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
@@ -24,17 +25,17 @@ class PartiesQuery:
         party: Party | None = await info.context.loader(PartyByIdLoader).load(principal.party_id)
         return party  # type: ignore[return-value]
 
-    @strawberry.field(description="A merchant: public fields for anyone signed in, the rest for the merchant and operators.")
+    @strawberry.field(description="A merchant: public fields for anyone signed in, the rest for the merchant and operators.", directives=signed_in())
     async def merchant(self, info: Info, id: strawberry.ID) -> Merchant | None:
         require_principal(info)
         return await merchant_by_id(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="A consumer: public fields for anyone signed in, the rest for the consumer and operators.")
+    @strawberry.field(description="A consumer: public fields for anyone signed in, the rest for the consumer and operators.", directives=signed_in())
     async def consumer(self, info: Info, id: strawberry.ID) -> Consumer | None:
         require_principal(info)
         return await consumer_by_id(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Merchants, newest first.")
+    @strawberry.field(description="Merchants, newest first.", directives=[*signed_in(), *paginated()])
     async def merchants(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Merchant]:
         principal = require_principal(info)
         # A partner lists only the merchants that granted it access.
@@ -51,12 +52,12 @@ class PartiesQuery:
             rows, first=size, position=lambda p: p.id, node=lambda p: p, had_cursor=after is not None
         )
 
-    @strawberry.field(description="A payment, for its buyer, its merchant and operators.")
+    @strawberry.field(description="A payment, for its buyer, its merchant and operators.", directives=signed_in())
     async def payment(self, info: Info, id: strawberry.ID) -> PaymentType | None:
         require_principal(info)
         return await readable_payment(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Refetch any entity by its ID (Relay).")
+    @strawberry.field(description="Refetch any entity by its ID (Relay).", directives=signed_in())
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         require_principal(info)
         decoded = decode_id(id)

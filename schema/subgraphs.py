@@ -12,25 +12,36 @@ answers S's SDL, and a validation rule refuses fields that are not S's.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
-    GraphQLEnumType,
+    DirectiveNode,
+    DocumentNode,
     GraphQLError,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
-    GraphQLScalarType,
     GraphQLUnionType,
+    InterfaceTypeDefinitionNode,
+    NameNode,
+    ObjectTypeDefinitionNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
     ValidationRule,
     get_named_type,
-    print_type,
+    parse,
+    print_ast,
 )
 from graphql.language import FieldNode
 from strawberry.extensions import AddValidationRules, SchemaExtension
+
+from schema.build import FEDERATION_VERSION
 
 SUBGRAPHS = ("payments", "credit", "funds")
 ENTITIES = ("Merchant", "Consumer", "Payment")
@@ -38,10 +49,7 @@ ROOTS = ("Query", "Mutation", "Subscription")
 FEDERATION_FIELDS = {"_entities", "_service"}
 FEDERATION_TYPES = {"_Any", "_Entity", "_Service", "link__Import", "link__Purpose"}
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
-LINK = (
-    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", '
-    'import: ["@key", "@shareable"])'
-)
+FEDERATION_DIRECTIVES = ("authenticated", "cost", "key", "listSize", "requiresScopes", "shareable")
 
 
 def _owner(module: str) -> str | None:
@@ -132,56 +140,48 @@ def plan(schema: Any, service: str) -> Subgraph:
     return subgraph
 
 
-def _copy(graphql_type: GraphQLNamedType, keep: set[str], included: set[str]) -> GraphQLNamedType:
-    if isinstance(graphql_type, GraphQLObjectType):
-        return GraphQLObjectType(
-            graphql_type.name, {n: f for n, f in graphql_type.fields.items() if n in keep},
-            interfaces=[i for i in graphql_type.interfaces if i.name in included],
-            description=graphql_type.description,
-        )
-    if isinstance(graphql_type, GraphQLInterfaceType):
-        return GraphQLInterfaceType(
-            graphql_type.name, {n: f for n, f in graphql_type.fields.items() if n in keep},
-            description=graphql_type.description,
-        )
-    if isinstance(graphql_type, GraphQLUnionType):
-        return GraphQLUnionType(
-            graphql_type.name, [t for t in graphql_type.types if t.name in included],
-            description=graphql_type.description,
-        )
-    return graphql_type
+def _directive(name: str) -> DirectiveNode:
+    return DirectiveNode(name=NameNode(value=name), arguments=())
 
 
-def _with_directives(printed: str, name: str, directives: str) -> str:
-    head, brace, rest = printed.partition(" {")
-    if not brace:
-        return printed + directives
-    return f"{head}{directives}{brace}{rest}"
+def _filtered(definition: Any, plan_: Subgraph, plans: dict[str, Subgraph]) -> Any | None:
+    """The definition cut to the subgraph's fields, with @shareable where types are shared."""
+    name = definition.name.value
+    if name not in plan_.fields or name in FEDERATION_TYPES:
+        return None
+    included = set(plan_.fields)
+    if isinstance(definition, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
+        keep = plan_.fields[name]
+        changes: dict[str, Any] = {"fields": tuple(f for f in definition.fields if f.name.value in keep)}
+        changes["interfaces"] = tuple(i for i in definition.interfaces or () if i.name.value in included)
+        shared = sum(name in p.fields for p in plans.values()) > 1
+        if isinstance(definition, ObjectTypeDefinitionNode) and name not in ROOTS and name not in ENTITIES and shared:
+            changes["directives"] = (*(definition.directives or ()), _directive("shareable"))
+        return copy(definition, **changes)
+    if isinstance(definition, UnionTypeDefinitionNode):
+        return copy(definition, types=tuple(t for t in definition.types if t.name.value in included))
+    return definition
+
+
+def copy(node: Any, **changes: Any) -> Any:
+    return dataclasses.replace(node, **changes)
 
 
 def subgraph_sdl(schema: Any, service: str, *, all_plans: dict[str, Subgraph] | None = None) -> str:
+    """The subgraph's SDL: the one schema's printed SDL (directives and all), cut to its plan."""
     plans = all_plans or {name: plan(schema, name) for name in SUBGRAPHS}
-    mine = plans[service]
-    included = set(mine.fields)
-    gql = schema._schema
-    blocks = [LINK]
-    for type_name in sorted(included, key=lambda n: (n not in ROOTS, n)):
-        if type_name in FEDERATION_TYPES:
-            continue
-        graphql_type = gql.type_map[type_name]
-        if isinstance(graphql_type, GraphQLScalarType) and type_name in BUILT_IN_SCALARS:
-            continue
-        printed = print_type(_copy(graphql_type, mine.fields[type_name], included))
-        if type_name in ENTITIES:
-            printed = _with_directives(printed, type_name, ' @key(fields: "id")')
-        elif (
-            isinstance(graphql_type, GraphQLObjectType)
-            and type_name not in ROOTS
-            and sum(type_name in p.fields for p in plans.values()) > 1
-        ):
-            printed = _with_directives(printed, type_name, " @shareable")
-        blocks.append(printed)
-    return "\n\n".join(blocks) + "\n"
+    document = parse(schema.as_str())
+    kept = [
+        cut for definition in document.definitions
+        if isinstance(definition, TypeDefinitionNode) and (cut := _filtered(definition, plans[service], plans))
+    ]
+    body = print_ast(DocumentNode(definitions=tuple(kept)))
+    used = sorted({f"@{name}" for name in FEDERATION_DIRECTIVES if f"@{name}" in body})
+    link = (
+        f'extend schema @link(url: "https://specs.apollo.dev/federation/v{FEDERATION_VERSION}", '
+        f"import: [{', '.join(json.dumps(d) for d in used)}])"
+    )
+    return f"{link}\n\n{body}\n"
 
 
 def subgraph_sdls(schema: Any) -> dict[str, str]:

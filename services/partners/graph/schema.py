@@ -8,6 +8,7 @@ import asyncpg
 import strawberry
 
 from services.kernel.graph import Connection, Info, UserError, page_window, require_operator, require_party, run_once
+from services.kernel.graph.directives import paginated, signed_in
 from services.kernel.ids import decode_id, encode_id
 from services.kernel.principal import Role
 from services.partners import repository, service
@@ -129,7 +130,9 @@ class PartnersMutation:
 
 @strawberry.type
 class PartnersQuery:
-    @strawberry.field(description="Merchant: every partner read of your data, newest first.")
+    @strawberry.field(
+        description="Merchant: every partner read of your data, newest first.", directives=[*signed_in(), *paginated()]
+    )
     async def partner_access_log(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[PartnerAccess]:

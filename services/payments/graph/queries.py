@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from services.kernel.graph import Info, require_operator
+from services.kernel.graph.directives import costly, signed_in
 from services.kernel.money import Money
 from services.payments import repository
 from services.payments.graph.types import AccountBalanceType, TrialBalance
@@ -12,7 +13,10 @@ from services.payments.graph.types import AccountBalanceType, TrialBalance
 
 @strawberry.type
 class PaymentsQuery:
-    @strawberry.field(description="Operator: every ledger account group with its balance from the postings.")
+    @strawberry.field(
+        description="Operator: every ledger account group with its balance from the postings.",
+        directives=[*signed_in(), *costly(100)],
+    )
     async def trial_balance(self, info: Info) -> TrialBalance:
         require_operator(info)
         async with info.context.pool.acquire() as conn:

@@ -16,6 +16,7 @@ from services.kernel.graph import (
     require_principal,
     require_private_access,
 )
+from services.kernel.graph.directives import paginated, private
 from services.kernel.ids import decode_id, encode_id
 from services.kernel.money import Money
 from services.payments.graph.loaders import (
@@ -157,13 +158,13 @@ class ConsumerPaymentsFields:
     def real_name_verified(self, root: Party) -> bool:
         return root.real_name_verified
 
-    @strawberry.field
+    @strawberry.field(directives=private(_SCOPE))
     async def wallet(self, root: Party, info: Info) -> WalletType | None:
         require_private_access(info, root.id, "Consumer.wallet", scope=_SCOPE)
         wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
         return wallet  # type: ignore[return-value]
 
-    @strawberry.field(description="Payments this consumer made, newest first.")
+    @strawberry.field(description="Payments this consumer made, newest first.", directives=[*private(_SCOPE), *paginated()])
     async def payments(
         self, root: Party, info: Info, first: int = 10, after: str | None = None
     ) -> Connection[PaymentType] | None:
@@ -187,19 +188,23 @@ class MerchantPaymentsFields:
     def certified(self, root: Party) -> bool:
         return root.certified
 
-    @strawberry.field
+    @strawberry.field(directives=private(_SCOPE))
     async def wallet(self, root: Party, info: Info) -> WalletType | None:
         require_private_access(info, root.id, "Merchant.wallet", scope=_SCOPE)
         wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
         return wallet  # type: ignore[return-value]
 
-    @strawberry.field(description="Money buyers have paid this merchant that escrow still holds.")
+    @strawberry.field(
+        description="Money buyers have paid this merchant that escrow still holds.", directives=private(_SCOPE)
+    )
     async def escrow_held(self, root: Party, info: Info) -> MoneyType | None:
         require_private_access(info, root.id, "Merchant.escrowHeld", scope=_SCOPE)
         held: Money = await info.context.loader(EscrowHeldByMerchantIdLoader).load(root.id)
         return held  # type: ignore[return-value]
 
-    @strawberry.field(description="Payments made to this merchant, newest first.")
+    @strawberry.field(
+        description="Payments made to this merchant, newest first.", directives=[*private(_SCOPE), *paginated()]
+    )
     async def received_payments(
         self, root: Party, info: Info, first: int = 10, after: str | None = None
     ) -> Connection[PaymentType] | None:

@@ -1,0 +1,30 @@
+"""Federation directives that let a partner's router enforce what we enforce.
+
+- ``@authenticated`` on fields that need a token, ``@requiresScopes`` on private fields
+  (every consumer, merchant and operator token carries the read scopes for the data it
+  may see; partner tokens carry only what they were given). The subgraph still checks
+  ownership and consent itself: the directives are a second gate, not the only one.
+- ``@listSize`` on paginated fields (sized by ``first``, with ``edges`` the sized list)
+  and ``@cost`` where a field costs more than a plain read, for routers' demand control.
+"""
+
+from __future__ import annotations
+
+from strawberry.federation.schema_directives import Authenticated, Cost, ListSize, RequiresScopes
+
+
+def private(scope: str) -> list[object]:
+    return [Authenticated(), RequiresScopes(scopes=[[scope]])]
+
+
+def signed_in() -> list[object]:
+    return [Authenticated()]
+
+
+def paginated(*, assumed_size: int = 100) -> list[object]:
+    return [ListSize(assumed_size=assumed_size, slicing_arguments=["first"], sized_fields=["edges"],
+                     require_one_slicing_argument=False)]
+
+
+def costly(weight: int) -> list[object]:
+    return [Cost(weight=weight)]
