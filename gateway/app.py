@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from gateway import db
@@ -48,6 +49,8 @@ def build_gateway_schema(settings: Settings) -> Any:
         MaskUnexpectedErrors,
         OperationMetrics,
         PartnerAccessLog,
+        # ftv1 inline traces for federation routers, only when they ask for them.
+        ApolloFederationTracingExtension,
     ]
     if settings.subgraph is not None:
         extensions += subgraph_extensions(build_schema(), settings.subgraph)

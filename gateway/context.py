@@ -29,6 +29,8 @@ class RequestContext:
     request_id: str
     platform_fee_bps: int = 0
     events: EventHub | None = None
+    #: The HTTP request or WebSocket (headers for federated tracing: apollo-federation-include-trace).
+    request: Any = field(default=None, repr=False)
     #: The graphql-transport-ws connection_init payload (WebSocket only).
     connection_params: dict[str, Any] | None = None
     #: For tokens sent in connection_init; never exposed to resolvers' output.

@@ -73,6 +73,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
             platform_fee_bps=state.settings.platform_fee_bps,
             events=state.events,
+            request=request,
             token_secret=state.jwt_secret,
         )
 

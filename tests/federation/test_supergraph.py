@@ -152,3 +152,27 @@ async def test_a_payment_through_the_federated_gateway_takes_effect(api: Api, fe
         )).json()
     assert body["data"]["createPayment"]["payment"]["status"] == "HELD"
     assert await api.balance(buyer) == "40.00"
+
+
+async def test_ftv1_traces_are_returned_when_a_router_asks(api: Api) -> None:
+    buyer = await api.consumer(balance="10.00")
+    merchant = await api.merchant()
+    await api.pay(buyer, merchant, "3.00")
+    headers = {"Authorization": f"Bearer {api.operator}", "apollo-federation-include-trace": "ftv1"}
+    query = "query($id: ID!) { merchant(id: $id) { id name receivedPayments(first: 1) { edges { node { id } } } } }"
+    body = (await api.http.post("/graphql", json={"query": query, "variables": {"id": merchant.id}}, headers=headers)).json()
+    encoded = body["extensions"]["ftv1"]
+    decoded = subprocess.run(
+        ["node", str(NODE_DIR / "decode_trace.mjs")], input=encoded, capture_output=True, text=True, check=True
+    )
+    trace = json.loads(decoded.stdout)
+    assert int(trace["durationNs"]) > 0
+    root_children = trace["root"]["child"]
+    assert [child["responseName"] for child in root_children] == ["merchant"]
+    assert root_children[0]["parentType"] == "Query" and root_children[0]["type"] == "Merchant"
+    names = {child["responseName"] for child in root_children[0]["child"]}
+    assert {"id", "name", "receivedPayments"} <= names
+
+    plain = (await api.http.post("/graphql", json={"query": query, "variables": {"id": merchant.id}},
+                                 headers={"Authorization": f"Bearer {api.operator}"})).json()
+    assert "ftv1" not in plain.get("extensions", {})
