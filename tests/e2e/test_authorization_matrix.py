@@ -1,0 +1,124 @@
+"""Every root and entity field x every kind of principal -> allowed, or the right error code.
+
+Rows are (name, document, variables); columns are principals. `_entities` rows must
+answer exactly like the equivalent root field: federation is not a side door.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from gateway.auth import issue_token
+from services.kernel.principal import Principal, Role
+from tests.conftest import SECRET, Server
+from tests.support import Api, Party
+
+OK = "ok"
+UNAUTH, FORBID = "UNAUTHENTICATED", "FORBIDDEN"
+PRINCIPALS = (
+    "anonymous", "consumer", "other_consumer", "merchant", "other_merchant",
+    "partner_payments", "partner_credit", "partner_funds", "partner_without_consent", "operator",
+)
+
+
+@dataclass
+class World:
+    tokens: dict[str, str | None]
+    consumer: Party
+    merchant: Party
+    payment_id: str
+
+
+@pytest.fixture(scope="module")
+async def world(server: Server, http: Any) -> World:
+    api = Api(http=http, server_token=server.token)
+    consumer, other_consumer = await api.consumer(balance="100.00"), await api.consumer("Han Meimei")
+    merchant, other_merchant = await api.merchant(), await api.merchant("Other Shop")
+    payment = (await api.pay(consumer, merchant, "10.00"))["payment"]
+    tokens: dict[str, str | None] = {
+        "anonymous": None, "consumer": consumer.token, "other_consumer": other_consumer.token,
+        "merchant": merchant.token, "other_merchant": other_merchant.token, "operator": api.operator,
+    }
+    for label, scope, consent in [
+        ("partner_payments", "payments:read", True), ("partner_credit", "credit:read", True),
+        ("partner_funds", "funds:read", True), ("partner_without_consent", "payments:read", False),
+    ]:
+        data = await api.gql('mutation { createPartner(input: {name: "P"}) { partner { id } } }', api.operator)
+        partner_id = data["createPartner"]["partner"]["id"]
+        if consent:
+            await api.gql(
+                "mutation($p: ID!, $s: [String!]!) { grantPartnerAccess(input: {partnerId: $p, scopes: $s}) "
+                "{ userErrors { code } } }", merchant.token, p=partner_id, s=[scope],
+            )
+        principal = Principal(Role.PARTNER, partner_id=int(partner_id.split("_")[1]), scopes=frozenset({scope}))
+        tokens[label] = issue_token(principal, secret=SECRET, now=server.clock.now(), ttl=timedelta(days=1))
+    return World(tokens=tokens, consumer=consumer, merchant=merchant, payment_id=payment["id"])
+
+
+def expect(**overrides: str) -> dict[str, str]:
+    """FORBIDDEN for everyone signed in, UNAUTHENTICATED for anonymous, unless overridden."""
+    table = {p: FORBID for p in PRINCIPALS}
+    table["anonymous"] = UNAUTH
+    table.update(overrides)
+    return table
+
+
+MERCHANT_PUBLIC = expect(
+    consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator=OK,
+    partner_payments=OK, partner_credit=OK, partner_funds=OK,
+)
+MERCHANT_PAYMENTS = expect(merchant=OK, operator=OK, partner_payments=OK)
+CONSUMER_PUBLIC = expect(consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator=OK)
+CONSUMER_PRIVATE = expect(consumer=OK, operator=OK)
+ENTITY = '_entities(representations: [{__typename: "%s", id: $id}]) { ... on %s { %s } }'
+
+ROWS: list[tuple[str, str, str, dict[str, str]]] = [
+    ("merchant.name", "merchant", "query($id: ID!) { merchant(id: $id) { name } }", MERCHANT_PUBLIC),
+    ("merchant.wallet", "merchant", "query($id: ID!) { merchant(id: $id) { wallet { balance { amount } } } }", MERCHANT_PAYMENTS),
+    ("merchant.escrowHeld", "merchant", "query($id: ID!) { merchant(id: $id) { escrowHeld { amount } } }", MERCHANT_PAYMENTS),
+    ("merchant.receivedPayments", "merchant",
+     "query($id: ID!) { merchant(id: $id) { receivedPayments(first: 1) { edges { node { id } } } } }", MERCHANT_PAYMENTS),
+    ("_entities Merchant.name", "merchant", "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "name") + " }", MERCHANT_PUBLIC),
+    ("_entities Merchant.wallet", "merchant",
+     "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "wallet { balance { amount } }") + " }", MERCHANT_PAYMENTS),
+    ("consumer.name", "consumer", "query($id: ID!) { consumer(id: $id) { name } }", CONSUMER_PUBLIC),
+    ("consumer.wallet", "consumer", "query($id: ID!) { consumer(id: $id) { wallet { balance { amount } } } }", CONSUMER_PRIVATE),
+    ("consumer.payments", "consumer",
+     "query($id: ID!) { consumer(id: $id) { payments(first: 1) { edges { node { id } } } } }", CONSUMER_PRIVATE),
+    ("_entities Consumer.wallet", "consumer",
+     "query($id: ID!) { " + ENTITY % ("Consumer", "Consumer", "wallet { balance { amount } }") + " }", CONSUMER_PRIVATE),
+    ("payment", "payment", "query($id: ID!) { payment(id: $id) { id } }",
+     expect(consumer=OK, merchant=OK, operator=OK, partner_payments=OK, other_consumer="NULL", other_merchant="NULL",
+            partner_credit="NULL", partner_funds="NULL", partner_without_consent="NULL")),
+    ("trialBalance", "-", "{ trialBalance { total { amount } } }", expect(operator=OK)),
+    ("partnerAccessLog", "-", "{ partnerAccessLog(first: 1) { edges { node { scope } } } }", expect(merchant=OK, other_merchant=OK)),
+    ("merchants", "-", "{ merchants(first: 1) { edges { node { id } } } }", {
+        **MERCHANT_PUBLIC, "partner_without_consent": OK}),
+]
+
+
+def _outcome(body: dict[str, Any]) -> str:
+    if body.get("errors"):
+        return str(body["errors"][0].get("extensions", {}).get("code", "ERROR"))
+    data = body["data"]
+    value = next(iter(data.values()))
+    if value is None or value == [None]:
+        return "NULL"
+    return OK
+
+
+@pytest.mark.parametrize(("name", "subject", "document", "expected"), ROWS, ids=[row[0] for row in ROWS])
+async def test_authorization_matrix(
+    api: Api, world: World, name: str, subject: str, document: str, expected: dict[str, str]
+) -> None:
+    variables = {"merchant": {"id": world.merchant.id}, "consumer": {"id": world.consumer.id},
+                 "payment": {"id": world.payment_id}}.get(subject, {})
+    outcomes = {}
+    for principal in PRINCIPALS:
+        body = (await api.post(document, world.tokens[principal], **variables)).json()
+        outcomes[principal] = _outcome(body)
+    assert outcomes == expected
