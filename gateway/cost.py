@@ -39,7 +39,7 @@ DEFAULT_MAX_COST = 10_000
 
 
 def _first(field: FieldNode, default: Any, variables: Mapping[str, Any]) -> int | None:
-    for argument in field.arguments:
+    for argument in field.arguments or ():
         if argument.name.value != "first":
             continue
         value = argument.value
@@ -83,7 +83,7 @@ class _Costing:
                 continue
             first_arg = definition.args.get("first")
             first = _first(field, first_arg.default_value if first_arg else None, self.variables) if first_arg else None
-            is_list = isinstance(get_nullable_type(definition.type), GraphQLList)  # type: ignore[arg-type]
+            is_list = isinstance(get_nullable_type(definition.type), GraphQLList)
             if first is not None:
                 multiplier, child_sized = max(first, 0), True
             elif is_list:

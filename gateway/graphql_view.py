@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UnsetType
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from cross_web import HTTPException
@@ -54,7 +54,7 @@ def preferred_media_type(accept: str) -> str:
 
 def is_request_error(result: ExecutionResult) -> bool:
     """No data and no error with a path: the operation was refused before it ran."""
-    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or [])
 
 
 class FingraphGraphQL(GraphQL[RequestContext, None]):
@@ -82,7 +82,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         if header is None:
-            return UNSET
+            return None
         scheme, _, token = str(header).partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ConnectionRejectionError({"message": "Authorization must be 'Bearer <token>'"})
@@ -90,19 +90,19 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             context.principal = principal_from_token(token.strip(), secret=context.token_secret, now=context.clock.now())
         except InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
-        return UNSET
+        return None
 
-    async def render_graphql_ide(self, request: Any) -> Response:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Any) -> Response:
         return graphiql.render(request)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A hash-only persisted query over GET has no `query` either: it is not a browser.
         return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
 
-    async def execute_single(  # type: ignore[override]
+    async def execute_single(
         self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any,
         request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
+    ) -> Any:
         settings = request.app.state.settings
         try:
             request_data.query = await persisted.resolve_document(
@@ -122,17 +122,17 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
                 raise HTTPException(405, "Mutations need POST; GET is for queries only") from exc
             raise
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+    async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
         media_type = preferred_media_type(request.headers.get("accept", ""))
         sub_response: Response = request.state.sub_response
         sub_response.media_type = media_type
         if is_request_error(result):
             if media_type == GRAPHQL_RESPONSE_JSON:
                 sub_response.status_code = 400
-            return {"errors": [error.formatted for error in result.errors or []]}  # type: ignore[typeddict-item]
+            return {"errors": [error.formatted for error in result.errors or []]}
         return process_result(result)
 
-    def create_response(self, response_data: Any, sub_response: Response) -> Response:  # type: ignore[override]
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = Response(
             self.encode_json(response_data),
             status_code=sub_response.status_code or 200,

@@ -39,7 +39,7 @@ class FingraphSchema(strawberry.federation.Schema):
 
 
 def build_schema(
-    *, extensions: Iterable[type[SchemaExtension] | SchemaExtension | Any] = (), max_batch: int = 10
+    *, extensions: Iterable[Any] = (), max_batch: int = 10
 ) -> FingraphSchema:
     query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery))
     mutation = merge_types("Mutation", (PaymentsMutation, PartnersMutation))

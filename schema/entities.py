@@ -33,7 +33,7 @@ async def _party(info: Info, id: str, type_name: str, kind: PartyKind) -> Party 
 
 
 @strawberry.federation.type(keys=["id"], description="A merchant (seller) on the platform.")
-class Merchant(MerchantPaymentsFields, Node):
+class Merchant(MerchantPaymentsFields, Node):  # type: ignore[misc]  # id: a resolver over Node's field
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.MERCHANT
@@ -44,7 +44,7 @@ class Merchant(MerchantPaymentsFields, Node):
 
 
 @strawberry.federation.type(keys=["id"], description="A consumer (buyer) on the platform.")
-class Consumer(ConsumerPaymentsFields, Node):
+class Consumer(ConsumerPaymentsFields, Node):  # type: ignore[misc]  # id: a resolver over Node's field
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.CONSUMER

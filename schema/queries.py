@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import strawberry
 
 from schema.entities import Consumer, Merchant, PartyUnion, consumer_by_id, merchant_by_id
@@ -48,9 +50,10 @@ class PartiesQuery:
             loader.prime(party.id, party)
             if principal.is_partner:
                 info.context.record_partner_read(party.id, PUBLIC_SCOPE, "Merchant")
-        return Connection.from_rows(  # type: ignore[return-value]
-            rows, first=size, position=lambda p: p.id, node=lambda p: p, had_cursor=after is not None
+        merchants: Connection[Merchant] = Connection.from_rows(
+            rows, first=size, position=lambda p: p.id, node=lambda p: cast(Merchant, p), had_cursor=after is not None
         )
+        return merchants
 
     @strawberry.field(description="A payment, for its buyer, its merchant and operators.", directives=signed_in())
     async def payment(self, info: Info, id: strawberry.ID) -> PaymentType | None:

@@ -152,14 +152,14 @@ def _filtered(definition: Any, plan_: Subgraph, plans: dict[str, Subgraph]) -> A
     included = set(plan_.fields)
     if isinstance(definition, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
         keep = plan_.fields[name]
-        changes: dict[str, Any] = {"fields": tuple(f for f in definition.fields if f.name.value in keep)}
+        changes: dict[str, Any] = {"fields": tuple(f for f in definition.fields or () if f.name.value in keep)}
         changes["interfaces"] = tuple(i for i in definition.interfaces or () if i.name.value in included)
         shared = sum(name in p.fields for p in plans.values()) > 1
         if isinstance(definition, ObjectTypeDefinitionNode) and name not in ROOTS and name not in ENTITIES and shared:
             changes["directives"] = (*(definition.directives or ()), _directive("shareable"))
         return copy(definition, **changes)
     if isinstance(definition, UnionTypeDefinitionNode):
-        return copy(definition, types=tuple(t for t in definition.types if t.name.value in included))
+        return copy(definition, types=tuple(t for t in definition.types or () if t.name.value in included))
     return definition
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from strawberry.schema.types.scalar import ScalarDefinition
+from strawberry.types.scalar import ScalarDefinition
 
 _PLAIN_DECIMAL = re.compile(r"-?\d{1,20}(\.\d{1,20})?")
 

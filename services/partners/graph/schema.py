@@ -140,6 +140,6 @@ class PartnersQuery:
         size, before = page_window(first, after)
         async with info.context.pool.acquire() as conn:
             rows = await repository.access_log_page(conn, merchant_id=merchant_id, limit=size + 1, before_id=before)
-        return Connection.from_rows(  # type: ignore[return-value]
+        return Connection.from_rows(
             rows, first=size, position=lambda r: r.id, node=PartnerAccess.of, had_cursor=after is not None
         )

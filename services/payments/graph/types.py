@@ -73,8 +73,8 @@ class PaymentType(Node):
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> PaymentType | None:
         return await readable_payment(info, id)  # type: ignore[return-value]
 
-    @strawberry.field
-    def id(self, root: Payment) -> strawberry.ID:
+    @strawberry.field  # type: ignore[misc]  # Node's id, resolved from the domain value
+    def id(self, root: Payment) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(encode_id("Payment", root.id))
 
     @strawberry.field
