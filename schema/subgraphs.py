@@ -49,7 +49,11 @@ ROOTS = ("Query", "Mutation", "Subscription")
 FEDERATION_FIELDS = {"_entities", "_service"}
 FEDERATION_TYPES = {"_Any", "_Entity", "_Service", "link__Import", "link__Purpose"}
 BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
-FEDERATION_DIRECTIVES = ("authenticated", "cost", "key", "listSize", "requiresScopes", "shareable")
+FEDERATION_DIRECTIVES = ("cost", "key", "listSize", "shareable")
+#: Kept in the whole graph's SDL (for partners' routers), left out of the per-service
+#: subgraphs: @apollo/gateway refuses these SECURITY features, and every subgraph
+#: enforces the same rules itself anyway.
+SECURITY_DIRECTIVES = frozenset({"authenticated", "requiresScopes"})
 
 
 def _owner(module: str) -> str | None:
@@ -152,7 +156,9 @@ def _filtered(definition: Any, plan_: Subgraph, plans: dict[str, Subgraph]) -> A
     included = set(plan_.fields)
     if isinstance(definition, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
         keep = plan_.fields[name]
-        changes: dict[str, Any] = {"fields": tuple(f for f in definition.fields or () if f.name.value in keep)}
+        changes: dict[str, Any] = {"fields": tuple(
+            _without_security(f) for f in definition.fields or () if f.name.value in keep
+        )}
         changes["interfaces"] = tuple(i for i in definition.interfaces or () if i.name.value in included)
         shared = sum(name in p.fields for p in plans.values()) > 1
         if isinstance(definition, ObjectTypeDefinitionNode) and name not in ROOTS and name not in ENTITIES and shared:
@@ -161,6 +167,11 @@ def _filtered(definition: Any, plan_: Subgraph, plans: dict[str, Subgraph]) -> A
     if isinstance(definition, UnionTypeDefinitionNode):
         return copy(definition, types=tuple(t for t in definition.types or () if t.name.value in included))
     return definition
+
+
+def _without_security(node: Any) -> Any:
+    directives = tuple(d for d in node.directives or () if d.name.value not in SECURITY_DIRECTIVES)
+    return copy(node, directives=directives)
 
 
 def copy(node: Any, **changes: Any) -> Any:

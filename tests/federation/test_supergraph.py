@@ -176,3 +176,15 @@ async def test_ftv1_traces_are_returned_when_a_router_asks(api: Api) -> None:
     plain = (await api.http.post("/graphql", json={"query": query, "variables": {"id": merchant.id}},
                                  headers={"Authorization": f"Bearer {api.operator}"})).json()
     assert "ftv1" not in plain.get("extensions", {})
+
+
+def test_the_whole_graph_composes_as_one_partner_subgraph() -> None:
+    """What a partner does: compose schema/fingraph.graphql (with its security directives) into a supergraph."""
+    done = subprocess.run(
+        ["node", str(NODE_DIR / "compose.mjs"), f"fingraph={SCHEMA_DIR / 'fingraph.graphql'}"],
+        capture_output=True, text=True, check=True,
+    )
+    report = json.loads(done.stdout)
+    assert report["errors"] == []
+    assert "@requiresScopes" in report["supergraphSdl"] and "@authenticated" in report["supergraphSdl"]
+    assert report["api"] == one_process_api()
