@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import asyncpg
 import strawberry
@@ -23,7 +23,7 @@ from services.kernel.graph import (
     user_error,
 )
 from services.kernel.ids import decode_id
-from services.kernel.money import parse_amount
+from services.kernel.money import Money, parse_amount
 from services.kernel.principal import Role
 from services.payments import service
 from services.payments.errors import DomainError, ErrorCode, payment_not_found
@@ -132,6 +132,27 @@ def _payment_payload(result: tuple[Payment | None, list[UserError]]) -> PaymentP
     return PaymentPayload(payment=result[0], user_errors=result[1])  # type: ignore[arg-type]
 
 
+class _BankMove(Protocol):
+    async def __call__(self, conn: asyncpg.Connection, *, party_id: int, amount: Money, now: datetime) -> Wallet: ...
+
+
+async def _bank_movement(info: Info, input: MoneyMovementInput, *, operation: str, move: _BankMove) -> WalletPayload:
+    """topUp and withdraw: the party's own wallet against the bank settlement account."""
+    party_id = require_party(info, Role.CONSUMER, Role.MERCHANT)
+    try:
+        amount = parse_amount(input.amount)
+    except DomainError as error:
+        return WalletPayload(wallet=None, user_errors=[user_error(error)])
+
+    async def effect(conn: asyncpg.Connection) -> Wallet:
+        return await move(conn, party_id=party_id, amount=amount, now=info.context.clock.now())
+
+    return _wallet_payload(await run_idempotent(
+        info, operation=operation, key=input.idempotency_key, request={"amount": amount.fen},
+        effect=effect, result_type=Wallet,
+    ))
+
+
 @strawberry.type
 class PaymentsMutation:
     @strawberry.mutation(description="Operator: register a consumer (and their wallet).")
@@ -162,35 +183,11 @@ class PaymentsMutation:
 
     @strawberry.mutation(description="Bring money from your bank into your wallet.")
     async def top_up(self, info: Info, input: MoneyMovementInput) -> WalletPayload:
-        party_id = require_party(info, Role.CONSUMER, Role.MERCHANT)
-        try:
-            amount = parse_amount(input.amount)
-        except DomainError as error:
-            return WalletPayload(wallet=None, user_errors=[user_error(error)])
-
-        async def effect(conn: asyncpg.Connection) -> Wallet:
-            return await service.top_up(conn, party_id=party_id, amount=amount, now=info.context.clock.now())
-
-        return _wallet_payload(await run_idempotent(
-            info, operation="topUp", key=input.idempotency_key, request={"amount": amount.fen},
-            effect=effect, result_type=Wallet,
-        ))
+        return await _bank_movement(info, input, operation="topUp", move=service.top_up)
 
     @strawberry.mutation(description="Send money from your wallet to your bank.")
     async def withdraw(self, info: Info, input: MoneyMovementInput) -> WalletPayload:
-        party_id = require_party(info, Role.CONSUMER, Role.MERCHANT)
-        try:
-            amount = parse_amount(input.amount)
-        except DomainError as error:
-            return WalletPayload(wallet=None, user_errors=[user_error(error)])
-
-        async def effect(conn: asyncpg.Connection) -> Wallet:
-            return await service.withdraw(conn, party_id=party_id, amount=amount, now=info.context.clock.now())
-
-        return _wallet_payload(await run_idempotent(
-            info, operation="withdraw", key=input.idempotency_key, request={"amount": amount.fen},
-            effect=effect, result_type=Wallet,
-        ))
+        return await _bank_movement(info, input, operation="withdraw", move=service.withdraw)
 
     @strawberry.mutation(description="Send money from your wallet to another party's wallet.")
     async def transfer(self, info: Info, input: TransferInput) -> WalletPayload:
