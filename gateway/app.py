@@ -16,14 +16,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from gateway import db
 from gateway.auth import secret_in_database
 from gateway.cost import QueryCostLimiter
 from gateway.events import EventHub
-from gateway.extensions import MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
+from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
 from gateway.middleware import (
     BearerTokenBackend,
@@ -50,7 +49,7 @@ def build_gateway_schema(settings: Settings) -> Any:
         OperationMetrics,
         PartnerAccessLog,
         # ftv1 inline traces for federation routers, only when they ask for them.
-        ApolloFederationTracingExtension,
+        FederatedTracing,
     ]
     if settings.subgraph is not None:
         extensions += subgraph_extensions(build_schema(), settings.subgraph)
