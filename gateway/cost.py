@@ -114,11 +114,12 @@ class QueryCostLimiter(SchemaExtension):
         self.max_cost = max_cost
 
     def on_validate(self) -> Iterator[None]:
-        # Before validation runs: Strawberry returns pre-execution errors set here as
-        # the request's errors and skips the rest. Costing tolerates invalid documents
-        # (unknown fields cost nothing), so this is safe before validation.
+        # Before Strawberry's own validation runs (after a ValidationCache listed earlier,
+        # which validates in its hook): errors set here are the request's errors and the
+        # rest is skipped. Costing tolerates invalid documents (unknown fields cost
+        # nothing), so it is safe before validation.
         context = self.execution_context
-        if context.pre_execution_errors is None and context.graphql_document is not None:
+        if not context.pre_execution_errors and context.graphql_document is not None:
             self._refuse_if_too_costly()
         yield
 
