@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -46,12 +47,18 @@ log = logging.getLogger(__name__)
 
 
 def build_gateway_schema(settings: Settings) -> Any:
+    # The limiters' validation rules are built once: rule classes made per request would
+    # defeat the validation cache (its key includes the rules), and validating every
+    # request costs more than executing a small mutation.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
         # Parse and validate each distinct document once per process.
         lambda: ParserCache(maxsize=1_000),
+        lambda: AddValidationRules(limits),
         lambda: ValidationCache(maxsize=1_000),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: QueryCostLimiter(max_cost=settings.max_cost),
         MaskUnexpectedErrors,
