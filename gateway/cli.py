@@ -93,11 +93,15 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: s
     import uvicorn
 
     with database(Settings.from_env(data_dir=data_dir, subgraph=subgraph), seed_if_empty=True) as settings:
-        _print_demo_tokens(settings)
+        settings = _print_demo_tokens(settings)
         click.echo(f"serving http://{host}:{port}/graphql", err=True)
         if workers > 1:
             os.environ["DATABASE_URL"] = settings.database_url or ""
             os.environ["FINGRAPH_JWT_SECRET"] = settings.jwt_secret or ""
+            for name, value in [("FINGRAPH_DEMO_CONSUMER", settings.demo_consumer),
+                                ("FINGRAPH_DEMO_MERCHANT", settings.demo_merchant)]:
+                if value:
+                    os.environ[name] = value
             if subgraph is not None:
                 os.environ["FINGRAPH_SUBGRAPH"] = subgraph
             uvicorn.run("gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers,
@@ -108,7 +112,8 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: s
             uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
-def _print_demo_tokens(settings: Settings) -> None:
+def _print_demo_tokens(settings: Settings) -> Settings:
+    """Print a token per demo party; the settings name them so GraphiQL prefills the consumer's."""
     from gateway import demo
 
     clock = Clock.from_iso(settings.now)
@@ -119,6 +124,11 @@ def _print_demo_tokens(settings: Settings) -> None:
         principal = principal_for(role, party=party)
         token = issue_token(principal, secret=settings.jwt_secret, now=clock.now())
         click.echo(f"  {label}: {token}")
+    by_role = {role: party for _label, role, party in parties}
+    return replace(
+        settings, demo_consumer=settings.demo_consumer or by_role.get("consumer"),
+        demo_merchant=settings.demo_merchant or by_role.get("merchant"),
+    )
 
 
 @main.command()

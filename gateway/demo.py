@@ -39,7 +39,7 @@ from gateway.demo_plan import DemoPlan, PlannedParty, PlannedPayment, PlannedRef
 from services.kernel.clock import BUSINESS_TZ, Clock
 from services.kernel.ids import encode_id
 from services.kernel.money import Money
-from services.payments import FundingSource, PartyKind, oldest_parties
+from services.payments import FundingSource, Party, PartyKind, oldest_parties
 from services.payments import service as payments
 
 #: The small set ``fingraph serve`` loads into an empty database.
@@ -131,9 +131,8 @@ def _default_workers(payments: int) -> int:
 
 
 def _operations(plan: DemoPlan) -> int:
-    stories = plan.payments
-    return (len(plan.top_ups) + len(stories) + sum(p.refund_while_held is not None for p in stories)
-            + sum(p.released_at is not None for p in stories) + sum(p.refund_after_release is not None for p in stories))
+    events = [(p.refund_while_held, p.released_at, p.refund_after_release) for p in plan.payments]
+    return len(plan.top_ups) + len(events) + sum(event is not None for story in events for event in story)
 
 
 class _Seeding:
@@ -233,7 +232,7 @@ class _Seeding:
         return run
 
 
-async def _create_party(conn: asyncpg.Connection, kind: PartyKind, party: PlannedParty) -> Any:
+async def _create_party(conn: asyncpg.Connection, kind: PartyKind, party: PlannedParty) -> Party:
     return await payments.create_party(
         conn, kind=kind, name=party.name, now=party.created_at,
         real_name_verified=party.verified and kind is PartyKind.CONSUMER,

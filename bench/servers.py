@@ -1,0 +1,119 @@
+"""The benchmark's own PostgreSQL database and its own gateway process.
+
+The database is fresh each run: ``fingraph_bench`` (or ``--database-name``) on the
+server of ``DATABASE_URL`` if set, else an embedded server in a temporary directory.
+The gateway is the real app served by uvicorn in a subprocess, as in production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(name: str, *, keep: bool = False) -> AsyncIterator[str]:
+    """Yields the DSN of an empty database ``name``; drops it (or the embedded server) afterwards."""
+    server = os.environ.get("DATABASE_URL")
+    if not server:
+        from gateway.embedded import start_embedded
+
+        directory = Path(tempfile.mkdtemp(prefix="fingraph-bench-"))
+        embedded = start_embedded(directory / "pgdata")
+        try:
+            await _recreate(embedded.dsn, name)
+            yield _on_database(embedded.dsn, name)
+        finally:
+            embedded.stop()
+            shutil.rmtree(directory, ignore_errors=True)
+        return
+    await _recreate(server, name)
+    try:
+        yield _on_database(server, name)
+    finally:
+        if not keep:
+            await _drop(server, name)
+
+
+def _on_database(dsn: str, name: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
+
+
+async def _recreate(server_dsn: str, name: str) -> None:
+    await _drop(server_dsn, name)
+    admin: asyncpg.Connection = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+async def _drop(server_dsn: str, name: str) -> None:
+    admin: asyncpg.Connection = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_gateway(*, dsn: str, secret: str, now: str, workers: int, log: Path) -> Iterator[str]:
+    """``uvicorn gateway.app:app_from_env --factory`` on a free port; yields its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "FINGRAPH_JWT_SECRET": secret,
+        "FINGRAPH_NOW": now,
+        # One operator principal sends every MerchantsPage: measure the app, not the limiter.
+        "FINGRAPH_RATE_LIMIT": "1000000/second",
+        "FINGRAPH_POOL_MAX": os.environ.get("FINGRAPH_POOL_MAX", "20"),
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "gateway.app:app_from_env", "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+    ]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_healthy(url, process, log)
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the gateway exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"the gateway did not become healthy in {timeout:.0f} s:\n{log.read_text()[-2000:]}")

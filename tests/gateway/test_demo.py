@@ -1,0 +1,179 @@
+"""The demo data set: deterministic, every payment status, nothing after "now", a balanced ledger.
+
+Each test seeds fresh databases created on the test server, so nothing else is in them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from gateway import db, demo
+from gateway.demo_plan import plan_demo
+from services.kernel.clock import Clock
+
+NOW = datetime.fromisoformat("2026-11-20T10:00:00+08:00")
+#: Midnight starting 2026-11-20 in Asia/Shanghai: the demo's history ends before it.
+CUTOFF = datetime.fromisoformat("2026-11-20T00:00:00+08:00")
+SIZE: dict[str, int] = {"consumers": 30, "merchants": 10, "payments": 400}
+
+PAYMENTS = """
+    SELECT p.order_ref, p.buyer_id, p.merchant_id, p.amount, p.refunded, p.status, p.created_at, p.released_at,
+           array(SELECT (r.amount, r.after_release, r.created_at)::text FROM payments.refunds r
+                  WHERE r.payment_id = p.id ORDER BY r.id) AS refunds
+      FROM payments.payments p ORDER BY p.order_ref
+"""
+
+
+def _on_database(dsn: str, name: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
+
+
+@pytest.fixture
+async def fresh_database(database_url: str) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Makes migrated, empty databases on the test server; drops them afterwards."""
+    made: list[str] = []
+
+    async def make() -> str:
+        name = f"fingraph_demo_{uuid.uuid4().hex[:12]}"
+        admin: asyncpg.Connection = await asyncpg.connect(database_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        made.append(name)
+        dsn = _on_database(database_url, name)
+        await db.migrate_dsn(dsn)
+        return dsn
+
+    yield make
+    admin: asyncpg.Connection = await asyncpg.connect(database_url)
+    try:
+        for name in made:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _summary(dsn: str) -> dict[str, Any]:
+    """Everything the seed wrote, except payment ids (which parallel seeding may order differently)."""
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        return {
+            "parties": [tuple(r) for r in await conn.fetch("SELECT * FROM payments.parties ORDER BY id")],
+            "wallets": [tuple(r) for r in await conn.fetch(
+                "SELECT party_id, balance FROM payments.accounts WHERE kind = 'WALLET' ORDER BY party_id")],
+            "payments": [tuple(r) for r in await conn.fetch(PAYMENTS)],
+            "entries": [tuple(r) for r in await conn.fetch(
+                "SELECT kind, created_at, count(*) FROM payments.journal_entries GROUP BY 1, 2 ORDER BY 1, 2")],
+        }
+    finally:
+        await conn.close()
+
+
+async def test_the_same_seed_and_clock_give_the_same_data_set(fresh_database: Callable[[], Awaitable[str]]) -> None:
+    # given two empty databases
+    one, other = await fresh_database(), await fresh_database()
+
+    # when both are seeded alike, one on a single connection and one on three in parallel
+    await demo.seed(one, random_seed=7, clock=Clock(NOW), progress=False, workers=1, **SIZE)
+    await demo.seed(other, random_seed=7, clock=Clock(NOW), progress=False, workers=3, **SIZE)
+
+    # then they hold the same parties, wallets, payments, refunds and ledger entries
+    first, second = await _summary(one), await _summary(other)
+    assert len(first["parties"]) == 40 and len(first["payments"]) == 400
+    assert first == second
+
+
+def test_another_seed_gives_another_plan() -> None:
+    plans = [plan_demo(random_seed=seed, cutoff=CUTOFF, **SIZE) for seed in (1, 2)]
+    assert plans[0].payments != plans[1].payments
+    assert plan_demo(random_seed=1, cutoff=CUTOFF, **SIZE) == plans[0]
+
+
+async def test_the_data_set_is_realistic_and_the_ledger_balanced(fresh_database: Callable[[], Awaitable[str]]) -> None:
+    # given a database seeded with a fixed clock
+    dsn = await fresh_database()
+    await demo.seed(dsn, random_seed=2026, clock=Clock(NOW), progress=False, **SIZE)
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        # then the demo parties come first, with their names and checks
+        first = await conn.fetch("SELECT kind, name, real_name_verified, certified FROM payments.parties ORDER BY id")
+        consumers = [r for r in first if r["kind"] == "CONSUMER"]
+        merchants = [r for r in first if r["kind"] == "MERCHANT"]
+        assert (consumers[0]["name"], consumers[0]["real_name_verified"]) == ("Li Lei", True)
+        assert (merchants[0]["name"], merchants[0]["certified"]) == ("Hangzhou Tea Co.", True)
+        assert len({r["name"] for r in merchants}) == len(merchants)
+
+        # and payments exist in every status, including released then partly refunded
+        statuses = {r["status"]: r["n"] for r in await conn.fetch(
+            "SELECT status, count(*) AS n FROM payments.payments GROUP BY status")}
+        assert set(statuses) == {"HELD", "PARTIALLY_REFUNDED", "RELEASED", "REFUNDED"}
+        assert await conn.fetchval(
+            "SELECT count(*) FROM payments.payments p WHERE status = 'RELEASED' AND refunded > 0"
+            " AND EXISTS (SELECT 1 FROM payments.refunds r WHERE r.payment_id = p.id AND r.after_release)")
+        assert statuses["RELEASED"] > len(consumers)  # most payments complete
+
+        # and months of history, all of it before the clock's business day started
+        latest = await conn.fetchval(
+            """SELECT max(t) FROM (SELECT max(created_at) FROM payments.payments
+                UNION ALL SELECT max(released_at) FROM payments.payments
+                UNION ALL SELECT max(created_at) FROM payments.refunds
+                UNION ALL SELECT max(created_at) FROM payments.journal_entries
+                UNION ALL SELECT max(created_at) FROM payments.parties) AS times(t)""")
+        earliest = await conn.fetchval("SELECT min(created_at) FROM payments.payments")
+        assert latest < CUTOFF
+        assert (CUTOFF - earliest).days >= 150
+
+        # and the ledger balances: every entry sums to zero, wallets equal their postings
+        assert await conn.fetchval(
+            "SELECT count(*) FROM (SELECT entry_id FROM payments.postings GROUP BY 1 HAVING sum(amount) <> 0) e") == 0
+        assert await conn.fetchval("SELECT sum(amount) FROM payments.postings") == 0
+        assert await conn.fetchval(
+            """SELECT count(*) FROM payments.accounts a WHERE a.kind = 'WALLET'
+                AND a.balance <> (SELECT coalesce(sum(amount), 0) FROM payments.postings p WHERE p.account_id = a.id)""") == 0
+        escrow = await conn.fetchval(
+            "SELECT sum(p.amount) FROM payments.postings p JOIN payments.accounts a ON a.id = p.account_id"
+            " WHERE a.code = 'ESCROW:CNY'")
+        held = await conn.fetchval(
+            "SELECT sum(amount - refunded) FROM payments.payments WHERE status IN ('HELD', 'PARTIALLY_REFUNDED')")
+        assert escrow == held > 0
+    finally:
+        await conn.close()
+
+
+async def test_serve_loads_the_small_set_once_and_names_the_demo_parties(
+    fresh_database: Callable[[], Awaitable[str]],
+) -> None:
+    # given an empty database
+    dsn = await fresh_database()
+
+    # when the server's start-up seeds it twice
+    started = time.monotonic()
+    await demo.seed_if_empty(dsn, clock=Clock(NOW))
+    elapsed = time.monotonic() - started
+    await demo.seed_if_empty(dsn, clock=Clock(NOW))
+
+    # then the small set was loaded once, quickly
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        parties = await conn.fetchval("SELECT count(*) FROM payments.parties")
+        payments = await conn.fetchval("SELECT count(*) FROM payments.payments")
+    finally:
+        await conn.close()
+    small = demo.SMALL_SET
+    assert (parties, payments) == (small["consumers"] + small["merchants"], small["payments"])
+    assert elapsed < 10
+
+    # and the demo parties are Li Lei and Hangzhou Tea Co.
+    assert await demo.demo_parties(dsn) == [
+        ("demo consumer Li Lei (con_1)", "consumer", "con_1"),
+        ("demo merchant Hangzhou Tea Co. (mer_2)", "merchant", "mer_2"),
+    ]
