@@ -57,7 +57,12 @@ class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context
-        operation_type = context.operation_type.value if context.operation_type else "unknown"
+        try:
+            operation_type = context.operation_type.value
+        except RuntimeError:
+            # No document to read it from (a syntax error, the token limit): still count the
+            # request, and never let this hook replace the client's real error.
+            operation_type = "unknown"
         outcome = "error" if context.result is not None and context.result.errors else "ok"
         metrics.GRAPHQL_OPERATIONS.labels(operation_type=operation_type, outcome=outcome).inc()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,10 +13,13 @@ import httpx
 from services.kernel.principal import Role
 
 _keys = itertools.count(1)
+# Keys are per principal, and every operator token is the same principal: a database
+# reused by a second run must not see the first run's keys again.
+_RUN = uuid.uuid4().hex[:8]
 
 
 def new_key() -> str:
-    return f"key-{next(_keys)}"
+    return f"key-{_RUN}-{next(_keys)}"
 
 
 CREATE_CONSUMER = (
@@ -107,3 +111,34 @@ class Api:
         data = await self.gql(query, party.token)
         amount: str = data["me"]["wallet"]["balance"]["amount"]
         return amount
+
+
+# -- appended for the issue-2 checks (idempotency, amounts, concurrency, reads, auth) --
+
+TRANSFER = """mutation($to: ID!, $a: Decimal!, $k: String!) { transfer(input: {toPartyId: $to, amount: $a, idempotencyKey: $k}) {
+  wallet { balance { amount } } userErrors { code field message } } }"""
+REFUND_WITH_FIELD = """mutation($p: ID!, $a: Decimal!, $k: String!) { refundPayment(input: {paymentId: $p, amount: $a, reason: "r", idempotencyKey: $k}) {
+  payment { id status refundedAmount { amount } } userErrors { code field message } } }"""
+PAYMENT_STATE = """query($id: ID!) { payment(id: $id) { id status amount { amount } heldAmount { amount } refundedAmount { amount } } }"""
+
+
+async def footprint(db: Any, *party_pks: int) -> dict[str, Any]:
+    """What a failed operation must leave alone: these parties' wallets, their payments, the ledger's size."""
+    async with db.acquire() as conn:
+        wallets = await conn.fetch(
+            "SELECT party_id, balance FROM payments.accounts WHERE kind = 'WALLET' AND party_id = ANY($1::bigint[])"
+            " ORDER BY party_id", list(party_pks),
+        )
+        payments = await conn.fetch(
+            "SELECT id, status, refunded FROM payments.payments"
+            " WHERE buyer_id = ANY($1::bigint[]) OR merchant_id = ANY($1::bigint[]) ORDER BY id", list(party_pks),
+        )
+        postings = await conn.fetchval("SELECT count(*) FROM payments.postings")
+        escrow = await conn.fetchval(
+            "SELECT coalesce(sum(p.amount), 0) FROM payments.postings p"
+            " JOIN payments.accounts a ON a.id = p.account_id WHERE a.code = 'ESCROW:CNY'"
+        )
+    return {
+        "wallets": [tuple(r) for r in wallets], "payments": [tuple(r) for r in payments],
+        "postings": postings, "escrow": escrow,
+    }

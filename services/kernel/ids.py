@@ -26,7 +26,7 @@ def decode_id(value: str, *expected: str) -> tuple[str, int] | None:
     """``(type_name, pk)`` for a well-formed id of one of the ``expected`` types, else None."""
     prefix, sep, digits = value.partition("_")
     type_name = _TYPES.get(prefix)
-    if not sep or type_name is None or not digits.isdigit() or len(digits) > 18:
+    if not sep or type_name is None or not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
         return None
     if expected and type_name not in expected:
         return None

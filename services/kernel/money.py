@@ -64,7 +64,9 @@ def parse_amount(value: Decimal, *, field: str = "amount", currency: str = CNY) 
             field=field,
         )
     fen = value * FEN_PER_YUAN
-    if fen != fen.to_integral_value():
+    exponent = value.as_tuple().exponent
+    # "1.000" is exact, but it is written with three decimals: refused like "1.001".
+    if fen != fen.to_integral_value() or (isinstance(exponent, int) and exponent < -2):
         raise DomainError(
             ErrorCode.INVALID_AMOUNT,
             f"amount {value} has more than 2 decimals; send at most 2 (amounts are never rounded)",

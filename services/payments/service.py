@@ -67,12 +67,15 @@ async def withdraw(conn: asyncpg.Connection, *, party_id: int, amount: Money, no
 
 
 async def transfer(
-    conn: asyncpg.Connection, *, from_party_id: int, to_party_id: int, amount: Money, now: datetime
+    conn: asyncpg.Connection, *, from_party_id: int, to_party_id: int, amount: Money, now: datetime,
+    to_kind: PartyKind | None = None,
 ) -> Wallet:
-    """Wallet to wallet (P2P); returns the sender's wallet."""
+    """Wallet to wallet (P2P); returns the sender's wallet. ``to_kind``: the kind the recipient's id named."""
     if from_party_id == to_party_id:
         raise DomainError(ErrorCode.INVALID_INPUT, "cannot transfer to yourself", field="toPartyId")
-    if not await repository.wallet_codes_exist(conn, [to_party_id]):
+    recipients = await repository.parties_by_ids(conn, [to_party_id])
+    # A typed id names its kind: con_7 must not reach the wallet of merchant 7.
+    if not recipients or (to_kind is not None and recipients[0].kind is not to_kind):
         raise party_not_found("toPartyId")
     await ledger.move(
         conn, kind="TRANSFER", reference=f"party:{from_party_id}->party:{to_party_id}",

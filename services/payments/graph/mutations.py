@@ -199,11 +199,12 @@ class PaymentsMutation:
                 raise DomainError(ErrorCode.NOT_FOUND, "no such party", field="toPartyId")
         except DomainError as error:
             return WalletPayload(wallet=None, user_errors=[user_error(error)])
-        to_party_id = decoded[1]
+        to_kind, to_party_id = PartyKind(decoded[0].upper()), decoded[1]
 
         async def effect(conn: asyncpg.Connection) -> Wallet:
             return await service.transfer(
-                conn, from_party_id=party_id, to_party_id=to_party_id, amount=amount, now=info.context.clock.now()
+                conn, from_party_id=party_id, to_party_id=to_party_id, amount=amount, now=info.context.clock.now(),
+                to_kind=to_kind,
             )
 
         return _wallet_payload(await run_idempotent(
