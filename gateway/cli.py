@@ -1,4 +1,4 @@
-"""The ``fingraph`` command: serve, token, migrate, seed, schema export."""
+"""The ``fingraph`` command: serve, token, migrate, seed, accrue, schema export."""
 
 from __future__ import annotations
 
@@ -179,6 +179,84 @@ def seed(consumers: int, merchants: int, random_seed: int, data_dir: Path | None
             settings.database_url or "", consumers=consumers, merchants=merchants, random_seed=random_seed,
             clock=Clock.from_iso(settings.now), progress=True,
         ))
+
+
+@main.command(name="publish-yield")
+@click.option("--fund", "fund_code", default="YEB", show_default=True, help="fund code")
+@click.option("--date", "day", required=True, help="business date that has ended, e.g. 2026-11-19")
+@click.option("--earnings-per-10k", "earnings", required=True, help='income per 10,000 units, e.g. "1.6500"')
+@data_dir_option
+def publish_yield(fund_code: str, day: str, earnings: str, data_dir: Path | None) -> None:
+    """Operator batch: pay one day's fund income to every holder (idempotent per date)."""
+    import datetime as _dt
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        business_date = _dt.date.fromisoformat(day)
+        rate = Decimal(earnings)
+    except (ValueError, InvalidOperation) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    with database(Settings.from_env(data_dir=data_dir)) as settings:
+        message, ok = asyncio.run(_publish_yield(
+            settings.database_url or "", fund_code, business_date, rate, Clock.from_iso(settings.now)
+        ))
+    click.echo(message, err=not ok)
+    if not ok:
+        sys.exit(1)
+
+
+async def _publish_yield(dsn: str, fund_code: str, day: object, rate: object, clock: Clock) -> tuple[str, bool]:
+    from services.funds import publish_fund_yield
+    from services.kernel.errors import DomainError
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            d = await publish_fund_yield(conn, fund_code=fund_code, day=day, earnings_per_10k=rate, now=clock.now())  # type: ignore[arg-type]
+    except DomainError as error:
+        return f"{error.code.value}: {error.message}", False
+    finally:
+        await conn.close()
+    if d.already_published:
+        return f"{d.fund_code} {d.date} was already published ({d.earnings_per_10k} per 10k): nothing changed", True
+    return (f"published {d.fund_code} {d.date} at {d.earnings_per_10k} per 10k: {d.holders} holders, "
+            f"total income {d.total_income.amount}, residue {d.residue:f} kept by the fund"), True
+
+
+@main.command()
+@click.option("--date", "day", required=True, help="business date that has ended, e.g. 2026-11-19")
+@data_dir_option
+def accrue(day: str, data_dir: Path | None) -> None:
+    """Operator batch: charge one day's credit interest on every line (idempotent per date)."""
+    import datetime as _dt
+
+    try:
+        business_date = _dt.date.fromisoformat(day)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    with database(Settings.from_env(data_dir=data_dir)) as settings:
+        message, ok = asyncio.run(_accrue(settings.database_url or "", business_date, Clock.from_iso(settings.now)))
+    click.echo(message, err=not ok)
+    if not ok:
+        sys.exit(1)
+
+
+async def _accrue(dsn: str, day: object, clock: Clock) -> tuple[str, bool]:
+    from services.credit import accrue_daily_interest
+    from services.kernel.errors import DomainError
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            a = await accrue_daily_interest(conn, day=day, now=clock.now())  # type: ignore[arg-type]
+    except DomainError as error:
+        return f"{error.code.value}: {error.message}", False
+    finally:
+        await conn.close()
+    if a.already_accrued:
+        return f"{a.date} was already accrued ({a.lines} lines): nothing changed", True
+    return (f"accrued {a.date}: {a.lines} lines, interest {a.total_interest.amount}, penalty "
+            f"{a.total_penalty.amount}, sub-fen residue carried {a.residue:f} fen"), True
 
 
 @main.group(name="schema")

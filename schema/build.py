@@ -13,6 +13,8 @@ from strawberry.types import ExecutionContext
 
 import strawberry
 
+import services.credit
+import services.funds
 import services.partners
 import services.payments
 from strawberry.extensions import SchemaExtension
@@ -21,6 +23,8 @@ from strawberry.tools import merge_types
 
 from schema.entities import Consumer, Merchant
 from schema.queries import PartiesQuery
+from services.credit.graph import CreditMutation, CreditQuery
+from services.funds.graph import FundsMutation, FundsQuery
 from services.kernel.graph import DECIMAL_SCALAR
 from services.partners.graph import PartnersMutation, PartnersQuery
 from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentsSubscription, PaymentType
@@ -41,8 +45,8 @@ class FingraphSchema(strawberry.federation.Schema):
 def build_schema(
     *, extensions: Iterable[Any] = (), max_batch: int = 10
 ) -> FingraphSchema:
-    query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery))
-    mutation = merge_types("Mutation", (PaymentsMutation, PartnersMutation))
+    query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery, FundsQuery, CreditQuery))
+    mutation = merge_types("Mutation", (PaymentsMutation, PartnersMutation, FundsMutation, CreditMutation))
     return FingraphSchema(
         query=query,
         mutation=mutation,
@@ -60,8 +64,16 @@ def build_schema(
 SERVICE_MIGRATIONS: list[tuple[str, Path]] = [
     ("payments", Path(services.payments.__file__).parent / "migrations"),
     ("partners", Path(services.partners.__file__).parent / "migrations"),
+    ("funds", Path(services.funds.__file__).parent / "migrations"),
+    ("credit", Path(services.credit.__file__).parent / "migrations"),
 ]
 
 
 def wire_services() -> None:
     """Plug the services into each other through their public names (funding sources)."""
+    services.payments.register_funding_source(
+        services.payments.FundingSource.FUND, services.funds.FundPaymentProvider()
+    )
+    services.payments.register_funding_source(
+        services.payments.FundingSource.CREDIT, services.credit.CreditFundingProvider()
+    )

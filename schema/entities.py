@@ -11,6 +11,8 @@ from typing import Annotated
 
 import strawberry
 
+from services.credit.graph import ConsumerCreditFields, MerchantCreditFields
+from services.funds.graph import ConsumerFundsFields, MerchantFundsFields
 from services.kernel.graph import Info, Node, forbidden, require_principal
 from services.kernel.ids import decode_id
 from services.partners import PUBLIC_SCOPE
@@ -33,7 +35,7 @@ async def _party(info: Info, id: str, type_name: str, kind: PartyKind) -> Party 
 
 
 @strawberry.federation.type(keys=["id"], description="A merchant (seller) on the platform.")
-class Merchant(MerchantPaymentsFields, Node):  # type: ignore[misc]  # id: a resolver over Node's field
+class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, Node):  # type: ignore[misc]  # id: a resolver over Node's field
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.MERCHANT
@@ -44,7 +46,7 @@ class Merchant(MerchantPaymentsFields, Node):  # type: ignore[misc]  # id: a res
 
 
 @strawberry.federation.type(keys=["id"], description="A consumer (buyer) on the platform.")
-class Consumer(ConsumerPaymentsFields, Node):  # type: ignore[misc]  # id: a resolver over Node's field
+class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, Node):  # type: ignore[misc]  # id: a resolver over Node's field
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.CONSUMER

@@ -44,17 +44,24 @@ REFUND_PAYMENT = """mutation($p: ID!, $a: Decimal!, $k: String!) { refundPayment
   payment { id status refundedAmount { amount } } userErrors { code message } } }"""
 RELEASE_DUE = """mutation($t: DateTime!) { releaseDuePayments(input: {asOf: $t}) { releasedCount } }"""
 TRIAL_BALANCE = """query TrialBalance { trialBalance { accounts { code balance { amount } } total { amount } } }"""
+# The cross-service reads exactly as CONTRACT.md writes them.
 CONSUMER_HOME = """query ConsumerHome { me { __typename ... on Consumer { id name
   wallet { balance { amount currency } }
+  fundHolding(fundCode: "YEB") { units pendingUnits value { amount } yesterdayIncome { amount } totalIncome { amount }
+    fund { code name earningsPer10k sevenDayAnnualizedYield } }
+  creditLine { limit { amount } available { amount } outstandingPrincipal { amount } accruedInterest { amount } dailyRate apr }
+  creditProfile { score factors { name points detail } }
   payments(first: 10) { edges { node { id status amount { amount } merchant { id name } } } pageInfo { hasNextPage endCursor } }
 } } }"""
 MERCHANT_VIEW = """query MerchantView($id: ID!) { merchant(id: $id) { id name
   wallet { balance { amount } } escrowHeld { amount }
   receivedPayments(first: 20) { edges { node { id status amount { amount } buyer { id } } } pageInfo { hasNextPage endCursor } }
-} }"""
+  creditProfile { score } creditLine { limit { amount } available { amount } outstandingPrincipal { amount } }
+  fundHolding(fundCode: "YEB") { units yesterdayIncome { amount } } } }"""
 MERCHANTS_PAGE = """query MerchantsPage($after: String) { merchants(first: 20, after: $after) { edges { node { id name
   receivedPayments(first: 10) { edges { node { id status amount { amount } } } }
-} } pageInfo { hasNextPage endCursor } } }"""
+  creditLine { limit { amount } outstandingPrincipal { amount } }
+  fundHolding(fundCode: "YEB") { units yesterdayIncome { amount } } } } pageInfo { hasNextPage endCursor } } }"""
 
 
 @dataclass

@@ -20,7 +20,14 @@ from services.payments.models import (
     Wallet,
     wallet_code,
 )
-from services.payments.repository import oldest_parties, parties_by_ids, wallets_by_party_ids
+from services.payments.repository import (
+    PaymentHistory,
+    oldest_parties,
+    parties_by_ids,
+    payment_history_by_party_ids,
+    payments_by_ids,
+    wallets_by_party_ids,
+)
 from services.payments.service import create_party, top_up
 
 __all__ = [
@@ -30,6 +37,7 @@ __all__ = [
     "Party",
     "PartyKind",
     "Payment",
+    "PaymentHistory",
     "PaymentStatus",
     "SystemAccount",
     "Wallet",
@@ -37,6 +45,8 @@ __all__ = [
     "move",
     "oldest_parties",
     "parties_by_ids",
+    "payment_history_by_party_ids",
+    "payments_by_ids",
     "post_entry",
     "register_funding_source",
     "system",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -270,3 +271,46 @@ async def notify_payment_events(conn: asyncpg.Connection, payments: Sequence[Pay
         PAYMENT_EVENTS_CHANNEL, [p.id for p in payments], [p.buyer_id for p in payments],
         [p.merchant_id for p in payments], kind.value,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentHistory:
+    """A party's payments as buyer or merchant: what the credit service scores (public read)."""
+
+    party_id: int
+    count: int
+    released_count: int
+    refunded_count: int
+    volume_fen: int
+    volume_90d_fen: int
+
+
+async def payment_history_by_party_ids(
+    conn: asyncpg.Connection, party_ids: Sequence[int], *, now: datetime
+) -> dict[int, PaymentHistory]:
+    """One query for a page of parties; volume counts released amounts net of refunds."""
+    rows = await conn.fetch(
+        """
+        SELECT p.party_id, count(*) AS count,
+               count(*) FILTER (WHERE p.status = 'RELEASED') AS released_count,
+               count(*) FILTER (WHERE p.refunded > 0) AS refunded_count,
+               coalesce(sum(p.amount - p.refunded) FILTER (WHERE p.status = 'RELEASED'), 0) AS volume,
+               coalesce(sum(p.amount - p.refunded) FILTER (
+                   WHERE p.status = 'RELEASED'
+                     AND p.created_at >= $2::timestamptz - interval '90 days'), 0) AS volume_90d
+          FROM (SELECT buyer_id AS party_id, status, amount, refunded, created_at FROM payments.payments
+                 WHERE buyer_id = ANY($1::bigint[])
+                UNION ALL
+                SELECT merchant_id, status, amount, refunded, created_at FROM payments.payments
+                 WHERE merchant_id = ANY($1::bigint[])) p
+         GROUP BY p.party_id
+        """,
+        list(party_ids), now,
+    )
+    return {
+        row["party_id"]: PaymentHistory(
+            party_id=row["party_id"], count=row["count"], released_count=row["released_count"],
+            refunded_count=row["refunded_count"], volume_fen=int(row["volume"]), volume_90d_fen=int(row["volume_90d"]),
+        )
+        for row in rows
+    }

@@ -113,10 +113,14 @@ async def test_a_merchant_cannot_read_another_merchants_money_but_can_read_its_n
     body = (await api.post(MERCHANT_VIEW, rival.token, id=shop.id)).json()
 
     assert _codes(body) == {
-        "merchant.wallet": "FORBIDDEN", "merchant.escrowHeld": "FORBIDDEN", "merchant.receivedPayments": "FORBIDDEN"
+        "merchant.wallet": "FORBIDDEN", "merchant.escrowHeld": "FORBIDDEN", "merchant.receivedPayments": "FORBIDDEN",
+        "merchant.creditLine": "FORBIDDEN", "merchant.fundHolding": "FORBIDDEN",
     }
-    assert body["data"]["merchant"] == {
-        "id": shop.id, "name": "Shop A", "wallet": None, "escrowHeld": None, "receivedPayments": None
+    merchant = body["data"]["merchant"]
+    assert merchant.pop("creditProfile")["score"] >= 350  # a merchant's credit index is public
+    assert merchant == {
+        "id": shop.id, "name": "Shop A", "wallet": None, "escrowHeld": None, "receivedPayments": None,
+        "creditLine": None, "fundHolding": None,
     }
 
 

@@ -1,0 +1,11 @@
+"""Credit: ratings, credit profiles (score), revolving credit lines with daily interest.
+
+The public surface other packages may use (the schema join and the CLI).
+"""
+
+from __future__ import annotations
+
+from services.credit.models import Accrual, CreditLine, CreditProfile
+from services.credit.service import CreditFundingProvider, accrue_daily_interest
+
+__all__ = ["Accrual", "CreditFundingProvider", "CreditLine", "CreditProfile", "accrue_daily_interest"]

@@ -1,0 +1,218 @@
+"""SQL of the credit service, parameterised, each function named after what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from services.credit.models import CreditLine, Drawdown, LineStatus
+from services.kernel.money import Money
+
+_LINE_COLUMNS = (
+    "id, party_id, limit_fen, daily_rate, term_days, status, outstanding_principal, accrued_interest,"
+    " accrued_penalty, opened_at"
+)
+
+
+def line_from_row(row: asyncpg.Record) -> CreditLine:
+    return CreditLine(
+        id=row["id"], party_id=row["party_id"], limit=Money(row["limit_fen"]), daily_rate=row["daily_rate"],
+        term_days=row["term_days"], status=LineStatus(row["status"]),
+        outstanding_principal=Money(row["outstanding_principal"]), accrued_interest=Money(row["accrued_interest"]),
+        accrued_penalty=Money(row["accrued_penalty"]), opened_at=row["opened_at"],
+    )
+
+
+def drawdown_from_row(row: asyncpg.Record) -> Drawdown:
+    return Drawdown(
+        id=row["id"], line_id=row["line_id"], amount=Money(row["amount"]), outstanding=Money(row["outstanding"]),
+        drawn_at=row["drawn_at"], due_date=row["due_date"], closed_at=row["closed_at"],
+    )
+
+
+async def insert_rating(
+    conn: asyncpg.Connection, *, payment_id: int, merchant_id: int, buyer_id: int, stars: int, comment: str,
+    now: datetime,
+) -> bool:
+    """False if this payment was rated before (nothing written)."""
+    row = await conn.fetchrow(
+        "INSERT INTO credit.ratings (payment_id, merchant_id, buyer_id, stars, comment, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (payment_id) DO NOTHING RETURNING 1",
+        payment_id, merchant_id, buyer_id, stars, comment, now,
+    )
+    return row is not None
+
+
+async def insert_line(
+    conn: asyncpg.Connection, *, party_id: int, limit_fen: int, daily_rate: Decimal, term_days: int, now: datetime
+) -> CreditLine | None:
+    """None if the party already has a line."""
+    row = await conn.fetchrow(
+        f"INSERT INTO credit.lines (party_id, limit_fen, daily_rate, term_days, opened_at)"
+        f" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (party_id) DO NOTHING RETURNING {_LINE_COLUMNS}",
+        party_id, limit_fen, daily_rate, term_days, now,
+    )
+    return line_from_row(row) if row else None
+
+
+async def lines_by_party_ids(conn: asyncpg.Connection, party_ids: Sequence[int]) -> list[CreditLine]:
+    rows = await conn.fetch(
+        f"SELECT {_LINE_COLUMNS} FROM credit.lines WHERE party_id = ANY($1::bigint[])", list(party_ids)
+    )
+    return [line_from_row(row) for row in rows]
+
+
+async def line_for_update(conn: asyncpg.Connection, party_id: int) -> CreditLine | None:
+    """The party's line, locked: draws and repayments on one line queue here, so the limit holds."""
+    row = await conn.fetchrow(f"SELECT {_LINE_COLUMNS} FROM credit.lines WHERE party_id = $1 FOR UPDATE", party_id)
+    return line_from_row(row) if row else None
+
+
+async def insert_drawdown(
+    conn: asyncpg.Connection, *, line_id: int, amount: int, due_date: date, reference: str, now: datetime
+) -> None:
+    await conn.execute(
+        "WITH d AS (INSERT INTO credit.drawdowns (line_id, amount, outstanding, drawn_at, due_date, reference)"
+        "           VALUES ($1, $2, $2, $3, $4, $5))"
+        " UPDATE credit.lines SET outstanding_principal = outstanding_principal + $2 WHERE id = $1",
+        line_id, amount, now, due_date, reference,
+    )
+
+
+async def open_drawdowns_for_update(conn: asyncpg.Connection, line_id: int) -> list[Drawdown]:
+    rows = await conn.fetch(
+        "SELECT * FROM credit.drawdowns WHERE line_id = $1 AND closed_at IS NULL ORDER BY id FOR UPDATE", line_id
+    )
+    return [drawdown_from_row(row) for row in rows]
+
+
+async def record_repayment(
+    conn: asyncpg.Connection, *, line_id: int, penalty: int, interest: int, principal: int,
+    allocations: Sequence[tuple[int, int]], now: datetime,
+) -> int:
+    """The repayment, its per-drawdown principal, and the line's and drawdowns' new balances; its id."""
+    row = await conn.fetchrow(
+        """
+        WITH r AS (
+            INSERT INTO credit.repayments (line_id, amount, penalty, interest, principal, repaid_at)
+            VALUES ($1, $2::bigint + $3::bigint + $4::bigint, $2, $3, $4, $7) RETURNING id
+        ), a AS (
+            INSERT INTO credit.principal_allocations (repayment_id, drawdown_id, principal, repaid_at)
+            SELECT r.id, x.drawdown_id, x.principal, $7
+              FROM r, unnest($5::bigint[], $6::bigint[]) x(drawdown_id, principal)
+        ), d AS (
+            UPDATE credit.drawdowns d SET outstanding = d.outstanding - x.principal,
+                   closed_at = CASE WHEN d.outstanding = x.principal THEN $7 END
+              FROM unnest($5::bigint[], $6::bigint[]) x(drawdown_id, principal) WHERE d.id = x.drawdown_id
+        ), l AS (
+            UPDATE credit.lines SET accrued_penalty = accrued_penalty - $2, accrued_interest = accrued_interest - $3,
+                   outstanding_principal = outstanding_principal - $4 WHERE id = $1
+        )
+        SELECT id FROM r
+        """,
+        line_id, penalty, interest, principal, [a[0] for a in allocations], [a[1] for a in allocations], now,
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+async def drawdowns_pages(
+    conn: asyncpg.Connection, *, line_ids: Sequence[int], limit: int, before_id: int | None
+) -> list[Drawdown]:
+    """Up to ``limit`` drawdowns per line, newest first, in one query for a page of lines."""
+    rows = await conn.fetch(
+        """
+        SELECT * FROM (
+            SELECT d.*, row_number() OVER (PARTITION BY d.line_id ORDER BY d.id DESC) AS n
+              FROM credit.drawdowns d
+             WHERE d.line_id = ANY($1::bigint[]) AND ($3::bigint IS NULL OR d.id < $3)
+        ) ranked WHERE n <= $2 ORDER BY line_id, id DESC
+        """,
+        list(line_ids), limit, before_id,
+    )
+    return [drawdown_from_row(row) for row in rows]
+
+
+async def credit_records_by_party_ids(
+    conn: asyncpg.Connection, party_ids: Sequence[int], *, today: date
+) -> dict[int, dict[str, Any]]:
+    """Ratings received and repayment behaviour per party, in one query."""
+    rows = await conn.fetch(
+        """
+        SELECT p.party_id,
+               (SELECT count(*) FROM credit.ratings r WHERE r.merchant_id = p.party_id) AS ratings,
+               (SELECT coalesce(sum(r.stars), 0) FROM credit.ratings r WHERE r.merchant_id = p.party_id) AS stars,
+               count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date <= d.due_date) AS on_time,
+               count(d.id) FILTER (WHERE d.closed_at IS NULL AND d.due_date < $2) AS overdue_now,
+               count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date > d.due_date) AS repaid_late
+          FROM unnest($1::bigint[]) p(party_id)
+          LEFT JOIN credit.lines l ON l.party_id = p.party_id
+          LEFT JOIN credit.drawdowns d ON d.line_id = l.id
+         GROUP BY p.party_id
+        """,
+        list(party_ids), today,
+    )
+    return {row["party_id"]: dict(row) for row in rows}
+
+
+# The daily accrual: one statement over every line. Principal at the end of the day is
+# each drawdown's outstanding now plus what was repaid after midnight (Asia/Shanghai), so a
+# date accrued late still charges what was owed that night. The accruals row claims the
+# date first: a second run finds it and the UPDATE touches nothing.
+_ACCRUE = """
+WITH claimed AS (
+    INSERT INTO credit.accruals (date, created_at) VALUES ($1, $3) ON CONFLICT (date) DO NOTHING RETURNING date
+), repaid_later AS (
+    -- Principal repaid after the day ended: added back to today's outstanding. Few rows
+    -- (recent repayments), found by index, unlike all principal ever repaid.
+    SELECT a.drawdown_id, sum(a.principal) AS principal FROM credit.principal_allocations a
+     WHERE a.repaid_at >= $2 GROUP BY a.drawdown_id
+), owed AS (
+    SELECT d.line_id,
+           sum(d.outstanding + coalesce(r.principal, 0)) FILTER (WHERE d.due_date >= $1) AS current,
+           sum(d.outstanding + coalesce(r.principal, 0)) FILTER (WHERE d.due_date < $1) AS overdue
+      FROM credit.drawdowns d LEFT JOIN repaid_later r ON r.drawdown_id = d.id
+     WHERE d.drawn_at < $2 AND (d.closed_at IS NULL OR d.closed_at >= $2) AND EXISTS (SELECT 1 FROM claimed)
+     GROUP BY d.line_id
+), exact AS (
+    SELECT l.id,
+           l.interest_carry + coalesce(o.current, 0) * l.daily_rate AS interest,
+           l.penalty_carry + coalesce(o.overdue, 0) * l.daily_rate * $4::numeric AS penalty
+      FROM credit.lines l JOIN owed o ON o.line_id = l.id
+), updated AS (
+    UPDATE credit.lines l
+       SET accrued_interest = l.accrued_interest + floor(e.interest)::bigint,
+           interest_carry = e.interest - floor(e.interest),
+           accrued_penalty = l.accrued_penalty + floor(e.penalty)::bigint,
+           penalty_carry = e.penalty - floor(e.penalty),
+           interest_charged = l.interest_charged + floor(e.interest)::bigint + floor(e.penalty)::bigint
+      FROM exact e WHERE l.id = e.id
+    RETURNING floor(e.interest)::bigint AS interest, floor(e.penalty)::bigint AS penalty,
+              (e.interest - floor(e.interest)) + (e.penalty - floor(e.penalty)) AS residue
+)
+SELECT (SELECT count(*) FROM claimed) AS claimed, count(*) AS lines,
+       coalesce(sum(interest), 0)::bigint AS interest, coalesce(sum(penalty), 0)::bigint AS penalty,
+       coalesce(sum(residue), 0) AS residue
+  FROM updated
+"""
+
+
+async def accrue_day(
+    conn: asyncpg.Connection, *, day: date, day_ends: datetime, now: datetime, penalty_multiplier: Decimal
+) -> asyncpg.Record:
+    row = await conn.fetchrow(_ACCRUE, day, day_ends, now, penalty_multiplier)
+    assert row is not None
+    if row["claimed"]:
+        await conn.execute(
+            "UPDATE credit.accruals SET lines = $2, interest = $3, penalty = $4, residue = $5 WHERE date = $1",
+            day, row["lines"], row["interest"], row["penalty"], row["residue"],
+        )
+    return row
+
+
+async def accrual_of(conn: asyncpg.Connection, day: date) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM credit.accruals WHERE date = $1", day)

@@ -1,0 +1,23 @@
+"""Funds: a money-market fund (Yu'e Bao) with daily income, yields and paying from the fund.
+
+Public surface for other packages (the schema join, the demo seeder, the CLI).
+"""
+
+from __future__ import annotations
+
+from services.funds.funding import FundPaymentProvider
+from services.funds.models import DEFAULT_FUND, Distribution, Fund, Holding, RedemptionMode
+from services.funds.seed import seed_yield_history
+from services.funds.service import publish_fund_yield, settle_fund_orders
+
+__all__ = [
+    "DEFAULT_FUND",
+    "Distribution",
+    "Fund",
+    "FundPaymentProvider",
+    "Holding",
+    "RedemptionMode",
+    "publish_fund_yield",
+    "seed_yield_history",
+    "settle_fund_orders",
+]
