@@ -72,6 +72,13 @@ MERCHANT_PUBLIC = expect(
     partner_payments=OK, partner_credit=OK, partner_funds=OK,
 )
 MERCHANT_PAYMENTS = expect(merchant=OK, operator=OK, partner_payments=OK)
+MERCHANT_CREDIT = expect(merchant=OK, operator=OK, partner_credit=OK)
+MERCHANT_FUNDS = expect(merchant=OK, operator=OK, partner_funds=OK)
+#: A merchant's credit index is public to signed-in users (buyers pick sellers by it);
+#: a partner needs the merchant's consent and credit:read.
+MERCHANT_SCORE = expect(
+    consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator=OK, partner_credit=OK,
+)
 CONSUMER_PUBLIC = expect(consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator=OK)
 CONSUMER_PRIVATE = expect(consumer=OK, operator=OK)
 ENTITY = '_entities(representations: [{__typename: "%s", id: $id}]) { ... on %s { %s } }'
@@ -85,6 +92,21 @@ ROWS: list[tuple[str, str, str, dict[str, str]]] = [
     ("_entities Merchant.name", "merchant", "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "name") + " }", MERCHANT_PUBLIC),
     ("_entities Merchant.wallet", "merchant",
      "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "wallet { balance { amount } }") + " }", MERCHANT_PAYMENTS),
+    ("merchant.creditProfile", "merchant", "query($id: ID!) { merchant(id: $id) { creditProfile { score } } }", MERCHANT_SCORE),
+    ("merchant.creditLine", "merchant", "query($id: ID!) { merchant(id: $id) { creditLine { limit { amount } } } }", MERCHANT_CREDIT),
+    ("merchant.fundHolding", "merchant", "query($id: ID!) { merchant(id: $id) { fundHolding { units } } }", MERCHANT_FUNDS),
+    ("_entities Merchant.creditLine", "merchant",
+     "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "creditLine { limit { amount } }") + " }", MERCHANT_CREDIT),
+    ("_entities Merchant.fundHolding", "merchant",
+     "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "fundHolding { units }") + " }", MERCHANT_FUNDS),
+    ("consumer.creditProfile", "consumer", "query($id: ID!) { consumer(id: $id) { creditProfile { score } } }", CONSUMER_PRIVATE),
+    ("consumer.creditLine", "consumer", "query($id: ID!) { consumer(id: $id) { creditLine { limit { amount } } } }", CONSUMER_PRIVATE),
+    ("consumer.fundHolding", "consumer", "query($id: ID!) { consumer(id: $id) { fundHolding { units } } }", CONSUMER_PRIVATE),
+    ("fund (public)", "-", '{ fund(code: "YEB") { code sevenDayAnnualizedYield } }', {p: OK for p in PRINCIPALS}),
+    ("earningsComparison (public)", "-",
+     '{ earningsComparison(amount: "1.00", fundAnnualYieldPercent: "1", bankRatePercent: "1") { ratio } }',
+     {p: OK for p in PRINCIPALS}),
+    ("creditAccrual", "-", '{ creditAccrual(date: "2026-11-01") { date } }', expect(operator="NULL")),
     ("consumer.name", "consumer", "query($id: ID!) { consumer(id: $id) { name } }", CONSUMER_PUBLIC),
     ("consumer.wallet", "consumer", "query($id: ID!) { consumer(id: $id) { wallet { balance { amount } } } }", CONSUMER_PRIVATE),
     ("consumer.payments", "consumer",
