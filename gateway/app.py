@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -24,6 +23,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway import db
 from gateway.auth import secret_in_database
@@ -75,7 +75,7 @@ def build_gateway_schema(settings: Settings) -> Any:
 async def healthz(request: Request) -> Response:
     try:
         await request.app.state.pool.fetchval("SELECT 1")
-    except Exception:  # noqa: BLE001 - any failure means unhealthy
+    except Exception:
         log.exception("health check failed")
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})

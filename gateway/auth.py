@@ -46,7 +46,10 @@ def principal_from_token(token: str, *, secret: str, now: datetime) -> Principal
     """The principal a valid token names; ``InvalidToken`` with the reason otherwise."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
             # Time claims are checked against our clock (FINGRAPH_NOW), not the wall clock.
             options={"require": ["exp", "iat", "role", "sub"], "verify_exp": False, "verify_iat": False},
         )
@@ -75,7 +78,9 @@ def principal_for(role: str, *, party: str | None = None, partner: str | None = 
     if kind in (Role.CONSUMER, Role.MERCHANT):
         decoded = decode_id(party or "", "Consumer" if kind is Role.CONSUMER else "Merchant")
         if decoded is None:
-            raise ValueError(f"--party must be a {kind.value} id such as {'con_1' if kind is Role.CONSUMER else 'mer_1'}")
+            raise ValueError(
+                f"--party must be a {kind.value} id such as {'con_1' if kind is Role.CONSUMER else 'mer_1'}"
+            )
         return Principal(kind, party_id=decoded[1])
     if kind is Role.PARTNER:
         decoded = decode_id(partner or "", "Partner")

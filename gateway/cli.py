@@ -72,7 +72,9 @@ async def _database_secret(dsn: str) -> str:
 
 
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Embedded PostgreSQL data directory (ignored when DATABASE_URL is set).",
 )
 
@@ -98,14 +100,17 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: s
         if workers > 1:
             os.environ["DATABASE_URL"] = settings.database_url or ""
             os.environ["FINGRAPH_JWT_SECRET"] = settings.jwt_secret or ""
-            for name, value in [("FINGRAPH_DEMO_CONSUMER", settings.demo_consumer),
-                                ("FINGRAPH_DEMO_MERCHANT", settings.demo_merchant)]:
+            for name, value in [
+                ("FINGRAPH_DEMO_CONSUMER", settings.demo_consumer),
+                ("FINGRAPH_DEMO_MERCHANT", settings.demo_merchant),
+            ]:
                 if value:
                     os.environ[name] = value
             if subgraph is not None:
                 os.environ["FINGRAPH_SUBGRAPH"] = subgraph
-            uvicorn.run("gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                        log_level="info")
+            uvicorn.run(
+                "gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+            )
         else:
             from gateway.app import create_app
 
@@ -126,7 +131,8 @@ def _print_demo_tokens(settings: Settings) -> Settings:
         click.echo(f"  {label}: {token}")
     by_role = {role: party for _label, role, party in parties}
     return replace(
-        settings, demo_consumer=settings.demo_consumer or by_role.get("consumer"),
+        settings,
+        demo_consumer=settings.demo_consumer or by_role.get("consumer"),
         demo_merchant=settings.demo_merchant or by_role.get("merchant"),
     )
 
@@ -154,7 +160,9 @@ def token(role: str, party: str | None, partner: str | None, scopes: str, ttl_da
         else:
             asyncio.run(db.migrate_dsn(settings.database_url))
             secret = asyncio.run(_database_secret(settings.database_url))
-    click.echo(issue_token(principal, secret=secret, now=Clock.from_iso(settings.now).now(), ttl=timedelta(days=ttl_days)))
+    click.echo(
+        issue_token(principal, secret=secret, now=Clock.from_iso(settings.now).now(), ttl=timedelta(days=ttl_days))
+    )
 
 
 @main.command()
@@ -175,10 +183,16 @@ def seed(consumers: int, merchants: int, random_seed: int, data_dir: Path | None
     from gateway import demo
 
     with database(Settings.from_env(data_dir=data_dir)) as settings:
-        asyncio.run(demo.seed(
-            settings.database_url or "", consumers=consumers, merchants=merchants, random_seed=random_seed,
-            clock=Clock.from_iso(settings.now), progress=True,
-        ))
+        asyncio.run(
+            demo.seed(
+                settings.database_url or "",
+                consumers=consumers,
+                merchants=merchants,
+                random_seed=random_seed,
+                clock=Clock.from_iso(settings.now),
+                progress=True,
+            )
+        )
 
 
 @main.command(name="publish-yield")
@@ -197,9 +211,9 @@ def publish_yield(fund_code: str, day: str, earnings: str, data_dir: Path | None
     except (ValueError, InvalidOperation) as exc:
         raise click.BadParameter(str(exc)) from exc
     with database(Settings.from_env(data_dir=data_dir)) as settings:
-        message, ok = asyncio.run(_publish_yield(
-            settings.database_url or "", fund_code, business_date, rate, Clock.from_iso(settings.now)
-        ))
+        message, ok = asyncio.run(
+            _publish_yield(settings.database_url or "", fund_code, business_date, rate, Clock.from_iso(settings.now))
+        )
     click.echo(message, err=not ok)
     if not ok:
         sys.exit(1)
@@ -219,8 +233,10 @@ async def _publish_yield(dsn: str, fund_code: str, day: object, rate: object, cl
         await conn.close()
     if d.already_published:
         return f"{d.fund_code} {d.date} was already published ({d.earnings_per_10k} per 10k): nothing changed", True
-    return (f"published {d.fund_code} {d.date} at {d.earnings_per_10k} per 10k: {d.holders} holders, "
-            f"total income {d.total_income.amount}, residue {d.residue:f} kept by the fund"), True
+    return (
+        f"published {d.fund_code} {d.date} at {d.earnings_per_10k} per 10k: {d.holders} holders, "
+        f"total income {d.total_income.amount}, residue {d.residue:f} kept by the fund"
+    ), True
 
 
 @main.command()
@@ -255,8 +271,10 @@ async def _accrue(dsn: str, day: object, clock: Clock) -> tuple[str, bool]:
         await conn.close()
     if a.already_accrued:
         return f"{a.date} was already accrued ({a.lines} lines): nothing changed", True
-    return (f"accrued {a.date}: {a.lines} lines, interest {a.total_interest.amount}, penalty "
-            f"{a.total_penalty.amount}, sub-fen residue carried {a.residue:f} fen"), True
+    return (
+        f"accrued {a.date}: {a.lines} lines, interest {a.total_interest.amount}, penalty "
+        f"{a.total_penalty.amount}, sub-fen residue carried {a.residue:f} fen"
+    ), True
 
 
 @main.group(name="schema")

@@ -58,7 +58,9 @@ class _Costing:
         self.variables = variables
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
-    def _fields(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
+    def _fields(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType
+    ) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 yield selection, parent
@@ -126,7 +128,9 @@ class QueryCostLimiter(SchemaExtension):
     def _refuse_if_too_costly(self) -> None:
         context = self.execution_context
         assert context.graphql_document is not None
-        cost = operation_cost(context.schema._schema, context.graphql_document, context.operation_name, context.variables)
+        cost = operation_cost(
+            context.schema._schema, context.graphql_document, context.operation_name, context.variables
+        )
         if cost > self.max_cost:
             context.pre_execution_errors = [
                 GraphQLError(

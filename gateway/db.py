@@ -25,7 +25,9 @@ async def _count_statements(conn: asyncpg.Connection) -> None:
     conn.add_query_logger(lambda _record: metrics.SQL_STATEMENTS.inc())
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20, statement_timeout_ms: int = 10_000) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 20, statement_timeout_ms: int = 10_000
+) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -48,7 +50,9 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                 applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (service, name))
             """
         )
-        done = {(r["service"], r["name"]) for r in await conn.fetch("SELECT service, name FROM public.fingraph_migrations")}
+        done = {
+            (r["service"], r["name"]) for r in await conn.fetch("SELECT service, name FROM public.fingraph_migrations")
+        }
         for service, directory in migration_dirs():
             for path in sorted(directory.glob("[0-9][0-9][0-9]_*.sql")):
                 if (service, path.name) in done:

@@ -13,19 +13,19 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.types.unset import UnsetType
-from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
-from cross_web import HTTPException
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.unset import UnsetType
 
 from gateway import graphiql, persisted
-from gateway.context import RequestContext
 from gateway.auth import InvalidToken, principal_from_token
+from gateway.context import RequestContext
 from gateway.middleware import PrincipalUser
 from schema import partner_grants
 
@@ -87,7 +87,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         if scheme.lower() != "bearer" or not token:
             raise ConnectionRejectionError({"message": "Authorization must be 'Bearer <token>'"})
         try:
-            context.principal = principal_from_token(token.strip(), secret=context.token_secret, now=context.clock.now())
+            context.principal = principal_from_token(
+                token.strip(), secret=context.token_secret, now=context.clock.now()
+            )
         except InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
         return None
@@ -100,21 +102,32 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
 
     async def execute_single(
-        self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any,
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
         request_data: GraphQLRequestData,
     ) -> Any:
         settings = request.app.state.settings
         try:
             request_data.query = await persisted.resolve_document(
-                request.app.state.pool, query=request_data.query, extensions=request_data.extensions,
+                request.app.state.pool,
+                query=request_data.query,
+                extensions=request_data.extensions,
                 persisted_only=settings.persisted_only,
             )
         except persisted.PersistedQueryError as refused:
             return ExecutionResult(data=None, errors=[refused.error])
         try:
             return await super().execute_single(
-                request=request, request_adapter=request_adapter, sub_response=sub_response, context=context,
-                root_value=root_value, request_data=request_data,
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
             )
         except HTTPException as exc:
             # GET may only read: a mutation over GET is the wrong method, not a bad request.

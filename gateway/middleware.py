@@ -124,7 +124,14 @@ class BodyLimitMiddleware:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(
-            {"errors": [{"message": f"Request body over {self.max_bytes} bytes", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
+            {
+                "errors": [
+                    {
+                        "message": f"Request body over {self.max_bytes} bytes",
+                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                    }
+                ]
+            },
             status_code=413,
         )
         await response(scope, receive, send)

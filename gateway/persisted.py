@@ -52,7 +52,9 @@ async def resolve_document(
         raise PersistedQueryError("persistedQuery.sha256Hash must be a hex sha256", "BAD_REQUEST")
     digest = digest.lower()
     if query is None:
-        stored: str | None = await pool.fetchval("SELECT query FROM gateway.persisted_queries WHERE sha256 = $1", digest)
+        stored: str | None = await pool.fetchval(
+            "SELECT query FROM gateway.persisted_queries WHERE sha256 = $1", digest
+        )
         if stored is None:
             raise PersistedQueryError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
         return stored

@@ -8,19 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError
-from strawberry.types import ExecutionContext
-
 import strawberry
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 import services.credit
 import services.funds
 import services.partners
 import services.payments
-from strawberry.extensions import SchemaExtension
-from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
-
 from schema.entities import Consumer, Merchant
 from schema.queries import PartiesQuery
 from services.credit.graph import CreditMutation, CreditQuery

@@ -19,7 +19,10 @@ from services.payments.repository import parties_page
 
 @strawberry.type
 class PartiesQuery:
-    @strawberry.field(description="The consumer or merchant the token belongs to (null for operators and partners).", directives=signed_in())
+    @strawberry.field(
+        description="The consumer or merchant the token belongs to (null for operators and partners).",
+        directives=signed_in(),
+    )
     async def me(self, info: Info) -> PartyUnion | None:
         principal = require_principal(info)
         if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
@@ -27,12 +30,18 @@ class PartiesQuery:
         party: Party | None = await info.context.loader(PartyByIdLoader).load(principal.party_id)
         return party  # type: ignore[return-value]
 
-    @strawberry.field(description="A merchant: public fields for anyone signed in, the rest for the merchant and operators.", directives=signed_in())
+    @strawberry.field(
+        description="A merchant: public fields for anyone signed in, the rest for the merchant and operators.",
+        directives=signed_in(),
+    )
     async def merchant(self, info: Info, id: strawberry.ID) -> Merchant | None:
         require_principal(info)
         return await merchant_by_id(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="A consumer: public fields for anyone signed in, the rest for the consumer and operators.", directives=signed_in())
+    @strawberry.field(
+        description="A consumer: public fields for anyone signed in, the rest for the consumer and operators.",
+        directives=signed_in(),
+    )
     async def consumer(self, info: Info, id: strawberry.ID) -> Consumer | None:
         require_principal(info)
         return await consumer_by_id(info, id)  # type: ignore[return-value]

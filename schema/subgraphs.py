@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +88,9 @@ class Subgraph:
     def allows(self, type_name: str, field_name: str) -> bool:
         if field_name.startswith("__") or type_name.startswith("_"):
             return True  # introspection and federation machinery (_Service.sdl)
-        return field_name in self.fields.get(type_name, ()) or (type_name == "Query" and field_name in FEDERATION_FIELDS)
+        return field_name in self.fields.get(type_name, ()) or (
+            type_name == "Query" and field_name in FEDERATION_FIELDS
+        )
 
 
 def plan(schema: Any, service: str) -> Subgraph:
@@ -156,9 +157,9 @@ def _filtered(definition: Any, plan_: Subgraph, plans: dict[str, Subgraph]) -> A
     included = set(plan_.fields)
     if isinstance(definition, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
         keep = plan_.fields[name]
-        changes: dict[str, Any] = {"fields": tuple(
-            _without_security(f) for f in definition.fields or () if f.name.value in keep
-        )}
+        changes: dict[str, Any] = {
+            "fields": tuple(_without_security(f) for f in definition.fields or () if f.name.value in keep)
+        }
         changes["interfaces"] = tuple(i for i in definition.interfaces or () if i.name.value in included)
         shared = sum(name in p.fields for p in plans.values()) > 1
         if isinstance(definition, ObjectTypeDefinitionNode) and name not in ROOTS and name not in ENTITIES and shared:
@@ -183,7 +184,8 @@ def subgraph_sdl(schema: Any, service: str, *, all_plans: dict[str, Subgraph] | 
     plans = all_plans or {name: plan(schema, name) for name in SUBGRAPHS}
     document = parse(schema.as_str())
     kept = [
-        cut for definition in document.definitions
+        cut
+        for definition in document.definitions
         if isinstance(definition, TypeDefinitionNode) and (cut := _filtered(definition, plans[service], plans))
     ]
     body = print_ast(DocumentNode(definitions=tuple(kept)))
@@ -205,10 +207,13 @@ def _only_fields_of(subgraph: Subgraph) -> type[ValidationRule]:
         def enter_field(self, node: FieldNode, *_args: object) -> None:
             parent = self.context.get_parent_type()
             if parent is not None and not subgraph.allows(parent.name, node.name.value):
-                self.report_error(GraphQLError(
-                    f"Cannot query field '{node.name.value}' on type '{parent.name}' in the {subgraph.name} subgraph.",
-                    nodes=[node],
-                ))
+                self.report_error(
+                    GraphQLError(
+                        f"Cannot query field '{node.name.value}' on type '{parent.name}'"
+                        f" in the {subgraph.name} subgraph.",
+                        nodes=[node],
+                    )
+                )
 
     return OnlySubgraphFields
 

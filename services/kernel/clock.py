@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 #: Business days (interest, fund income, trading calendar) are calendar days here.
@@ -26,7 +26,7 @@ class Clock:
         return self._fixed is not None
 
     def now(self) -> datetime:
-        return self._fixed if self._fixed is not None else datetime.now(timezone.utc)
+        return self._fixed if self._fixed is not None else datetime.now(UTC)
 
     def set(self, instant: datetime) -> None:
         """Move a fixed clock (tests and demos only)."""

@@ -19,7 +19,9 @@ async def insert_partner(conn: asyncpg.Connection, *, name: str, now: datetime) 
 
 
 async def partners_by_ids(conn: asyncpg.Connection, ids: Sequence[int]) -> list[Partner]:
-    rows = await conn.fetch("SELECT id, name, created_at FROM partners.partners WHERE id = ANY($1::bigint[])", list(ids))
+    rows = await conn.fetch(
+        "SELECT id, name, created_at FROM partners.partners WHERE id = ANY($1::bigint[])", list(ids)
+    )
     return [Partner(id=r["id"], name=r["name"], created_at=r["created_at"]) for r in rows]
 
 
@@ -32,7 +34,10 @@ async def upsert_consent(
         ON CONFLICT (partner_id, merchant_id) DO UPDATE SET scopes = EXCLUDED.scopes, granted_at = EXCLUDED.granted_at
         RETURNING partner_id, merchant_id, scopes, granted_at
         """,
-        partner_id, merchant_id, list(scopes), now,
+        partner_id,
+        merchant_id,
+        list(scopes),
+        now,
     )
     assert row is not None
     return Consent(row["partner_id"], row["merchant_id"], tuple(row["scopes"]), row["granted_at"])
@@ -53,8 +58,12 @@ async def grants_of(conn: asyncpg.Connection | asyncpg.Pool, partner_id: int) ->
 
 
 async def insert_access_records(
-    conn: asyncpg.Connection | asyncpg.Pool, *, partner_id: int, reads: Sequence[tuple[int, str, Sequence[str]]],
-    request_id: str, now: datetime,
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    partner_id: int,
+    reads: Sequence[tuple[int, str, Sequence[str]]],
+    request_id: str,
+    now: datetime,
 ) -> None:
     await conn.execute(
         """
@@ -62,7 +71,12 @@ async def insert_access_records(
         SELECT $1, r.merchant_id, r.scope, string_to_array(r.fields, ','), $5, $6
           FROM unnest($2::bigint[], $3::text[], $4::text[]) AS r(merchant_id, scope, fields)
         """,
-        partner_id, [r[0] for r in reads], [r[1] for r in reads], [",".join(r[2]) for r in reads], request_id, now,
+        partner_id,
+        [r[0] for r in reads],
+        [r[1] for r in reads],
+        [",".join(r[2]) for r in reads],
+        request_id,
+        now,
     )
 
 
@@ -74,12 +88,19 @@ async def access_log_page(
         SELECT * FROM partners.access_log WHERE merchant_id = $1 AND ($3::bigint IS NULL OR id < $3)
          ORDER BY id DESC LIMIT $2
         """,
-        merchant_id, limit, before_id,
+        merchant_id,
+        limit,
+        before_id,
     )
     return [
         AccessRecord(
-            id=r["id"], partner_id=r["partner_id"], merchant_id=r["merchant_id"], scope=r["scope"],
-            fields=tuple(r["fields"]), request_id=r["request_id"], accessed_at=r["accessed_at"],
+            id=r["id"],
+            partner_id=r["partner_id"],
+            merchant_id=r["merchant_id"],
+            scope=r["scope"],
+            fields=tuple(r["fields"]),
+            request_id=r["request_id"],
+            accessed_at=r["accessed_at"],
         )
         for r in rows
     ]

@@ -8,7 +8,6 @@ from enum import Enum
 
 from services.kernel.money import Money
 
-
 #: pg_notify channel of payment events; payloads are JSON (see ``repository.notify_payment_events``).
 PAYMENT_EVENTS_CHANNEL = "fingraph_payment_events"
 

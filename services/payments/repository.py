@@ -10,8 +10,8 @@ import asyncpg
 
 from services.kernel.money import Money
 from services.payments.models import (
-    AccountBalance,
     PAYMENT_EVENTS_CHANNEL,
+    AccountBalance,
     FundingSource,
     Party,
     PartyKind,
@@ -60,7 +60,12 @@ def payment_from_row(row: asyncpg.Record) -> Payment:
 
 
 async def insert_party(
-    conn: asyncpg.Connection, *, kind: PartyKind, name: str, real_name_verified: bool, certified: bool,
+    conn: asyncpg.Connection,
+    *,
+    kind: PartyKind,
+    name: str,
+    real_name_verified: bool,
+    certified: bool,
     now: datetime,
 ) -> Party:
     row = await conn.fetchrow(
@@ -74,7 +79,11 @@ async def insert_party(
         )
         SELECT * FROM party
         """,
-        kind.value, name, real_name_verified, certified, now,
+        kind.value,
+        name,
+        real_name_verified,
+        certified,
+        now,
     )
     assert row is not None
     return party_from_row(row)
@@ -91,13 +100,19 @@ async def oldest_parties(
     """The first ``limit`` parties of one kind ever created (optionally with this exact name), oldest first."""
     rows = await conn.fetch(
         "SELECT * FROM payments.parties WHERE kind = $1 AND ($3::text IS NULL OR name = $3) ORDER BY id LIMIT $2",
-        kind.value, limit, name,
+        kind.value,
+        limit,
+        name,
     )
     return [party_from_row(row) for row in rows]
 
 
 async def parties_page(
-    conn: asyncpg.Connection, *, kind: PartyKind, limit: int, before_id: int | None,
+    conn: asyncpg.Connection,
+    *,
+    kind: PartyKind,
+    limit: int,
+    before_id: int | None,
     only_ids: Sequence[int] | None = None,
 ) -> list[Party]:
     """Parties of one kind, newest first, ``limit`` rows after the keyset cursor."""
@@ -108,7 +123,10 @@ async def parties_page(
            AND ($4::bigint[] IS NULL OR id = ANY($4::bigint[]))
          ORDER BY id DESC LIMIT $3
         """,
-        kind.value, before_id, limit, None if only_ids is None else list(only_ids),
+        kind.value,
+        before_id,
+        limit,
+        None if only_ids is None else list(only_ids),
     )
     return [party_from_row(row) for row in rows]
 
@@ -143,8 +161,14 @@ async def escrow_held_by_merchant_ids(conn: asyncpg.Connection, merchant_ids: Se
 
 
 async def insert_payment(
-    conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, amount: Money, source: FundingSource,
-    order_ref: str, now: datetime,
+    conn: asyncpg.Connection,
+    *,
+    buyer_id: int,
+    merchant_id: int,
+    amount: Money,
+    source: FundingSource,
+    order_ref: str,
+    now: datetime,
 ) -> Payment:
     row = await conn.fetchrow(
         f"""
@@ -152,21 +176,30 @@ async def insert_payment(
                (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
         VALUES ($1, $2, $3, $4, 'HELD', $5, $6, $7) RETURNING {_PAYMENT_COLUMNS}
         """,
-        buyer_id, merchant_id, amount.fen, amount.currency, source.value, order_ref, now,
+        buyer_id,
+        merchant_id,
+        amount.fen,
+        amount.currency,
+        source.value,
+        order_ref,
+        now,
     )
     assert row is not None
     return payment_from_row(row)
 
 
 async def payment_for_update(conn: asyncpg.Connection, payment_id: int) -> Payment | None:
-    row = await conn.fetchrow(
-        f"SELECT {_PAYMENT_COLUMNS} FROM payments.payments WHERE id = $1 FOR UPDATE", payment_id
-    )
+    row = await conn.fetchrow(f"SELECT {_PAYMENT_COLUMNS} FROM payments.payments WHERE id = $1 FOR UPDATE", payment_id)
     return payment_from_row(row) if row is not None else None
 
 
 async def update_payment(
-    conn: asyncpg.Connection, *, payment_id: int, status: PaymentStatus, refunded: int, fee: int,
+    conn: asyncpg.Connection,
+    *,
+    payment_id: int,
+    status: PaymentStatus,
+    refunded: int,
+    fee: int,
     released_at: datetime | None,
 ) -> Payment:
     row = await conn.fetchrow(
@@ -174,31 +207,48 @@ async def update_payment(
         UPDATE payments.payments SET status = $2, refunded = $3, fee = $4, released_at = $5
          WHERE id = $1 RETURNING {_PAYMENT_COLUMNS}
         """,
-        payment_id, status.value, refunded, fee, released_at,
+        payment_id,
+        status.value,
+        refunded,
+        fee,
+        released_at,
     )
     assert row is not None
     return payment_from_row(row)
 
 
 async def insert_refund(
-    conn: asyncpg.Connection, *, payment_id: int, amount: int, reason: str, after_release: bool, now: datetime,
+    conn: asyncpg.Connection,
+    *,
+    payment_id: int,
+    amount: int,
+    reason: str,
+    after_release: bool,
+    now: datetime,
 ) -> None:
     await conn.execute(
         "INSERT INTO payments.refunds (payment_id, amount, reason, after_release, created_at)"
         " VALUES ($1, $2, $3, $4, $5)",
-        payment_id, amount, reason, after_release, now,
+        payment_id,
+        amount,
+        reason,
+        after_release,
+        now,
     )
 
 
 async def payments_by_ids(conn: asyncpg.Connection, ids: Sequence[int]) -> list[Payment]:
-    rows = await conn.fetch(
-        f"SELECT {_PAYMENT_COLUMNS} FROM payments.payments WHERE id = ANY($1::bigint[])", list(ids)
-    )
+    rows = await conn.fetch(f"SELECT {_PAYMENT_COLUMNS} FROM payments.payments WHERE id = ANY($1::bigint[])", list(ids))
     return [payment_from_row(row) for row in rows]
 
 
 async def payments_pages(
-    conn: asyncpg.Connection, *, party_column: str, party_ids: Sequence[int], limit: int, before_id: int | None,
+    conn: asyncpg.Connection,
+    *,
+    party_column: str,
+    party_ids: Sequence[int],
+    limit: int,
+    before_id: int | None,
 ) -> list[Payment]:
     """Up to ``limit`` newest payments per party (buyer or merchant), in one statement."""
     if party_column not in ("buyer_id", "merchant_id"):
@@ -212,7 +262,9 @@ async def payments_pages(
              ORDER BY id DESC LIMIT $2
         ) AS p
         """,
-        list(party_ids), limit, before_id,
+        list(party_ids),
+        limit,
+        before_id,
     )
     return [payment_from_row(row) for row in rows]
 
@@ -229,13 +281,17 @@ async def due_payments_for_update(conn: asyncpg.Connection, *, created_before: d
     return [payment_from_row(row) for row in rows]
 
 
-async def mark_released(conn: asyncpg.Connection, *, payment_ids: Sequence[int], fees: Sequence[int], now: datetime) -> None:
+async def mark_released(
+    conn: asyncpg.Connection, *, payment_ids: Sequence[int], fees: Sequence[int], now: datetime
+) -> None:
     await conn.execute(
         """
         UPDATE payments.payments p SET status = 'RELEASED', released_at = $3, fee = f.fee
           FROM unnest($1::bigint[], $2::bigint[]) AS f(id, fee) WHERE p.id = f.id
         """,
-        list(payment_ids), list(fees), now,
+        list(payment_ids),
+        list(fees),
+        now,
     )
 
 
@@ -268,8 +324,11 @@ async def notify_payment_events(conn: asyncpg.Connection, payments: Sequence[Pay
                                                'kind', $5::text)::text)
           FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS p(id, buyer, merchant)
         """,
-        PAYMENT_EVENTS_CHANNEL, [p.id for p in payments], [p.buyer_id for p in payments],
-        [p.merchant_id for p in payments], kind.value,
+        PAYMENT_EVENTS_CHANNEL,
+        [p.id for p in payments],
+        [p.buyer_id for p in payments],
+        [p.merchant_id for p in payments],
+        kind.value,
     )
 
 
@@ -305,12 +364,17 @@ async def payment_history_by_party_ids(
                  WHERE merchant_id = ANY($1::bigint[])) p
          GROUP BY p.party_id
         """,
-        list(party_ids), now,
+        list(party_ids),
+        now,
     )
     return {
         row["party_id"]: PaymentHistory(
-            party_id=row["party_id"], count=row["count"], released_count=row["released_count"],
-            refunded_count=row["refunded_count"], volume_fen=int(row["volume"]), volume_90d_fen=int(row["volume_90d"]),
+            party_id=row["party_id"],
+            count=row["count"],
+            released_count=row["released_count"],
+            refunded_count=row["refunded_count"],
+            volume_fen=int(row["volume"]),
+            volume_90d_fen=int(row["volume_90d"]),
         )
         for row in rows
     }

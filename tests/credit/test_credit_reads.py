@@ -49,8 +49,9 @@ async def _statements(api: Api, query: str, token: str, **variables: Any) -> tup
 
 async def _warm_pool(api: Api, query: str, token: str, **variables: Any) -> None:
     """asyncpg introspects the funds holding's row type once per pooled connection (3 statements),
-    and the pool hands out its (up to 20) connections in turn: use them all once first."""
-    for _ in range(21):
+    and the pool hands out its connections in turn (up to 40 in the tests' server, after the
+    concurrency tests have grown it): use them all once first."""
+    for _ in range(41):
         await api.gql(query, token, **variables)
 
 

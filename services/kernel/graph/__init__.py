@@ -9,8 +9,8 @@ from services.kernel.graph.auth import (
     require_principal,
     require_private_access,
 )
-from services.kernel.graph.mutation import run_idempotent, run_once
 from services.kernel.graph.context import GraphContext, Info, Loader
+from services.kernel.graph.mutation import run_idempotent, run_once
 from services.kernel.graph.pagination import Connection, Edge, PageInfo, page_window
 from services.kernel.graph.scalars import DECIMAL_SCALAR
 from services.kernel.graph.types import MoneyType, Node, UserError, money, user_error
@@ -29,11 +29,11 @@ __all__ = [
     "forbidden",
     "money",
     "page_window",
-    "run_idempotent",
-    "run_once",
     "require_operator",
     "require_party",
     "require_principal",
     "require_private_access",
+    "run_idempotent",
+    "run_once",
     "user_error",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
@@ -128,13 +128,20 @@ PaymentConnection = Connection[PaymentType]
 
 
 async def payments_page(
-    info: Info, loader: type[PaymentsByBuyerIdLoader | PaymentsByMerchantIdLoader], party_id: int, first: int,
+    info: Info,
+    loader: type[PaymentsByBuyerIdLoader | PaymentsByMerchantIdLoader],
+    party_id: int,
+    first: int,
     after: str | None,
 ) -> Connection[PaymentType]:
     size, before = page_window(first, after)
     rows: list[Payment] = await info.context.loader(loader).load((party_id, size + 1, before))
     return Connection.from_rows(
-        rows, first=size, position=lambda p: p.id, node=lambda p: p, had_cursor=after is not None  # type: ignore[arg-type, return-value]
+        rows,
+        first=size,
+        position=lambda p: p.id,
+        node=lambda p: cast(PaymentType, p),  # the domain Payment is the type's root
+        had_cursor=after is not None,
     )
 
 
@@ -164,7 +171,9 @@ class ConsumerPaymentsFields:
         wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
         return wallet  # type: ignore[return-value]
 
-    @strawberry.field(description="Payments this consumer made, newest first.", directives=[*private(_SCOPE), *paginated()])
+    @strawberry.field(
+        description="Payments this consumer made, newest first.", directives=[*private(_SCOPE), *paginated()]
+    )
     async def payments(
         self, root: Party, info: Info, first: int = 10, after: str | None = None
     ) -> Connection[PaymentType] | None:
