@@ -29,3 +29,12 @@ def test_entities_are_keyed_by_id(entity: str) -> None:
 
 def test_the_schema_is_a_federation_2_subgraph() -> None:
     assert re.search(r'^schema @link\(url: "https://specs.apollo.dev/federation/v2\.\d+"', COMMITTED.read_text())
+
+
+def test_every_committed_sdl_file_matches_the_code() -> None:
+    """schema/fingraph.graphql and schema/subgraphs/*.graphql: `fingraph schema export --check`."""
+    from schema.export import export_sdl
+
+    drifted = export_sdl(check=True)
+    assert drifted == [], f"run `fingraph schema export` and commit: {drifted}"
+    assert sorted(p.stem for p in (SCHEMA_DIR / "subgraphs").glob("*.graphql")) == ["credit", "funds", "payments"]
