@@ -10,7 +10,11 @@ connections that never wait on each other's locks:
 2. top-ups, payments and refunds while held, split by buyer (they lock only the
    buyer's wallet; escrow is a system account and is never locked);
 3. releases, split by merchant (they lock only the merchant's wallet);
-4. refunds after release, on one connection (they lock a merchant and a buyer).
+4. refunds after release, on one connection (they lock a merchant and a buyer);
+5. the other services (``gateway.demo_plan.plan_services``): ratings of released
+   payments, credit lines with drawdowns and repayments, Yu'e Bao subscriptions, then
+   the yield history (incomes paid from each confirmation on) and the last days'
+   interest accruals, on one connection in time order.
 
 Each phase respects the order of time within what it locks, so no wallet ever goes
 negative. With one connection (the default for small sets) even the payment ids are
@@ -20,23 +24,25 @@ the same on every run; with more, only the order of payment ids may differ.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from types import ModuleType
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+import services.credit as credit
+import services.funds as funds
 from gateway.demo_names import DEMO_CONSUMER, DEMO_MERCHANT
-from gateway.demo_plan import DemoPlan, PlannedParty, PlannedPayment, PlannedRefund, plan_demo
+from gateway.demo_plan import DemoPlan, PlannedParty, PlannedPayment, PlannedRefund, plan_demo, plan_services
 from services.kernel.clock import BUSINESS_TZ, Clock
+from services.kernel.errors import DomainError
 from services.kernel.ids import encode_id
 from services.kernel.money import Money
 from services.payments import FundingSource, Party, PartyKind, oldest_parties
@@ -49,6 +55,11 @@ DEFAULT_SEED = 2026
 CHUNK = 250
 #: pg_advisory_lock key ("demo" as a number): two servers starting at once seed once.
 _SEED_LOCK = 0x64656D6F
+#: Interest is accrued for the last few days before "now" (each day once it has ended).
+ACCRUAL_DAYS = 5
+#: A line for a party whose score band gets no default line.
+FALLBACK_LIMIT_FEN = 500_000
+FALLBACK_DAILY_RATE = Decimal("0.0005")
 
 _console = Console(stderr=True)
 
@@ -241,29 +252,63 @@ async def _create_party(conn: asyncpg.Connection, kind: PartyKind, party: Planne
 
 
 async def _seed_other_services(conn: asyncpg.Connection, seeding: _Seeding, *, until: date) -> None:
-    """Demo data of the services built on payments, through their public names.
+    """Ratings, credit lines and Yu'e Bao holdings through the credit and funds services' public names.
 
-    ================  EXTENSION POINT: credit and funds demo data  ================
-    Credit lines (e.g. for the demo consumer ``seeding.consumer_ids[0]`` and a few
-    merchants) and fund holdings (subscriptions from the demo parties' wallets) are
-    added here, each service through a ``seed_*`` function exported in its
-    ``__init__.py``, inside one transaction, with ``until`` as the last business day.
-    ===============================================================================
+    Order matters: ratings and payment history first (they feed the credit profiles that
+    size the default lines), then lines with their drawdowns and repayments, then the
+    backdated subscriptions, and only then the yield history, published day by day in
+    date order so that each holding earns from its confirmation date on. The end-of-day
+    batches (the last day's income, interest accruals) run at the instant their day
+    ended, never later than the clock's "now".
     """
-    funds = _optional_service("services.funds")
-    if funds is not None and hasattr(funds, "seed_yield_history"):
-        async with conn.transaction():
-            await funds.seed_yield_history(conn, until=until)
+    services_plan = plan_services(seeding.plan)
+    consumers, merchants = seeding.consumer_ids, seeding.merchant_ids
+
+    def party(merchant: bool, index: int) -> int:
+        return merchants[index] if merchant else consumers[index]
+
+    async with conn.transaction():
+        for rating in services_plan.ratings:
+            p = seeding.plan.payments[rating.payment_seq - 1]
+            await credit.rate_merchant(conn, buyer_id=consumers[p.buyer], payment_id=seeding.payment_ids[p.seq],
+                                       stars=rating.stars, comment="", now=rating.at)
+    async with conn.transaction():
+        for line in services_plan.credit_lines:
+            await _open_line(conn, party(line.merchant, line.index), line.opened_at)
+        moves = sorted((at, fen, party(line.merchant, line.index))
+                       for line in services_plan.credit_lines for fen, at in line.moves)
+        for at, fen, party_id in moves:
+            if fen > 0:
+                await credit.draw_credit(conn, party_id=party_id, amount=Money(fen), now=at)
+            else:
+                await credit.repay_credit(conn, party_id=party_id, amount=Money(-fen), now=at)
+    async with conn.transaction():
+        for holding in sorted(services_plan.holdings, key=lambda h: (h.at, h.merchant, h.index)):
+            party_id = party(holding.merchant, holding.index)
+            # Money from the bank straight into the fund: no earlier wallet balance relied on.
+            await payments.top_up(conn, party_id=party_id, amount=Money(holding.fen), now=holding.at)
+            await funds.subscribe(conn, fund_code=funds.DEFAULT_FUND, party_id=party_id,
+                                  amount=Money(holding.fen), now=holding.at)
+    # Up to the day before ``until``: seed_yield_history publishes each day at 09:00 the
+    # next morning, which for ``until`` itself would be after the cut-off.
+    await funds.seed_yield_history(conn, until=until - timedelta(days=1))
+    async with conn.transaction():
+        await funds.publish_fund_yield(conn, fund_code=funds.DEFAULT_FUND, day=until,
+                                       earnings_per_10k=funds.demo_earnings_per_10k(until),
+                                       now=business_day_start(until + timedelta(days=1)))
+        for back in range(ACCRUAL_DAYS - 1, -1, -1):
+            day = until - timedelta(days=back)
+            await credit.accrue_daily_interest(conn, day=day, now=business_day_start(day + timedelta(days=1)))
 
 
-def _optional_service(name: str) -> ModuleType | None:
-    """A service that may not be installed yet (it is being written while payments ships)."""
+async def _open_line(conn: asyncpg.Connection, party_id: int, at: datetime) -> None:
+    """The default line for the party's score band, or a small explicit one when the band gets none."""
     try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as missing:
-        if missing.name != name:  # the service exists but something it imports does not
-            raise
-        return None
+        async with conn.transaction():  # a savepoint: a refused default leaves nothing behind
+            await credit.open_credit_line(conn, party_id=party_id, limit=None, daily_rate=None, now=at)
+    except DomainError:
+        await credit.open_credit_line(conn, party_id=party_id, limit=Money(FALLBACK_LIMIT_FEN),
+                                      daily_rate=FALLBACK_DAILY_RATE, now=at)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

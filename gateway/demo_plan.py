@@ -236,3 +236,86 @@ def _top_ups(
         last[buyer] = payment.created_at
     assert all(t.at < cutoff for t in top_ups)
     return top_ups
+
+
+# --- Credit and funds: who has a line, who holds Yu'e Bao, who rated what ----------------
+#
+# Derived from the payments plan by arithmetic on indices and sequence numbers (no
+# random draws), so adding these never changes the payments of a seed. Index 0 of each
+# kind is the demo party; every 5th consumer and every 3rd merchant get a credit line,
+# every 4th consumer and every 2nd merchant hold Yu'e Bao; buyers rate two released
+# payments in three. Everything is dated before the cut-off, after the party signed up.
+
+#: Parties this young at the cut-off get no line or holding (their story would not fit).
+_SERVICE_MIN_AGE = 60 * DAY
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCreditLine:
+    merchant: bool
+    index: int
+    opened_at: datetime
+    #: (fen, at), positive for a drawdown, negative for a repayment, in time order
+    moves: tuple[tuple[int, datetime], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedHolding:
+    merchant: bool
+    index: int
+    #: topped up and subscribed at the same instant, so no earlier balance is relied on
+    fen: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRating:
+    payment_seq: int
+    stars: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ServicesPlan:
+    credit_lines: list[PlannedCreditLine]
+    holdings: list[PlannedHolding]
+    ratings: list[PlannedRating]
+
+
+def plan_services(plan: DemoPlan) -> ServicesPlan:
+    """Credit lines, Yu'e Bao holdings and ratings for a payments plan (deterministic)."""
+    cutoff = plan.cutoff
+    lines: list[PlannedCreditLine] = []
+    holdings: list[PlannedHolding] = []
+    for merchant, parties, line_every, hold_every in ((False, plan.consumers, 5, 4), (True, plan.merchants, 3, 2)):
+        for i, party in enumerate(parties):
+            if cutoff - party.created_at < _SERVICE_MIN_AGE:
+                continue
+            if i % line_every == 0:
+                lines.append(_credit_line(merchant, i, cutoff))
+            if i % hold_every == 0:
+                fen = (10_000_000 if merchant else 1_000_000) if i == 0 else 50_000 * (1 + (i * 7) % 10)
+                holdings.append(PlannedHolding(merchant, i, fen, cutoff - (45 + i % 7) * DAY + (10 + i % 4) * HOUR))
+    stars = (5, 4, 5, 3, 5, 4, 2, 5, 4, 1)
+    ratings = [
+        PlannedRating(p.seq, stars[p.seq % len(stars)], p.released_at + (2 + p.seq % 20) * HOUR)
+        for p in plan.payments
+        if p.status is PaymentStatus.RELEASED and p.released_at is not None and p.seq % 3 != 0
+        and p.released_at + (2 + p.seq % 20) * HOUR < cutoff
+    ]
+    return ServicesPlan(lines, holdings, ratings)
+
+
+def _credit_line(merchant: bool, i: int, cutoff: datetime) -> PlannedCreditLine:
+    """Opened about a month ago; a drawdown, a part repayment, and for some a second drawdown.
+
+    The first drawdown falls due after the cut-off (30-day term): nobody is overdue.
+    """
+    opened = cutoff - (28 + i % 5) * DAY + 10 * HOUR
+    first = (200_000 if i == 0 else 50_000 + (i * 7919) % 10 * 10_000) * (2 if merchant else 1)
+    moves = [(first, opened + 3 * DAY + 4 * HOUR), (-(first // 4), opened + 14 * DAY + 20 * HOUR)]
+    if i % 2 == 0:
+        moves.append((first // 2, opened + 20 * DAY + 9 * HOUR))
+    if i == 0:
+        moves.append((-(first // 10), opened + 23 * DAY + 19 * HOUR))
+    return PlannedCreditLine(merchant, i, opened, tuple(moves))

@@ -8,20 +8,28 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
 
 from gateway import db, demo
 from gateway.demo_plan import plan_demo
+from gateway.settings import Settings
 from services.kernel.clock import Clock
+from services.kernel.principal import Role
+from tests.conftest import SECRET, running_app
+from tests.support import CONSUMER_HOME
 
 NOW = datetime.fromisoformat("2026-11-20T10:00:00+08:00")
 #: Midnight starting 2026-11-20 in Asia/Shanghai: the demo's history ends before it.
 CUTOFF = datetime.fromisoformat("2026-11-20T00:00:00+08:00")
+#: The last day whose history the demo holds, and whose end-of-day batches have run.
+LAST_DAY = date(2026, 11, 19)
 SIZE: dict[str, int] = {"consumers": 30, "merchants": 10, "payments": 400}
 
 PAYMENTS = """
@@ -73,6 +81,13 @@ async def _summary(dsn: str) -> dict[str, Any]:
             "payments": [tuple(r) for r in await conn.fetch(PAYMENTS)],
             "entries": [tuple(r) for r in await conn.fetch(
                 "SELECT kind, created_at, count(*) FROM payments.journal_entries GROUP BY 1, 2 ORDER BY 1, 2")],
+            "lines": [tuple(r) for r in await conn.fetch(
+                "SELECT party_id, limit_fen, daily_rate, outstanding_principal, accrued_interest FROM credit.lines"
+                " ORDER BY party_id")],
+            "holdings": [tuple(r) for r in await conn.fetch(
+                "SELECT party_id, units, total_income FROM funds.holdings ORDER BY party_id")],
+            "ratings": [tuple(r) for r in await conn.fetch(
+                "SELECT merchant_id, stars, created_at FROM credit.ratings ORDER BY created_at, merchant_id")],
         }
     finally:
         await conn.close()
@@ -127,9 +142,21 @@ async def test_the_data_set_is_realistic_and_the_ledger_balanced(fresh_database:
                 UNION ALL SELECT max(released_at) FROM payments.payments
                 UNION ALL SELECT max(created_at) FROM payments.refunds
                 UNION ALL SELECT max(created_at) FROM payments.journal_entries
-                UNION ALL SELECT max(created_at) FROM payments.parties) AS times(t)""")
+                 WHERE kind NOT IN ('FUND_DAILY_INCOME', 'CREDIT_INTEREST_ACCRUAL')
+                UNION ALL SELECT max(created_at) FROM payments.parties
+                UNION ALL SELECT max(created_at) FROM credit.ratings
+                UNION ALL SELECT max(drawn_at) FROM credit.drawdowns
+                UNION ALL SELECT max(placed_at) FROM funds.orders) AS times(t)""")
         earliest = await conn.fetchval("SELECT min(created_at) FROM payments.payments")
         assert latest < CUTOFF
+        # and the end-of-day batches of the day before ran when it ended, not later
+        batches = await conn.fetch(
+            "SELECT kind, max(created_at) AS at FROM payments.journal_entries"
+            " WHERE kind IN ('FUND_DAILY_INCOME', 'CREDIT_INTEREST_ACCRUAL') GROUP BY kind ORDER BY kind")
+        assert [(r["kind"], r["at"]) for r in batches] == [
+            ("CREDIT_INTEREST_ACCRUAL", CUTOFF), ("FUND_DAILY_INCOME", CUTOFF)]
+        assert await conn.fetchval("SELECT max(date) FROM funds.daily_yields") == LAST_DAY
+        assert await conn.fetchval("SELECT max(date) FROM credit.accruals") == LAST_DAY
         assert (CUTOFF - earliest).days >= 150
 
         # and the ledger balances: every entry sums to zero, wallets equal their postings
@@ -177,3 +204,48 @@ async def test_serve_loads_the_small_set_once_and_names_the_demo_parties(
         ("demo consumer Li Lei (con_1)", "consumer", "con_1"),
         ("demo merchant Hangzhou Tea Co. (mer_2)", "merchant", "mer_2"),
     ]
+
+
+async def test_the_demo_parties_have_credit_and_fund_data(fresh_database: Callable[[], Awaitable[str]]) -> None:
+    # given the small set, loaded the way the server loads it
+    dsn = await fresh_database()
+    await demo.seed_if_empty(dsn, clock=Clock(NOW))
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        # then Li Lei (con_1) has a drawn credit line with interest accrued for the last days
+        line = await conn.fetchrow("SELECT * FROM credit.lines WHERE party_id = 1")
+        assert line is not None and line["outstanding_principal"] > 0 and line["accrued_interest"] > 0
+        # and a confirmed Yu'e Bao holding that has earned income, up to the day before "now"
+        holding = await conn.fetchrow("SELECT * FROM funds.holdings WHERE party_id = 1")
+        assert holding is not None and holding["units"] > 0 and holding["pending_units"] == 0
+        assert holding["total_income"] > 0 and holding["last_income_date"] == LAST_DAY
+        # and other parties have lines, holdings, and merchants have ratings
+        assert await conn.fetchval("SELECT count(*) FROM credit.lines") > 2
+        assert await conn.fetchval("SELECT count(*) FROM funds.holdings WHERE total_income > 0") > 2
+        assert await conn.fetchval("SELECT count(DISTINCT merchant_id) FROM credit.ratings") > 1
+        # and the fund's custody holds exactly the units it owes, the loan book what borrowers owe
+        system = ("SELECT sum(p.amount) FROM payments.postings p JOIN payments.accounts a ON a.id = p.account_id"
+                  " WHERE a.code = $1")  # a system account's balance is the sum of its postings
+        custody = await conn.fetchval(system, "FUND_CUSTODY:CNY")
+        assert custody == await conn.fetchval("SELECT sum(units + pending_units) * 100 FROM funds.holdings")
+        owed = await conn.fetchval(
+            "SELECT sum(outstanding_principal + accrued_interest + accrued_penalty) FROM credit.lines")
+        assert await conn.fetchval(system, "LOAN_BOOK:CNY") == -owed
+    finally:
+        await conn.close()
+
+    # when Li Lei opens the app over HTTP
+    settings = Settings(database_url=dsn, jwt_secret=SECRET, pool_max_size=4)
+    async with running_app(settings, Clock(NOW)) as server, httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.post("/graphql", json={"query": CONSUMER_HOME},
+                                   headers={"Authorization": f"Bearer {server.token(Role.CONSUMER, 1)}"})
+
+    # then ConsumerHome shows the credit line, the holding and the credit profile
+    body = response.json()
+    assert "errors" not in body, body
+    me = body["data"]["me"]
+    assert me["name"] == "Li Lei"
+    assert Decimal(me["creditLine"]["outstandingPrincipal"]["amount"]) > 0
+    assert Decimal(me["fundHolding"]["totalIncome"]["amount"]) > 0
+    assert me["fundHolding"]["fund"]["code"] == "YEB"
+    assert me["creditProfile"]["score"] > 0 and me["creditProfile"]["factors"]
