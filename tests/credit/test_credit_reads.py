@@ -7,23 +7,10 @@ from typing import Any
 
 from gateway import metrics
 from tests.credit.test_credit_flow import DRAW, OPEN_LINE, borrower
-from tests.support import CONFIRM_RECEIPT, TOP_UP, Api, Party, new_key
+from tests.support import CONFIRM_RECEIPT, CONSUMER_HOME, MERCHANT_VIEW, TOP_UP, Api, Party, new_key
 
 RATE = """mutation($p: ID!, $s: Int!) { rateMerchant(input: {paymentId: $p, stars: $s, comment: "fast"}) {
   userErrors { code message } } }"""
-CONSUMER_HOME = """query ConsumerHome { me { __typename ... on Consumer { id name
-  wallet { balance { amount currency } }
-  fundHolding(fundCode: "YEB") { units pendingUnits value { amount } yesterdayIncome { amount } totalIncome { amount }
-    fund { code name earningsPer10k sevenDayAnnualizedYield } }
-  creditLine { limit { amount } available { amount } outstandingPrincipal { amount } accruedInterest { amount } dailyRate apr }
-  creditProfile { score factors { name points detail } }
-  payments(first: 10) { edges { node { id status amount { amount } merchant { id name } } } pageInfo { hasNextPage endCursor } }
-} } }"""
-MERCHANT_VIEW = """query MerchantView($id: ID!) { merchant(id: $id) { id name
-  wallet { balance { amount } } escrowHeld { amount }
-  receivedPayments(first: 20) { edges { node { id status amount { amount } buyer { id } } } pageInfo { hasNextPage endCursor } }
-  creditProfile { score } creditLine { limit { amount } available { amount } outstandingPrincipal { amount } }
-  fundHolding(fundCode: "YEB") { units yesterdayIncome { amount } } } }"""
 PROFILE = """query($id: ID!) { merchant(id: $id) { creditProfile { score band factors { name points detail } } } }"""
 MERCHANT_LINE = """query($id: ID!) { merchant(id: $id) { creditLine { limit { amount } } } }"""
 MERCHANTS_CREDIT = """query($first: Int!) { merchants(first: $first) { edges { node { id
