@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,10 +234,6 @@ def subgraph_extensions(schema: Any, service: str) -> list[Any]:
     sdl = subgraph_sdl(schema, service)
     serve_sdl = type("ServeSubgraphSDL", (ServeSubgraphSDL,), {"sdl": sdl})
     return [AddValidationRules([_only_fields_of(plan(schema, service))]), serve_sdl]
-
-
-def _types(schema: Any) -> Iterator[str]:
-    yield from (n for n in schema._schema.type_map if not n.startswith("__"))
 
 
 __all__ = ["SUBGRAPHS", "Subgraph", "plan", "subgraph_extensions", "subgraph_sdl", "subgraph_sdls"]

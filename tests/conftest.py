@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +24,7 @@ from gateway.auth import issue_token
 from gateway.settings import Settings
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal, Role
-from tests.support import Api
+from tests.support import Api, free_port
 
 START = datetime.fromisoformat("2026-11-20T10:00:00+08:00")
 SECRET = "test-secret-" + "x" * 40
@@ -46,12 +45,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     url: str
@@ -66,7 +59,7 @@ class Server:
 async def running_app(settings: Settings, clock: Clock) -> AsyncIterator[Server]:
     """The real app served by uvicorn on a free port, until the block ends."""
     app = create_app(settings, clock=clock)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +13,27 @@ from typing import Any
 import httpx
 
 from services.kernel.principal import Role
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_until_up(url: str, *, attempts: int = 300) -> None:
+    """Poll ``url`` until a server answers below 500 (another process starting up)."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(attempts):
+            try:
+                if (await client.get(url)).status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} never came up")
+
 
 _keys = itertools.count(1)
 # Keys are per principal, and every operator token is the same principal: a database

@@ -19,7 +19,6 @@ from services.payments.models import (
     PaymentEventKind,
     PaymentStatus,
     Wallet,
-    wallet_code,
 )
 
 _PAYMENT_COLUMNS = (
@@ -307,13 +306,6 @@ async def trial_balance(conn: asyncpg.Connection) -> list[AccountBalance]:
     )
     return [AccountBalance(code=row["code"], balance=Money(row["balance"], row["currency"].strip())) for row in rows]
 
-
-async def wallet_codes_exist(conn: asyncpg.Connection, party_ids: Sequence[int]) -> set[int]:
-    rows = await conn.fetch(
-        "SELECT party_id FROM payments.accounts WHERE code = ANY($1::text[])",
-        [wallet_code(pid) for pid in party_ids],
-    )
-    return {row["party_id"] for row in rows}
 
 
 async def notify_payment_events(conn: asyncpg.Connection, payments: Sequence[Payment], kind: PaymentEventKind) -> None:

@@ -3,11 +3,9 @@ and a real Apollo gateway over `fingraph serve --subgraph` processes answers the
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -21,7 +19,16 @@ from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTyp
 from schema import build_schema
 from schema.export import SCHEMA_DIR
 from tests.conftest import SECRET, START, Server
-from tests.support import CONSUMER_HOME, CREATE_PAYMENT, MERCHANT_VIEW, MERCHANTS_PAGE, Api, new_key
+from tests.support import (
+    CONSUMER_HOME,
+    CREATE_PAYMENT,
+    MERCHANT_VIEW,
+    MERCHANTS_PAGE,
+    Api,
+    free_port,
+    new_key,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 
@@ -68,24 +75,6 @@ def test_supergraph_is_the_one_process_graph() -> None:
     assert report["api"] == one_process_api()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_ready(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(url)).status_code < 500:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} never came up")
-
-
 @pytest.fixture(scope="module")
 async def federated_gateway(database_url: str, server: Server) -> AsyncIterator[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "FINGRAPH_JWT_SECRET": SECRET, "FINGRAPH_NOW": START.isoformat()}
@@ -93,20 +82,20 @@ async def federated_gateway(database_url: str, server: Server) -> AsyncIterator[
     try:
         urls = {}
         for name in subgraph_files():
-            port = _free_port()
+            port = free_port()
             processes.append(subprocess.Popen(
                 [str(Path(sys.executable).parent / "fingraph"), "serve", "--subgraph", name, "--port", str(port)],
                 env=env, stdout=subprocess.DEVNULL,
             ))
             urls[name] = f"http://127.0.0.1:{port}/graphql"
-            await _wait_ready(f"http://127.0.0.1:{port}/healthz")
-        port = _free_port()
+            await wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        port = free_port()
         processes.append(subprocess.Popen(
             ["node", str(NODE_DIR / "federation_gateway.mjs"), str(port), *(f"{n}={u}" for n, u in urls.items())],
             stdout=subprocess.DEVNULL,
         ))
         gateway = f"http://127.0.0.1:{port}/"
-        await _wait_ready(gateway + "?query=%7B__typename%7D")
+        await wait_until_up(gateway + "?query=%7B__typename%7D")
         yield gateway
     finally:
         for process in processes:

@@ -6,18 +6,16 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import SECRET, START, Server
-from tests.support import CONFIRM_RECEIPT, Api, new_key
+from tests.support import CONFIRM_RECEIPT, Api, free_port, new_key, wait_until_up
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 
@@ -25,16 +23,10 @@ NODE_DIR = Path(__file__).parents[1] / "node"
 EVENTS = "subscription { paymentEvents { kind payment { id status amount { amount } } } }"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 async def second_process(database_url: str, server: Server) -> AsyncIterator[str]:
     """Another gateway process on the same database (uvicorn in a subprocess)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "FINGRAPH_JWT_SECRET": SECRET, "FINGRAPH_NOW": START.isoformat()}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gateway.app:app_from_env", "--factory", "--port", str(port),
@@ -43,16 +35,7 @@ async def second_process(database_url: str, server: Server) -> AsyncIterator[str
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                try:
-                    if (await client.get(f"{url}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("second gateway process did not start")
+        await wait_until_up(f"{url}/healthz")
         yield url
     finally:
         process.terminate()

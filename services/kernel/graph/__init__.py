@@ -13,7 +13,7 @@ from services.kernel.graph.context import GraphContext, Info, Loader
 from services.kernel.graph.mutation import run_idempotent, run_once
 from services.kernel.graph.pagination import Connection, Edge, PageInfo, page_window
 from services.kernel.graph.scalars import DECIMAL_SCALAR
-from services.kernel.graph.types import MoneyType, Node, UserError, money, user_error
+from services.kernel.graph.types import MoneyType, Node, UserError, user_error
 
 __all__ = [
     "DECIMAL_SCALAR",
@@ -27,7 +27,6 @@ __all__ = [
     "PageInfo",
     "UserError",
     "forbidden",
-    "money",
     "page_window",
     "require_operator",
     "require_party",

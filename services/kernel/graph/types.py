@@ -7,17 +7,12 @@ from decimal import Decimal
 import strawberry
 
 from services.kernel.errors import DomainError
-from services.kernel.money import Money
 
 
 @strawberry.type(name="Money", description="An exact amount of money with its currency.")
 class MoneyType:
     amount: Decimal = strawberry.field(description='Two decimals, as a string: "100.00".')
     currency: str
-
-
-def money(value: Money) -> MoneyType:
-    return MoneyType(amount=value.amount, currency=value.currency)
 
 
 @strawberry.type(description="An expected failure of a mutation; nothing was changed.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from aiodataloader import DataLoader
 
@@ -78,7 +77,3 @@ class PaymentsByBuyerIdLoader(_PaymentsPageLoader):
 
 class PaymentsByMerchantIdLoader(_PaymentsPageLoader):
     party_column = "merchant_id"
-
-
-def load_party(context: GraphContext, party_id: int) -> Any:
-    return context.loader(PartyByIdLoader).load(party_id)
