@@ -51,6 +51,9 @@ class Settings:
     #: On the demo data set: GraphiQL prefills a token for this consumer (e.g. con_1).
     demo_consumer: str | None = None
     demo_merchant: str | None = None
+    #: Answer cacheable cross-service reads with one compiled SQL statement (ADR 010);
+    #: ``FINGRAPH_COMPILED_READS=0`` sends every operation through the standard executor.
+    compiled_reads: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -76,5 +79,6 @@ class Settings:
             demo_merchant=os.environ.get("FINGRAPH_DEMO_MERCHANT") or None,
             persisted_only=os.environ.get("FINGRAPH_PERSISTED_ONLY", "") in ("1", "true", "yes"),
             max_body_bytes=_int("FINGRAPH_MAX_BODY_BYTES", 1_000_000),
+            compiled_reads=os.environ.get("FINGRAPH_COMPILED_READS", "1") not in ("0", "false", "no"),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
