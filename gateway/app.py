@@ -27,7 +27,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway import db
 from gateway.auth import secret_in_database
-from gateway.cost import QueryCostLimiter
+from gateway.cost import QueryCostLimiter, operation_cost
 from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
@@ -40,6 +40,7 @@ from gateway.middleware import (
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.settings import Settings
 from schema import build_schema, wire_services
+from schema.compiled import CompiledReads, all_specs
 from schema.subgraphs import subgraph_extensions
 from services.kernel.clock import Clock
 
@@ -134,6 +135,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.clock = clock
+    # The compiled read path answers for the whole graph only (a subgraph's schema is a slice).
+    app.state.compiled_reads = (
+        CompiledReads(graphql_app.schema, all_specs(), max_cost=settings.max_cost, cost=operation_cost)
+        if settings.compiled_reads and settings.subgraph is None else None
+    )
     return app
 
 

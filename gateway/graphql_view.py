@@ -23,14 +23,19 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_res
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.unset import UnsetType
 
-from gateway import graphiql, persisted
+from gateway import graphiql, metrics, persisted
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
 from gateway.middleware import PrincipalUser
 from schema import partner_grants
+from schema.compiled import CompiledReads
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+#: Says which executor answered: ``compiled`` (one SQL statement, ADR 010) or ``standard``.
+READ_PATH_HEADER = "Fingraph-Read-Path"
+#: Apollo routers ask for ftv1 traces with it; traces come from the standard executor.
+TRACE_HEADER = "apollo-federation-include-trace"
 
 
 def preferred_media_type(accept: str) -> str:
@@ -52,7 +57,7 @@ def preferred_media_type(accept: str) -> str:
     return best
 
 
-def is_request_error(result: ExecutionResult) -> bool:
+def is_request_error(result: ExecutionResult | Any) -> bool:
     """No data and no error with a path: the operation was refused before it ran."""
     return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or [])
 
@@ -120,8 +125,20 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             )
         except persisted.PersistedQueryError as refused:
             return ExecutionResult(data=None, errors=[refused.error])
+        compiled: CompiledReads | None = request.app.state.compiled_reads
+        if compiled is not None and request_data.query and TRACE_HEADER not in request.headers:
+            data = await compiled.execute(
+                context.pool, query=request_data.query, operation_name=request_data.operation_name,
+                variables=request_data.variables, principal=context.principal, now=context.clock.now(),
+            )
+            sub_response.headers[READ_PATH_HEADER] = "compiled" if data is not None else "standard"
+            metrics.READ_PATHS.labels(path=sub_response.headers[READ_PATH_HEADER]).inc()
+            if data is not None:
+                metrics.GRAPHQL_OPERATIONS.labels(operation_type="query", outcome="ok").inc()
+                return ExecutionResult(data=data)
+        sub_response.headers.setdefault(READ_PATH_HEADER, "standard")
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request=request,
                 request_adapter=request_adapter,
                 sub_response=sub_response,
@@ -134,6 +151,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
                 raise HTTPException(405, "Mutations need POST; GET is for queries only") from exc
             raise
+        if compiled is not None and request_data.query and not is_request_error(result):
+            compiled.validated(request_data.query)
+        return result
 
     async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
         media_type = preferred_media_type(request.headers.get("accept", ""))

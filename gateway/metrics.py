@@ -14,3 +14,4 @@ GRAPHQL_OPERATIONS = Counter(
 )
 GRAPHQL_ERRORS = Counter("fingraph_graphql_errors_total", "GraphQL errors returned", ["code"])
 SQL_STATEMENTS = Counter("fingraph_sql_statements_total", "SQL statements sent to PostgreSQL")
+READ_PATHS = Counter("fingraph_read_paths_total", "GraphQL operations by executor (compiled SQL or standard)", ["path"])

@@ -1,0 +1,134 @@
+"""Run a compiled statement and finish its JSON: computed fields, then the answer.
+
+``CompiledReads.execute`` answers a query operation with the ``data`` the standard
+executor would produce, or returns None, and the standard executor answers instead.
+It only takes documents the standard path has already validated once (the same
+document text always validates the same way), and it re-checks per request what
+depends on the variables: their coercion and the query's cost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, parse
+from graphql.execution.values import get_variable_values
+from graphql.utilities import get_operation_ast
+
+from schema.compiled.planner import DENIED, PLACEHOLDER, Fallback, NotCompilable, Planner, Statement
+from schema.compiled.resolve import Resolver
+from schema.compiled.roots import ROOTS
+from services.kernel.clock import BUSINESS_TZ
+from services.kernel.graph.compiled import ComputeContext, Specs
+from services.kernel.principal import Principal
+
+log = logging.getLogger(__name__)
+
+_DOCUMENTS = 1_000
+
+
+class CompiledReads:
+    def __init__(self, schema: Any, specs: Specs, *, max_cost: int, cost: Any) -> None:
+        self.strawberry_schema = schema
+        self.schema: GraphQLSchema = schema._schema
+        self.specs = specs
+        self.max_cost = max_cost
+        self.cost = cost
+        self.resolver = Resolver(schema)
+        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+        #: (document, operation name, role) the walk refused: not walked again.
+        self._refused: set[tuple[str, str | None, str]] = set()
+
+    def validated(self, query: str) -> None:
+        """The standard path ran ``query`` past validation: later requests may be compiled."""
+        if query in self._documents:
+            return
+        self._documents[query] = parse(query)
+        if len(self._documents) > _DOCUMENTS:
+            self._documents.popitem(last=False)
+
+    async def execute(
+        self, pool: asyncpg.Pool, *, query: str, operation_name: str | None, variables: Mapping[str, Any] | None,
+        principal: Principal | None, now: datetime,
+    ) -> dict[str, Any] | None:
+        document = self._documents.get(query)
+        if document is None or principal is None or principal.is_partner:
+            return None
+        refusal = (query, operation_name, principal.role.value)
+        if refusal in self._refused:
+            return None
+        try:
+            statement = self._plan(document, operation_name, dict(variables or {}), principal, now)
+        except NotCompilable:
+            self._refused.add(refusal)
+            return None
+        except Fallback:
+            return None
+        async with pool.acquire() as conn:
+            try:
+                text: str = await conn.fetchval(statement.sql, *statement.params)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.exception("compiled statement failed; the standard path answers")
+                return None
+            if DENIED in text:
+                return None
+            data: dict[str, Any] = json.loads(text)
+            if statement.slots:
+                context = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
+                if not await self._fill(conn, statement, data, context):
+                    return None
+        return data
+
+    def _plan(self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any],
+              principal: Principal, now: datetime) -> Statement:
+        operation = get_operation_ast(document, operation_name)
+        if not isinstance(operation, OperationDefinitionNode):
+            raise Fallback("no such operation")
+        coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables)
+        if isinstance(coerced, list):
+            raise Fallback("variables do not coerce")
+        if self.cost(self.schema, document, operation_name, variables) > self.max_cost:
+            raise Fallback("too costly")
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        planner = Planner(self.schema, self.specs, ROOTS, operation=operation, fragments=fragments,
+                          variables=coerced, principal=principal, today=now.astimezone(BUSINESS_TZ).date(),
+                          resolvable=self.resolver.resolvable)
+        return planner.plan()
+
+    async def _fill(self, conn: asyncpg.Connection, statement: Statement, data: Any,
+                    context: ComputeContext) -> bool:
+        """Load each computed slot in one batch and put its values where the placeholders are."""
+        holes: list[tuple[Any, Any, int, Any]] = []
+        _find_placeholders(data, holes)
+        keys: dict[int, set[Any]] = {}
+        for _, _, slot, key in holes:
+            keys.setdefault(slot, set()).add(key)
+        loaded = {
+            slot: await statement.slots[slot].spec.load(conn, sorted(slot_keys), context)
+            for slot, slot_keys in keys.items()
+        }
+        for container, position, slot, key in holes:
+            target = statement.slots[slot]
+            value = self.resolver.complete(target.type, target.tree, loaded[slot].get(key))
+            if value is Resolver.ERROR:
+                return False
+            container[position] = value
+        return True
+
+
+def _find_placeholders(value: Any, holes: list[tuple[Any, Any, int, Any]]) -> None:
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for position, child in items:
+        if isinstance(child, dict):
+            marker = child.get(PLACEHOLDER)
+            if marker is not None and len(child) == 1:
+                holes.append((value, position, marker[0], marker[1]))
+                continue
+        if isinstance(child, (dict, list)):
+            _find_placeholders(child, holes)

@@ -1,0 +1,327 @@
+"""Turn one query operation into one SQL statement that builds its ``data`` as JSON.
+
+The walk follows graphql-core's execution rules (field collection with fragments,
+``@skip``/``@include`` and merged response keys; argument coercion with defaults), so
+the statement's JSON has the standard path's keys in the standard path's order.
+Anything it does not know how to build raises ``NotCompilable``; anything that would
+make the standard path answer with an error raises ``Fallback``. Both mean: let the
+standard executor answer this request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    is_abstract_type,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
+
+from schema.compiled.resolve import Tree
+from services.kernel.graph.compiled import (
+    Computed,
+    Guard,
+    Leaf,
+    Nested,
+    Page,
+    Params,
+    Row,
+    Scope,
+    Specs,
+    cursor,
+)
+from services.kernel.graph.pagination import MAX_PAGE_SIZE, decode_cursor
+from services.kernel.principal import Principal
+
+#: Where a private field's row is not the principal's: the request reruns on the standard path.
+DENIED = "fingraph:denied:3b9f0c"
+#: Where a computed value goes: ``{"<PLACEHOLDER>": [slot, key]}``.
+PLACEHOLDER = "fingraph:computed:3b9f0c"
+#: PostgreSQL functions take at most 100 arguments: 50 keys per json_build_object.
+_MAX_KEYS = 50
+
+Fields = dict[str, list[FieldNode]]
+
+
+class NotCompilable(Exception):
+    """The operation has a part the compiled path does not build."""
+
+
+class Fallback(Exception):
+    """This request's answer would carry an error (or needs a partner's access log)."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A computed field: its spec, its type and its selection, completed in Python."""
+
+    spec: Computed
+    type: GraphQLOutputType
+    tree: Tree | None
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: list[object]
+    slots: list[Slot] = field(default_factory=list)
+
+
+class Planner:
+    """One per request: ``plan`` walks the operation and writes the statement."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        specs: Specs,
+        roots: Mapping[str, RootSpec],
+        *,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: VariableValues,
+        principal: Principal,
+        today: date,
+        resolvable: Callable[[str, str], bool],
+    ) -> None:
+        self.resolvable = resolvable
+        self.schema = schema
+        self.specs = specs.fields
+        self.roots = roots
+        self.operation = operation
+        self.fragments = fragments
+        self.variables = variables
+        self.principal = principal
+        self.params = Params()
+        self.slots: list[Slot] = []
+        self.scope = Scope(self.params, today)
+        self._me: str | None = None
+
+    def plan(self) -> Statement:
+        if self.operation.operation is not OperationType.QUERY:
+            raise NotCompilable("only queries are compiled")
+        root = self.schema.query_type
+        assert root is not None
+        fields = self.collect(root, [self.operation.selection_set])
+        parts = []
+        for key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                parts.append((key, f"'{root.name}'"))
+                continue
+            spec = self.roots.get(name)
+            if spec is None:
+                raise NotCompilable(f"Query.{name}")
+            parts.append((key, spec.build(self, nodes, self.arguments(root, nodes[0]))))
+        return Statement(f"SELECT {_object(parts)}::text", self.params.values, self.slots)
+
+    # -- the selection ------------------------------------------------------------
+
+    def collect(self, runtime: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode | None]) -> Fields:
+        fields: Fields = {}
+        visited: set[str] = set()
+        for selection_set in selection_sets:
+            if selection_set is not None:
+                self._collect(runtime, selection_set, fields, visited)
+        return fields
+
+    def _collect(self, runtime: GraphQLObjectType, selection_set: SelectionSetNode, fields: Fields,
+                 visited: set[str]) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                fields.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self._applies(condition.name.value, runtime):
+                    self._collect(runtime, selection.selection_set, fields, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if self._applies(fragment.type_condition.name.value, runtime):
+                    self._collect(runtime, fragment.selection_set, fields, visited)
+
+    def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode | Any) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip is not None and skip["if"] is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include is not None and include["if"] is False)
+
+    def _applies(self, condition: str, runtime: GraphQLObjectType) -> bool:
+        target = self.schema.get_type(condition)
+        if target is None:
+            return False
+        if target is runtime:
+            return True
+        return is_abstract_type(target) and self.schema.is_sub_type(target, runtime)
+
+    def arguments(self, parent: GraphQLObjectType, node: FieldNode) -> dict[str, Any]:
+        definition = parent.fields.get(node.name.value)
+        if definition is None:
+            raise NotCompilable(f"{parent.name}.{node.name.value}")
+        try:
+            return get_argument_values(definition, node, self.variables)
+        except GraphQLError as exc:
+            raise Fallback(exc.message) from exc
+
+    # -- objects and fields ---------------------------------------------------------
+
+    def object(self, type_: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+        fields = self.collect(type_, [node.selection_set for node in nodes])
+        return _object([(key, self.field(type_, key_nodes, row)) for key, key_nodes in fields.items()])
+
+    def field(self, parent: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return f"'{parent.name}'"
+        spec = self.specs.get((parent.name, name))
+        if spec is None:
+            raise NotCompilable(f"{parent.name}.{name}")
+        definition = parent.fields[name]
+        args = self.arguments(parent, nodes[0])
+        if isinstance(spec, Leaf):
+            sql = spec.sql(row)
+        elif isinstance(spec, Nested):
+            sql = self.nested(_object_type(definition.type), nodes, spec, row, args)
+        elif isinstance(spec, Page):
+            sql = self.page(_object_type(definition.type), nodes, args,
+                            lambda limit, before: spec.rows(row, self.scope, limit, before))
+        else:
+            self.slots.append(Slot(spec, definition.type, self.tree(definition.type, nodes)))
+            sql = f"json_build_object('{PLACEHOLDER}', json_build_array({len(self.slots) - 1}, {spec.key(row)}))"
+        return self.guarded(spec.guard, row, sql)
+
+    def nested(self, type_: GraphQLObjectType, nodes: list[FieldNode], spec: Nested, row: Row,
+               args: Mapping[str, Any]) -> str:
+        source, child = spec.source(row, args, self.scope)
+        built = self.object(type_, nodes, child)
+        return built if source is None else f"(SELECT {built} FROM {source})"
+
+    def page(self, connection: GraphQLObjectType, nodes: list[FieldNode], args: Mapping[str, Any],
+             rows: Any) -> str:
+        """A keyset connection, as ``Connection.from_rows`` builds it from ``first + 1`` rows."""
+        first, after = args.get("first"), args.get("after")
+        if not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
+            raise Fallback("first out of range")
+        try:
+            before = decode_cursor(after) if after is not None else None
+        except GraphQLError as exc:
+            raise Fallback(exc.message) from exc
+        size = self.params.add(first, "int")
+        alias = self.scope.aliases()
+        selected = rows(f"{size} + 1", self.params.add(before, "bigint"))
+        in_page = f"FILTER (WHERE {alias}._n <= {size})"
+        parts: list[tuple[str, str]] = []
+        for key, key_nodes in self.collect(connection, [n.selection_set for n in nodes]).items():
+            name = key_nodes[0].name.value
+            target = connection.fields[name].type if name != "__typename" else None
+            if name == "__typename":
+                parts.append((key, f"'{connection.name}'"))
+            elif name == "edges":
+                edge = _object_type(target)
+                edge_sql = self.edge(edge, key_nodes, Row(alias))
+                parts.append((key, f"coalesce(json_agg({edge_sql} ORDER BY {alias}._n) {in_page}, '[]'::json)"))
+            elif name == "pageInfo":
+                parts.append((key, self.page_info(_object_type(target), key_nodes, alias, in_page, size,
+                                                  after is not None)))
+            else:
+                raise NotCompilable(f"{connection.name}.{name}")
+        return (
+            f"(SELECT {_object(parts)} FROM (SELECT r.*, row_number() OVER (ORDER BY r.id DESC) AS _n"
+            f" FROM ({selected}) r) {alias})"
+        )
+
+    def edge(self, edge: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+        parts: list[tuple[str, str]] = []
+        for key, key_nodes in self.collect(edge, [n.selection_set for n in nodes]).items():
+            name = key_nodes[0].name.value
+            if name == "__typename":
+                parts.append((key, f"'{edge.name}'"))
+            elif name == "cursor":
+                parts.append((key, cursor(row["id"])))
+            elif name == "node":
+                parts.append((key, self.object(_object_type(edge.fields[name].type), key_nodes, row)))
+            else:
+                raise NotCompilable(f"{edge.name}.{name}")
+        return _object(parts)
+
+    def page_info(self, info: GraphQLObjectType, nodes: list[FieldNode], alias: str, in_page: str, size: str,
+                  had_cursor: bool) -> str:
+        values = {
+            "hasNextPage": f"count(*) > {size}",
+            "hasPreviousPage": "true" if had_cursor else "false",
+            "startCursor": cursor(f"max({alias}.id) {in_page}"),
+            "endCursor": cursor(f"min({alias}.id) {in_page}"),
+            "__typename": f"'{info.name}'",
+        }
+        fields = self.collect(info, [n.selection_set for n in nodes])
+        return _object([(key, values[key_nodes[0].name.value]) for key, key_nodes in fields.items()])
+
+    def tree(self, type_: GraphQLOutputType, nodes: list[FieldNode]) -> Tree | None:
+        """The selection of a computed value, checked to be completable by plain resolvers."""
+        named = get_named_type(type_)
+        if not isinstance(named, GraphQLObjectType):
+            return None
+        tree: Tree = {}
+        for key, key_nodes in self.collect(named, [n.selection_set for n in nodes]).items():
+            name = key_nodes[0].name.value
+            if name == "__typename":
+                tree[key] = (name, None)
+                continue
+            if not self.resolvable(named.name, name) or key_nodes[0].arguments:
+                raise NotCompilable(f"{named.name}.{name} needs its resolver")
+            tree[key] = (name, self.tree(named.fields[name].type, key_nodes))
+        return tree
+
+    def guarded(self, guard: Guard | None, row: Row, sql: str) -> str:
+        """``require_private_access``: operators read everything, a party only its own rows."""
+        if guard is None or self.principal.is_operator:
+            return sql
+        if self._me is None:
+            if self.principal.party_id is None:
+                raise Fallback("no party to read as")
+            self._me = self.params.add(self.principal.party_id, "bigint")
+        return (f"CASE WHEN {guard.party_id(row)} = {self._me} THEN to_json({sql})"
+                f" ELSE to_json('{DENIED}'::text) END")
+
+
+class RootSpec:
+    """A root field of ``Query`` the compiled path answers (see ``schema.compiled.roots``)."""
+
+    def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+
+def _object(parts: list[tuple[str, str]]) -> str:
+    if len(parts) > _MAX_KEYS:
+        raise NotCompilable(f"more than {_MAX_KEYS} keys in one object")
+    return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in parts) + ")"
+
+
+def _object_type(type_: Any) -> GraphQLObjectType:
+    named = get_named_type(type_)
+    if not isinstance(named, GraphQLObjectType):
+        raise NotCompilable(f"abstract type {named}")
+    return named

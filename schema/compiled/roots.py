@@ -1,0 +1,82 @@
+"""The root fields of ``Query`` the compiled path answers, mirroring ``schema.queries``.
+
+``me``, ``merchant(id:)``, ``consumer(id:)`` and ``merchants(first:, after:)``, for
+operators and for consumers and merchants; every other principal (no token, partners,
+whose reads go to the access log) takes the standard path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import FieldNode, GraphQLObjectType
+
+from schema.compiled.planner import Fallback, Planner, RootSpec
+from services.kernel.graph.compiled import Row
+from services.kernel.ids import decode_id
+from services.kernel.principal import Role
+from services.payments.graph.compiled import one_party, parties_rows
+
+
+def _type(planner: Planner, name: str) -> GraphQLObjectType:
+    type_ = planner.schema.get_type(name)
+    assert isinstance(type_, GraphQLObjectType)
+    return type_
+
+
+def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str) -> str:
+    alias = planner.scope.aliases()
+    built = planner.object(_type(planner, type_name), nodes, Row(alias))
+    return f"(SELECT {built} FROM {one_party(type_name.upper(), party_id, alias)})"
+
+
+class Me(RootSpec):
+    def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
+        principal = planner.principal
+        if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
+            return "NULL::json"
+        me = planner.params.add(principal.party_id, "bigint")
+        # The party's kind picks the union member, as Party's is_type_of does.
+        return (f"CASE (SELECT kind FROM payments.parties WHERE id = {me})"
+                f" WHEN 'CONSUMER' THEN {_one(planner, 'Consumer', nodes, me)}"
+                f" WHEN 'MERCHANT' THEN {_one(planner, 'Merchant', nodes, me)} END")
+
+
+class PartyById(RootSpec):
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
+        decoded = decode_id(args["id"], self.type_name)
+        if decoded is None:
+            return "NULL::json"
+        return _one(planner, self.type_name, nodes, planner.params.add(decoded[1], "bigint"))
+
+
+class Merchants(RootSpec):
+    def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
+        if planner.principal.is_partner:
+            raise Fallback("a partner lists only consenting merchants, and the reads are logged")
+        query = planner.schema.query_type
+        assert query is not None
+        connection = query.fields["merchants"].type
+        return planner.page(
+            _connection_type(connection), nodes, args,
+            lambda limit, before: parties_rows("MERCHANT", limit, before),
+        )
+
+
+def _connection_type(type_: Any) -> GraphQLObjectType:
+    from graphql import get_named_type
+
+    named = get_named_type(type_)
+    assert isinstance(named, GraphQLObjectType)
+    return named
+
+
+ROOTS: dict[str, RootSpec] = {
+    "me": Me(),
+    "merchant": PartyById("Merchant"),
+    "consumer": PartyById("Consumer"),
+    "merchants": Merchants(),
+}

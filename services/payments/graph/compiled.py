@@ -1,0 +1,89 @@
+"""The payments slice in SQL for the compiled read path (see services/kernel/graph/compiled.py).
+
+Each entry mirrors the resolver of the same field in ``types.py``; the differential
+tests hold the two to identical answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from services.kernel.graph.compiled import FieldSpecs, Guard, Leaf, Nested, Page, Row, Scope, money, typed_id
+from services.payments.models import HELD_STATUSES
+
+_SCOPE = "payments:read"
+_OWN = Guard(lambda row: row["id"], _SCOPE)
+_HELD = ", ".join(f"'{status.value}'" for status in sorted(HELD_STATUSES))
+
+
+def one_party(kind: str, party_id: str, alias: str) -> str:
+    """FROM clause of the party ``party_id`` (SQL) if it is of ``kind`` (``merchant(id:)``)."""
+    return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind}'"
+
+
+def parties_rows(kind: str, limit: str, before: str) -> str:
+    """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them."""
+    return (
+        f"SELECT * FROM payments.parties WHERE kind = '{kind}' AND ({before} IS NULL OR id < {before})"
+        f" ORDER BY id DESC LIMIT {limit}"
+    )
+
+
+def _party(kind: str, column: str) -> Nested:
+    def source(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:
+        alias = scope.aliases()
+        return f"payments.parties {alias} WHERE {alias}.id = {row[column]}", Row(alias)
+
+    return Nested(source)
+
+
+def _wallet(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:
+    alias = scope.aliases()
+    return f"payments.accounts {alias} WHERE {alias}.party_id = {row['id']} AND {alias}.kind = 'WALLET'", Row(alias)
+
+
+def _payments(column: str) -> Page:
+    def rows(row: Row, _scope: Scope, limit: str, before: str) -> str:
+        return (
+            f"SELECT * FROM payments.payments WHERE {column} = {row['id']}"
+            f" AND ({before} IS NULL OR id < {before}) ORDER BY id DESC LIMIT {limit}"
+        )
+
+    return Page(rows, _OWN)
+
+
+def _party_fields(type_name: str) -> FieldSpecs:
+    return {
+        (type_name, "id"): Leaf(lambda row: typed_id(type_name, row["id"])),
+        (type_name, "name"): Leaf(lambda row: row["name"]),
+        (type_name, "wallet"): Nested(_wallet, _OWN),
+    }
+
+
+FIELDS: FieldSpecs = {
+    **_party_fields("Merchant"),
+    **_party_fields("Consumer"),
+    ("Merchant", "certified"): Leaf(lambda row: row["certified"]),
+    ("Merchant", "escrowHeld"): money(
+        f"(SELECT coalesce(sum(h.amount - h.refunded), 0) FROM payments.payments h"
+        f" WHERE h.merchant_id = {{id}} AND h.status IN ({_HELD}))",
+        guard=_OWN,
+    ),
+    ("Merchant", "receivedPayments"): _payments("merchant_id"),
+    ("Consumer", "realNameVerified"): Leaf(lambda row: row["real_name_verified"]),
+    ("Consumer", "payments"): _payments("buyer_id"),
+    ("Wallet", "balance"): money("{balance}", "{currency}"),
+    ("Payment", "id"): Leaf(lambda row: typed_id("Payment", row["id"])),
+    ("Payment", "status"): Leaf(lambda row: row["status"]),
+    ("Payment", "amount"): money("{amount}", "{currency}"),
+    ("Payment", "heldAmount"): money(
+        f"CASE WHEN {{status}} IN ({_HELD}) THEN {{amount}} - {{refunded}} ELSE 0 END", "{currency}"
+    ),
+    ("Payment", "refundedAmount"): money("{refunded}", "{currency}"),
+    ("Payment", "fee"): money("{fee}", "{currency}"),
+    ("Payment", "fundingSource"): Leaf(lambda row: row["funding_source"]),
+    ("Payment", "orderRef"): Leaf(lambda row: row["order_ref"]),
+    ("Payment", "merchant"): _party("MERCHANT", "merchant_id"),
+    ("Payment", "buyer"): _party("CONSUMER", "buyer_id"),
+}
