@@ -82,6 +82,20 @@ async def server(database_url: str) -> AsyncIterator[Server]:
 
 
 @pytest.fixture(scope="session")
+async def standard_server(database_url: str, server: Server) -> AsyncIterator[Server]:
+    """The same app over the same database with the compiled read path off (ADR 010)."""
+    settings = Settings(database_url=database_url, jwt_secret=SECRET, pool_max_size=10, compiled_reads=False)
+    async with running_app(settings, server.clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def standard_api(standard_server: Server) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(base_url=standard_server.url, timeout=60) as client:
+        yield Api(http=client, server_token=standard_server.token)
+
+
+@pytest.fixture(scope="session")
 async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=250, max_keepalive_connections=50)
     async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:

@@ -80,17 +80,23 @@ async def test_a_holding_is_private_to_its_party_and_operators(api: Api) -> None
 
 
 async def _statements_for(api: Api, first: int) -> tuple[int, dict[str, Any]]:
-    before = metrics.SQL_STATEMENTS._value.get()
-    data = await api.gql(MERCHANTS_WITH_HOLDINGS, api.operator, first=first)
-    return int(metrics.SQL_STATEMENTS._value.get() - before), data
+    """Statements of the request once warm: its second run (the first validates the document
+    on the standard path; later ones may take the compiled path)."""
+    counts, data = [], {}
+    for _ in range(2):
+        before = metrics.SQL_STATEMENTS._value.get()
+        data = await api.gql(MERCHANTS_WITH_HOLDINGS, api.operator, first=first)
+        counts.append(int(metrics.SQL_STATEMENTS._value.get() - before))
+    return counts[-1], data
 
 
-async def test_a_page_of_merchants_reads_holdings_in_constant_queries(api: Api) -> None:
+async def test_a_page_of_merchants_reads_holdings_in_constant_queries(api: Api, standard_api: Api) -> None:
     merchants = [await api.merchant(f"Saving shop {i}") for i in range(6)]
     for shop in merchants:
         await api.gql(TOP_UP, shop.token, a="5.00", k=new_key())
         await subscribe(api, shop, "YEB", "5.00")
-    many, page = await _statements_for(api, 6)
-    one, _ = await _statements_for(api, 1)
-    assert [e["node"]["fundHolding"]["fund"]["code"] for e in page["merchants"]["edges"]] == ["YEB"] * 6
-    assert many == one, (many, one)
+    for client in (api, standard_api):
+        many, page = await _statements_for(client, 6)
+        one, _ = await _statements_for(client, 1)
+        assert [e["node"]["fundHolding"]["fund"]["code"] for e in page["merchants"]["edges"]] == ["YEB"] * 6
+        assert many == one, (many, one)
