@@ -9,7 +9,6 @@ depends on the variables: their coercion and the query's cost.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, parse
 from graphql.execution.values import get_variable_values
 from graphql.utilities import get_operation_ast
@@ -78,7 +78,7 @@ class CompiledReads:
                 return None
             if DENIED in text:
                 return None
-            data: dict[str, Any] = json.loads(text)
+            data: dict[str, Any] = orjson.loads(text)
             if statement.slots:
                 context = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
                 if not await self._fill(conn, statement, data, context):

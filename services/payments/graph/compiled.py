@@ -14,6 +14,8 @@ from services.payments.models import HELD_STATUSES
 
 _SCOPE = "payments:read"
 _OWN = Guard(lambda row: row["id"], _SCOPE)
+#: Above every id: "no cursor" as a bound the (party, id DESC) indexes can range-scan.
+_AFTER_ALL = "9223372036854775807"
 _HELD = ", ".join(f"'{status.value}'" for status in sorted(HELD_STATUSES))
 
 
@@ -25,7 +27,7 @@ def one_party(kind: str, party_id: str, alias: str) -> str:
 def parties_rows(kind: str, limit: str, before: str) -> str:
     """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them."""
     return (
-        f"SELECT * FROM payments.parties WHERE kind = '{kind}' AND ({before} IS NULL OR id < {before})"
+        f"SELECT * FROM payments.parties WHERE kind = '{kind}' AND id < coalesce({before}, {_AFTER_ALL})"
         f" ORDER BY id DESC LIMIT {limit}"
     )
 
@@ -47,7 +49,7 @@ def _payments(column: str) -> Page:
     def rows(row: Row, _scope: Scope, limit: str, before: str) -> str:
         return (
             f"SELECT * FROM payments.payments WHERE {column} = {row['id']}"
-            f" AND ({before} IS NULL OR id < {before}) ORDER BY id DESC LIMIT {limit}"
+            f" AND id < coalesce({before}, {_AFTER_ALL}) ORDER BY id DESC LIMIT {limit}"
         )
 
     return Page(rows, _OWN)
