@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,18 @@ def issue_token(principal: Principal, *, secret: str, now: datetime, ttl: timede
 
 def principal_from_token(token: str, *, secret: str, now: datetime) -> Principal:
     """The principal a valid token names; ``InvalidToken`` with the reason otherwise."""
+    principal, expires = _verified(token, secret)
+    if expires < now.timestamp():
+        raise InvalidToken("token expired")
+    return principal
+
+
+@functools.lru_cache(maxsize=10_000)
+def _verified(token: str, secret: str) -> tuple[Principal, float]:
+    """The signature check and claims of a token, remembered: a client sends the same token
+    with every request, and verifying it costs more than a compiled read's planning.
+    Expiry is checked on every use by the caller (against our clock); failures are not
+    cached (an exception is never remembered by ``lru_cache``)."""
     try:
         claims = jwt.decode(
             token,
@@ -53,23 +66,22 @@ def principal_from_token(token: str, *, secret: str, now: datetime) -> Principal
             # Time claims are checked against our clock (FINGRAPH_NOW), not the wall clock.
             options={"require": ["exp", "iat", "role", "sub"], "verify_exp": False, "verify_iat": False},
         )
-        if claims["exp"] < now.timestamp():
-            raise InvalidToken("token expired")
+        expires = float(claims["exp"])
         role = Role(claims["role"])
-    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise InvalidToken(str(exc) or type(exc).__name__) from exc
     if role in (Role.CONSUMER, Role.MERCHANT):
         decoded = decode_id(str(claims.get("party", "")), "Consumer" if role is Role.CONSUMER else "Merchant")
         if decoded is None:
             raise InvalidToken("token has no valid party")
-        return Principal(role, party_id=decoded[1])
+        return Principal(role, party_id=decoded[1]), expires
     if role is Role.PARTNER:
         decoded = decode_id(str(claims.get("partner", "")), "Partner")
         scopes = claims.get("scopes", [])
         if decoded is None or not isinstance(scopes, list) or not set(scopes) <= SCOPES:
             raise InvalidToken("token has no valid partner or scopes")
-        return Principal(role, partner_id=decoded[1], scopes=frozenset(scopes))
-    return Principal(role)
+        return Principal(role, partner_id=decoded[1], scopes=frozenset(scopes)), expires
+    return Principal(role), expires
 
 
 def principal_for(role: str, *, party: str | None = None, partner: str | None = None, scopes: str = "") -> Principal:

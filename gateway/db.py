@@ -25,6 +25,16 @@ async def _count_statements(conn: asyncpg.Connection) -> None:
     conn.add_query_logger(lambda _record: metrics.SQL_STATEMENTS.inc())
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pool connection released without asyncpg's reset query (one round trip less per
+    request). Nothing here leaves session state behind: settings are startup parameters,
+    LISTEN runs on the events hub's own connection, the migration lock is released
+    explicitly, and asyncpg still rolls back any open transaction on release."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(
     dsn: str, *, min_size: int = 2, max_size: int = 20, statement_timeout_ms: int = 10_000
 ) -> asyncpg.Pool:
@@ -34,6 +44,7 @@ async def create_pool(
         max_size=max_size,
         server_settings={"statement_timeout": str(statement_timeout_ms), "application_name": "fingraph"},
         init=_count_statements,
+        connection_class=PooledConnection,
     )
     return pool
 

@@ -31,6 +31,7 @@ from services.kernel.principal import Principal
 log = logging.getLogger(__name__)
 
 _DOCUMENTS = 1_000
+_STATEMENTS = 5_000
 
 
 class CompiledReads:
@@ -42,6 +43,7 @@ class CompiledReads:
         self.cost = cost
         self.resolver = Resolver(schema)
         self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._statements: OrderedDict[tuple[Any, ...], Statement] = OrderedDict()
         #: (document, operation name, role) the walk refused: not walked again.
         self._refused: set[tuple[str, str | None, str]] = set()
 
@@ -64,7 +66,7 @@ class CompiledReads:
         if refusal in self._refused:
             return None
         try:
-            statement = self._plan(document, operation_name, dict(variables or {}), principal, now)
+            statement = self._statement(query, document, operation_name, variables, principal, now)
         except NotCompilable:
             self._refused.add(refusal)
             return None
@@ -84,6 +86,26 @@ class CompiledReads:
                 if not await self._fill(conn, statement, data, context):
                     return None
         return data
+
+    def _statement(self, query: str, document: DocumentNode, operation_name: str | None,
+                   variables: Mapping[str, Any] | None, principal: Principal, now: datetime) -> Statement:
+        """The statement of this exact request, remembered: the same document, variables,
+        principal and business day always make the same statement (pages walked by many
+        clients, a home screen refreshed)."""
+        today = now.astimezone(BUSINESS_TZ).date()
+        try:
+            key = (query, operation_name, principal, today, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+        except TypeError:
+            return self._plan(document, operation_name, dict(variables or {}), principal, now)
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._plan(document, operation_name, dict(variables or {}), principal, now)
+            self._statements[key] = statement
+            if len(self._statements) > _STATEMENTS:
+                self._statements.popitem(last=False)
+        else:
+            self._statements.move_to_end(key)
+        return statement
 
     def _plan(self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any],
               principal: Principal, now: datetime) -> Statement:
