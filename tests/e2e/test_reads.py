@@ -212,3 +212,12 @@ async def test_ids_with_non_ascii_digits_are_just_unknown(api: Api) -> None:
     buyer = await api.consumer()
     body = (await api.post(NODE, buyer.token, id="mer_\u00b2")).json()
     assert body == {"data": {"node": None}}
+
+
+async def test_a_cursor_past_every_id_is_a_bad_cursor_not_a_crash(api: Api) -> None:
+    for position in ("99999999999999999999", "\u0661\u0662"):  # beyond bigint; Arabic-Indic digits
+        after = base64.urlsafe_b64encode(f"c:{position}".encode()).decode()
+        response = await api.post(MERCHANTS_PAGE, api.operator, first=1, after=after)
+        body = response.json()
+        assert response.status_code == 200 and body["data"] is None, body
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

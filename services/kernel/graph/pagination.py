@@ -10,6 +10,8 @@ import strawberry
 from graphql import GraphQLError
 
 MAX_PAGE_SIZE = 100
+#: Positions are bigint ids: a cursor past the largest one is not a cursor of ours.
+_MAX_POSITION = 2**63 - 1
 Node = TypeVar("Node")
 Row = TypeVar("Row")
 
@@ -65,7 +67,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         prefix, _, digits = text.partition(":")
-        if prefix != "c" or not digits.isdigit():
+        if prefix != "c" or not (digits.isascii() and digits.isdigit()) or int(digits) > _MAX_POSITION:
             raise ValueError(cursor)
         return int(digits)
     except (ValueError, UnicodeError) as exc:
