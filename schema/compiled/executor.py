@@ -78,13 +78,13 @@ class CompiledReads:
             except (asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.exception("compiled statement failed; the standard path answers")
                 return None
-            if DENIED in text:
+        if DENIED in text:
+            return None
+        data: dict[str, Any] = orjson.loads(text)
+        if statement.slots:
+            context = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
+            if not self._fill(statement, data, context):
                 return None
-            data: dict[str, Any] = orjson.loads(text)
-            if statement.slots:
-                context = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
-                if not await self._fill(conn, statement, data, context):
-                    return None
         return data
 
     def _statement(self, query: str, document: DocumentNode, operation_name: str | None,
@@ -123,21 +123,13 @@ class CompiledReads:
                           resolvable=self.resolver.resolvable)
         return planner.plan()
 
-    async def _fill(self, conn: asyncpg.Connection, statement: Statement, data: Any,
-                    context: ComputeContext) -> bool:
-        """Load each computed slot in one batch and put its values where the placeholders are."""
+    def _fill(self, statement: Statement, data: Any, context: ComputeContext) -> bool:
+        """Compute each placeholder's value from its inputs and complete its selection."""
         holes: list[tuple[Any, Any, int, Any]] = []
         _find_placeholders(data, holes)
-        keys: dict[int, set[Any]] = {}
-        for _, _, slot, key in holes:
-            keys.setdefault(slot, set()).add(key)
-        loaded = {
-            slot: await statement.slots[slot].spec.load(conn, sorted(slot_keys), context)
-            for slot, slot_keys in keys.items()
-        }
-        for container, position, slot, key in holes:
+        for container, position, slot, inputs in holes:
             target = statement.slots[slot]
-            value = self.resolver.complete(target.type, target.tree, loaded[slot].get(key))
+            value = self.resolver.complete(target.type, target.tree, target.spec.finish(inputs, context))
             if value is Resolver.ERROR:
                 return False
             container[position] = value

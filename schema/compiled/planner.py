@@ -52,7 +52,7 @@ from services.kernel.principal import Principal
 
 #: Where a private field's row is not the principal's: the request reruns on the standard path.
 DENIED = "fingraph:denied:3b9f0c"
-#: Where a computed value goes: ``{"<PLACEHOLDER>": [slot, key]}``.
+#: Where a computed value goes: ``{"<PLACEHOLDER>": [slot, its inputs]}``.
 PLACEHOLDER = "fingraph:computed:3b9f0c"
 #: PostgreSQL functions take at most 100 arguments: 50 keys per json_build_object.
 _MAX_KEYS = 50
@@ -210,7 +210,8 @@ class Planner:
                             lambda limit, before: spec.rows(row, self.scope, limit, before))
         else:
             self.slots.append(Slot(spec, definition.type, self.tree(definition.type, nodes)))
-            sql = f"json_build_object('{PLACEHOLDER}', json_build_array({len(self.slots) - 1}, {spec.key(row)}))"
+            inputs = spec.inputs(row, self.scope)
+            sql = f"json_build_object('{PLACEHOLDER}', json_build_array({len(self.slots) - 1}, {inputs}))"
         return self.guarded(spec.guard, row, sql)
 
     def nested(self, type_: GraphQLObjectType, nodes: list[FieldNode], spec: Nested, row: Row,

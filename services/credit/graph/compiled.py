@@ -1,18 +1,19 @@
 """The credit slice in SQL for the compiled read path (see services/kernel/graph/compiled.py).
 
-The credit line is plain data. The credit profile is computed in Python
-(``scoring.py``): the statement leaves a placeholder per party and the profiles of
-all of them are loaded in one batch by the same function the loader uses.
+The credit line is plain data. The credit profile is computed in Python by
+``scoring.credit_profile``, the function the loader's ``service.credit_profiles`` applies;
+the statement gathers its facts per party, in the same terms as the two queries that
+service function runs (``payment_history_by_party_ids``, ``credit_records_by_party_ids``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from services.credit import service
+from services.credit.models import CreditProfile
+from services.credit.scoring import CreditFacts, credit_profile
 from services.kernel.graph.compiled import (
     ComputeContext,
     Computed,
@@ -36,12 +37,48 @@ def _line(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None,
     return f"credit.lines {alias} WHERE {alias}.party_id = {row['id']}", Row(alias)
 
 
-async def _profiles(conn: asyncpg.Connection, party_ids: Sequence[Any], context: ComputeContext) -> Mapping[Any, Any]:
-    return await service.credit_profiles(conn, [int(pk) for pk in party_ids], now=context.now)
+def _facts(row: Row, scope: Scope) -> str:
+    party = row["id"]
+    history = (
+        f"(SELECT json_build_object('count', count(*),"
+        f" 'released', count(*) FILTER (WHERE q.status = 'RELEASED'),"
+        f" 'refunded', count(*) FILTER (WHERE q.refunded > 0),"
+        f" 'volume', coalesce(sum(q.amount - q.refunded) FILTER (WHERE q.status = 'RELEASED'), 0))"
+        f" FROM (SELECT status, amount, refunded FROM payments.payments WHERE buyer_id = {party}"
+        f" UNION ALL SELECT status, amount, refunded FROM payments.payments WHERE merchant_id = {party}) q)"
+    )
+    records = (
+        f"(SELECT json_build_object("
+        f"'ratings', (SELECT count(*) FROM credit.ratings r WHERE r.merchant_id = {party}),"
+        f" 'stars', (SELECT coalesce(sum(r.stars), 0) FROM credit.ratings r WHERE r.merchant_id = {party}),"
+        f" 'on_time', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date <= d.due_date),"
+        f" 'overdue_now', count(d.id) FILTER (WHERE d.closed_at IS NULL AND d.due_date < {scope.today}),"
+        f" 'repaid_late', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date > d.due_date))"
+        f" FROM credit.lines l JOIN credit.drawdowns d ON d.line_id = l.id WHERE l.party_id = {party})"
+    )
+    return (
+        f"json_build_array({party}, {row['kind']}, {row['certified']}, {row['real_name_verified']},"
+        f" {row['created_at']}, {history}, {records})"
+    )
+
+
+def _profile_of(facts: list[Any], context: ComputeContext) -> CreditProfile:
+    party_id, kind, certified, verified, created_at, history, records = facts
+    return credit_profile(
+        CreditFacts(
+            party_id=party_id, is_merchant=kind == "MERCHANT", certified=certified, real_name_verified=verified,
+            created_at=datetime.fromisoformat(created_at), payments=history["count"],
+            released_payments=history["released"], refunded_payments=history["refunded"],
+            volume_fen=int(history["volume"]), ratings=records["ratings"], stars=records["stars"],
+            on_time_repayments=records["on_time"], late_repayments=records["repaid_late"],
+            overdue_now=records["overdue_now"],
+        ),
+        now=context.now,
+    )
 
 
 def _profile(guard: Guard | None) -> Computed:
-    return Computed("credit.profile", lambda row: row["id"], _profiles, guard)
+    return Computed(_facts, _profile_of, guard)
 
 
 FIELDS: FieldSpecs = {

@@ -2,17 +2,16 @@
 
 A holding is read "as of today" exactly as ``repository.holdings_view`` reads it:
 orders already due count as settled; a party without a holding row holds zero. The
-7-day yield is computed in Python (``yields.py``) from the last seven published days.
+7-day yield is computed in Python (``yields.py``) from the last seven published days,
+which the statement gathers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
-from services.funds import repository
 from services.funds.yields import seven_day_annualized_yield
 from services.kernel.graph.compiled import ComputeContext, Computed, FieldSpecs, Guard, Leaf, Nested, Row, Scope, money
 
@@ -52,14 +51,17 @@ def _fund(row: Row, _args: Mapping[str, Any], _scope: Scope) -> tuple[str | None
                               "manager": row["fund_manager"]})
 
 
-async def _seven_day_yields(
-    conn: asyncpg.Connection, fund_ids: Sequence[Any], _context: ComputeContext
-) -> Mapping[Any, Any]:
-    rows = await repository.recent_yields(conn, [int(pk) for pk in fund_ids], limit=7)
-    days: dict[int, list[Any]] = {int(pk): [] for pk in fund_ids}
-    for row in rows:
-        days[row["fund_id"]].append(row["earnings_per_10k"])
-    return {pk: seven_day_annualized_yield(rates) for pk, rates in days.items()}
+def _last_seven_days(row: Row, _scope: Scope) -> str:
+    """The last seven published earnings per 10k of the fund, newest first, as text."""
+    return (
+        f"(SELECT coalesce(json_agg(y.e ORDER BY y.date DESC), '[]'::json) FROM (SELECT date,"
+        f" earnings_per_10k::text AS e FROM funds.daily_yields WHERE fund_id = {row['id']}"
+        f" ORDER BY date DESC LIMIT 7) y)"
+    )
+
+
+def _seven_day_yield(days: list[str], _context: ComputeContext) -> Decimal | None:
+    return seven_day_annualized_yield([Decimal(day) for day in days])
 
 
 def _latest_earnings(row: Row) -> str:
@@ -83,5 +85,5 @@ FIELDS: FieldSpecs = {
     ("Fund", "name"): Leaf(lambda row: row["name"]),
     ("Fund", "manager"): Leaf(lambda row: row["manager"]),
     ("Fund", "earningsPer10k"): Leaf(_latest_earnings),
-    ("Fund", "sevenDayAnnualizedYield"): Computed("funds.seven_day_yield", lambda row: row["id"], _seven_day_yields),
+    ("Fund", "sevenDayAnnualizedYield"): Computed(_last_seven_days, _seven_day_yield),
 }

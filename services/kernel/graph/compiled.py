@@ -14,8 +14,8 @@ Vocabulary:
 - ``Nested``: an object, either from the same row (a Money of two columns) or from a
   correlated subquery (``FROM payments.accounts a WHERE a.party_id = p.id``).
 - ``Page``: a keyset connection, newest first, like ``Connection.from_rows``.
-- ``Computed``: a value only Python computes (a credit score), loaded in one batch
-  after the statement and put where the statement left a placeholder.
+- ``Computed``: a value only Python computes (a credit score): the statement gathers
+  its inputs, and the domain's function computes it where the statement left them.
 - ``Guard``: the rule of ``require_private_access``; a row the principal may not read
   makes the statement return a marker, and the operation reruns on the standard path
   so that the ``FORBIDDEN`` error is the standard path's own.
@@ -23,12 +23,10 @@ Vocabulary:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-
-import asyncpg
 
 from services.kernel.ids import PREFIXES
 
@@ -113,9 +111,6 @@ class Page:
     guard: Guard | None = None
 
 
-Loader = Callable[[asyncpg.Connection, Sequence[Any], "ComputeContext"], Awaitable[Mapping[Any, Any]]]
-
-
 @dataclass(frozen=True)
 class ComputeContext:
     now: datetime
@@ -124,13 +119,15 @@ class ComputeContext:
 
 @dataclass(frozen=True)
 class Computed:
-    """A value Python computes: ``load`` maps keys (``key(row)`` in SQL) to domain values
-    in one batch; objects are then resolved by their own resolvers, leaves serialised by
-    their scalar. ``name`` identifies the loader in a plan."""
+    """A value only Python computes, from inputs the statement gathers.
 
-    name: str
-    key: Callable[[Row], str]
-    load: Loader
+    ``inputs(row, scope)`` is a SQL expression (JSON) of the facts the value is computed
+    from; ``finish(inputs, context)`` is the domain's own function applied to them.
+    Objects are then completed by their resolvers, leaves by their scalar.
+    """
+
+    inputs: Callable[[Row, Scope], str]
+    finish: Callable[[Any, ComputeContext], Any]
     guard: Guard | None = None
 
 
