@@ -15,7 +15,7 @@ from schema.compiled.planner import Fallback, Planner, RootSpec
 from services.kernel.graph.compiled import Row
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
-from services.payments.graph.compiled import one_party, parties_rows
+from services.payments.graph.compiled import one_party, one_payment, parties_rows
 
 
 def _type(planner: Planner, name: str) -> GraphQLObjectType:
@@ -53,6 +53,39 @@ class PartyById(RootSpec):
         return _one(planner, self.type_name, nodes, planner.params.add(decoded[1], "bigint"))
 
 
+class PaymentById(RootSpec):
+    """``payment(id:)``: its buyer, its merchant and operators read it; anyone else gets null."""
+
+    def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
+        decoded = decode_id(args["id"], "Payment")
+        return "NULL::json" if decoded is None else _payment(planner, nodes, decoded[1])
+
+
+def _payment(planner: Planner, nodes: list[FieldNode], pk: int) -> str:
+    alias = planner.scope.aliases()
+    built = planner.object(_type(planner, "Payment"), nodes, Row(alias))
+    readable = "true"
+    if not planner.principal.is_operator:
+        if planner.principal.role not in (Role.CONSUMER, Role.MERCHANT) or planner.principal.party_id is None:
+            return "NULL::json"
+        me = planner.params.add(planner.principal.party_id, "bigint")
+        readable = f"({alias}.buyer_id = {me} OR {alias}.merchant_id = {me})"
+    return f"(SELECT {built} FROM {one_payment(planner.params.add(pk, 'bigint'), alias)} AND {readable})"
+
+
+class NodeById(RootSpec):
+    """``node(id:)``: the id's prefix names the type, as ``schema.queries`` dispatches it."""
+
+    def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
+        decoded = decode_id(args["id"])
+        if decoded is None or decoded[0] not in ("Merchant", "Consumer", "Payment"):
+            return "NULL::json"
+        type_name, pk = decoded
+        if type_name == "Payment":
+            return _payment(planner, nodes, pk)
+        return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
+
+
 class Merchants(RootSpec):
     def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
         if planner.principal.is_partner:
@@ -79,4 +112,6 @@ ROOTS: dict[str, RootSpec] = {
     "merchant": PartyById("Merchant"),
     "consumer": PartyById("Consumer"),
     "merchants": Merchants(),
+    "payment": PaymentById(),
+    "node": NodeById(),
 }

@@ -167,6 +167,16 @@ def normalized_decimal(value: str) -> str:
     return f"CASE WHEN ({value}) = 0 THEN ({value})::text ELSE trim_scale({value})::text END"
 
 
+def iso_datetime(value: str) -> str:
+    """Strawberry's DateTime of an asyncpg timestamptz (UTC): ``datetime.isoformat()``,
+    which writes six fractional digits only when there are microseconds."""
+    utc = f"(({value}) AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_part('microseconds', {utc})::int % 1000000"
+        f" <> 0 THEN to_char({utc}, '.US') ELSE '' END || '+00:00'"
+    )
+
+
 def cursor(position: str) -> str:
     """``encode_cursor``: url-safe base64 of ``c:<id>`` (NULL stays NULL)."""
     return f"translate(encode(convert_to('c:' || ({position}), 'UTF8'), 'base64'), '+/', '-_')"

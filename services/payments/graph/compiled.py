@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.kernel.graph.compiled import FieldSpecs, Guard, Leaf, Nested, Page, Row, Scope, money, typed_id
+from services.kernel.graph.compiled import (
+    FieldSpecs,
+    Guard,
+    Leaf,
+    Nested,
+    Page,
+    Row,
+    Scope,
+    iso_datetime,
+    money,
+    typed_id,
+)
 from services.payments.models import HELD_STATUSES
 
 _SCOPE = "payments:read"
@@ -22,6 +33,11 @@ _HELD = ", ".join(f"'{status.value}'" for status in sorted(HELD_STATUSES))
 def one_party(kind: str, party_id: str, alias: str) -> str:
     """FROM clause of the party ``party_id`` (SQL) if it is of ``kind`` (``merchant(id:)``)."""
     return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind}'"
+
+
+def one_payment(payment_id: str, alias: str) -> str:
+    """FROM clause of the payment ``payment_id`` (SQL); callers add their read rule with AND."""
+    return f"payments.payments {alias} WHERE {alias}.id = {payment_id}"
 
 
 def parties_rows(kind: str, limit: str, before: str) -> str:
@@ -86,6 +102,8 @@ FIELDS: FieldSpecs = {
     ("Payment", "fee"): money("{fee}", "{currency}"),
     ("Payment", "fundingSource"): Leaf(lambda row: row["funding_source"]),
     ("Payment", "orderRef"): Leaf(lambda row: row["order_ref"]),
+    ("Payment", "createdAt"): Leaf(lambda row: iso_datetime(row["created_at"])),
+    ("Payment", "releasedAt"): Leaf(lambda row: iso_datetime(row["released_at"])),
     ("Payment", "merchant"): _party("MERCHANT", "merchant_id"),
     ("Payment", "buyer"): _party("CONSUMER", "buyer_id"),
 }
