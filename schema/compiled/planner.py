@@ -222,7 +222,10 @@ class Planner:
 
     def page(self, connection: GraphQLObjectType, nodes: list[FieldNode], args: Mapping[str, Any],
              rows: Any) -> str:
-        """A keyset connection, as ``Connection.from_rows`` builds it from ``first + 1`` rows."""
+        """A keyset connection, as ``Connection.from_rows`` builds it from ``first + 1`` rows.
+
+        ``HAVING true`` makes it one aggregate row even when no aggregate is selected
+        (``{ __typename }`` of an empty page is still an object, not null)."""
         first, after = args.get("first"), args.get("after")
         if not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
             raise Fallback("first out of range")
@@ -251,7 +254,7 @@ class Planner:
                 raise NotCompilable(f"{connection.name}.{name}")
         return (
             f"(SELECT {_object(parts)} FROM (SELECT r.*, row_number() OVER (ORDER BY r.id DESC) AS _n"
-            f" FROM ({selected}) r) {alias})"
+            f" FROM ({selected}) r) {alias} HAVING true)"
         )
 
     def edge(self, edge: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
