@@ -6,7 +6,8 @@ movement commit or roll back together.
 
 Locking: wallets in an entry are locked ``FOR UPDATE`` in ascending id order, so two
 entries touching the same wallets can never deadlock. System accounts are never
-locked or updated; their balance is the sum of their postings.
+locked or updated; their balance is the sum of their postings. Locking, checking and
+writing are one statement, so an entry costs one round trip (docs/adr/011-write-path.md).
 """
 
 from __future__ import annotations
@@ -22,32 +23,40 @@ from services.kernel.money import Money
 from services.payments.errors import insufficient_funds
 from services.payments.models import Leg, SystemAccount, wallet_code
 
-_LOCK_WALLETS = """
-    SELECT id, code, balance FROM payments.accounts
-     WHERE code = ANY($1::text[]) AND kind = 'WALLET'
-     ORDER BY id FOR UPDATE
-"""
-
-# One round trip: the entry, its postings, and the new wallet balances.
-_INSERT_ENTRY = """
-    WITH entry AS (
-        INSERT INTO payments.journal_entries (kind, reference, created_at)
-        VALUES ($1, $2, $3) RETURNING id
+# One round trip: lock the entry's wallets (ascending id), check that none goes negative,
+# and only then write the entry, its postings and the new wallet balances. The writes
+# are gated on the verdict, so a refused entry writes nothing. The UPDATE reads the
+# wallet rows this statement locked: PostgreSQL's READ COMMITTED re-check (EvalPlanQual)
+# applies it to their latest committed version, the one whose balance was checked.
+_POST_ENTRY = """
+    WITH locked AS MATERIALIZED (
+        SELECT id, code, balance FROM payments.accounts
+         WHERE code = ANY($4::text[]) AND kind = 'WALLET'
+         ORDER BY id FOR UPDATE
     ), legs AS (
         SELECT a.id AS account_id, a.kind, a.currency, l.fen
           FROM unnest($4::text[], $5::bigint[]) AS l(code, fen)
           JOIN payments.accounts a ON a.code = l.code
+    ), verdict AS (
+        SELECT coalesce(array_agg(locked.code), '{}') AS wallets,
+               coalesce(bool_and(locked.balance + legs.fen >= 0), true) AS covered
+          FROM locked JOIN legs ON legs.account_id = locked.id
+    ), entry AS (
+        INSERT INTO payments.journal_entries (kind, reference, created_at)
+        SELECT $1, $2, $3 FROM verdict WHERE verdict.covered AND cardinality(verdict.wallets) = $6
+        RETURNING id
     ), posted AS (
         INSERT INTO payments.postings (entry_id, account_id, amount, currency)
         SELECT entry.id, legs.account_id, legs.fen, legs.currency FROM entry, legs
         RETURNING 1
     ), wallets AS (
-        UPDATE payments.accounts a SET balance = a.balance + w.fen
-          FROM (SELECT account_id, sum(fen) AS fen FROM legs WHERE kind = 'WALLET' GROUP BY account_id) w
-         WHERE a.id = w.account_id
+        UPDATE payments.accounts a SET balance = a.balance + legs.fen
+          FROM legs, entry
+         WHERE a.id = legs.account_id AND legs.kind = 'WALLET'
         RETURNING 1
     )
-    SELECT entry.id, (SELECT count(*) FROM posted) AS postings FROM entry
+    SELECT entry.id, (SELECT count(*) FROM posted) AS postings, verdict.wallets, verdict.covered
+      FROM verdict LEFT JOIN entry ON true
 """
 
 
@@ -77,18 +86,16 @@ async def post_entry(
         raise ValueError(f"unbalanced entry {kind}: {dict(by_code)}")
     legs = [Leg(code, fen) for code, fen in by_code.items() if fen != 0]
     wallet_codes = [leg.code for leg in legs if leg.code.startswith("WALLET:")]
-    if wallet_codes:
-        locked = {row["code"]: row["balance"] for row in await conn.fetch(_LOCK_WALLETS, wallet_codes)}
-        missing = set(wallet_codes) - locked.keys()
-        if missing:
-            raise DomainError(ErrorCode.NOT_FOUND, f"no wallet {sorted(missing)[0]}")
-        for code in wallet_codes:
-            if locked[code] + by_code[code] < 0:
-                raise insufficient or insufficient_funds()
     row = await conn.fetchrow(
-        _INSERT_ENTRY, kind, reference, now, [leg.code for leg in legs], [leg.fen for leg in legs]
+        _POST_ENTRY, kind, reference, now, [leg.code for leg in legs], [leg.fen for leg in legs], len(wallet_codes)
     )
-    assert row is not None and row["postings"] == len(legs), "a ledger account is missing"
+    assert row is not None
+    missing = set(wallet_codes) - set(row["wallets"])
+    if missing:
+        raise DomainError(ErrorCode.NOT_FOUND, f"no wallet {sorted(missing)[0]}")
+    if not row["covered"]:
+        raise insufficient or insufficient_funds()
+    assert row["postings"] == len(legs), "a ledger account is missing"
     return int(row["id"])
 
 

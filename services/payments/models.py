@@ -8,7 +8,7 @@ from enum import Enum
 
 from services.kernel.money import Money
 
-#: pg_notify channel of payment events; payloads are JSON (see ``repository.notify_payment_events``).
+#: The channel subscribers listen on for payment events; payloads are JSON (``outbox.payment_events_after``).
 PAYMENT_EVENTS_CHANNEL = "fingraph_payment_events"
 
 

@@ -10,13 +10,11 @@ import asyncpg
 
 from services.kernel.money import Money
 from services.payments.models import (
-    PAYMENT_EVENTS_CHANNEL,
     AccountBalance,
     FundingSource,
     Party,
     PartyKind,
     Payment,
-    PaymentEventKind,
     PaymentStatus,
     Wallet,
 )
@@ -159,7 +157,7 @@ async def escrow_held_by_merchant_ids(conn: asyncpg.Connection, merchant_ids: Se
 # -- payments ------------------------------------------------------------------------
 
 
-async def insert_payment(
+async def insert_held_payment(
     conn: asyncpg.Connection,
     *,
     buyer_id: int,
@@ -168,12 +166,21 @@ async def insert_payment(
     source: FundingSource,
     order_ref: str,
     now: datetime,
-) -> Payment:
+) -> Payment | None:
+    """The new HELD payment, with its CREATED event; None (nothing written) if ``merchant_id`` is no merchant."""
     row = await conn.fetchrow(
         f"""
-        INSERT INTO payments.payments
-               (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
-        VALUES ($1, $2, $3, $4, 'HELD', $5, $6, $7) RETURNING {_PAYMENT_COLUMNS}
+        WITH payment AS (
+            INSERT INTO payments.payments
+                   (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
+            SELECT $1, merchant.id, $3, $4, 'HELD', $5, $6, $7
+              FROM payments.parties merchant WHERE merchant.id = $2 AND merchant.kind = 'MERCHANT'
+            RETURNING {_PAYMENT_COLUMNS}
+        ), event AS (
+            INSERT INTO payments.payment_events (payment_id, buyer_id, merchant_id, kind)
+            SELECT id, buyer_id, merchant_id, 'CREATED' FROM payment
+        )
+        SELECT * FROM payment
         """,
         buyer_id,
         merchant_id,
@@ -183,8 +190,7 @@ async def insert_payment(
         order_ref,
         now,
     )
-    assert row is not None
-    return payment_from_row(row)
+    return payment_from_row(row) if row is not None else None
 
 
 async def payment_for_update(conn: asyncpg.Connection, payment_id: int) -> Payment | None:
@@ -306,22 +312,6 @@ async def trial_balance(conn: asyncpg.Connection) -> list[AccountBalance]:
     )
     return [AccountBalance(code=row["code"], balance=Money(row["balance"], row["currency"].strip())) for row in rows]
 
-
-
-async def notify_payment_events(conn: asyncpg.Connection, payments: Sequence[Payment], kind: PaymentEventKind) -> None:
-    """Publish events for these payments; PostgreSQL delivers them only if the transaction commits."""
-    await conn.execute(
-        """
-        SELECT pg_notify($1, json_build_object('payment', p.id, 'buyer', p.buyer, 'merchant', p.merchant,
-                                               'kind', $5::text)::text)
-          FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS p(id, buyer, merchant)
-        """,
-        PAYMENT_EVENTS_CHANNEL,
-        [p.id for p in payments],
-        [p.buyer_id for p in payments],
-        [p.merchant_id for p in payments],
-        kind.value,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import asyncpg
 
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.money import Money
-from services.payments import ledger, repository
+from services.payments import ledger, outbox, repository
 from services.payments.errors import insufficient_funds, invalid_state, party_not_found, payment_not_found
 from services.payments.funding import funding_provider
 from services.payments.models import (
@@ -88,25 +88,33 @@ async def create_payment(
     conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, amount: Money, source: FundingSource,
     order_ref: str, now: datetime,
 ) -> Payment:
-    """Hold the buyer's money in escrow (担保交易) until they confirm receipt."""
-    merchants = await repository.parties_by_ids(conn, [merchant_id])
-    if not merchants or merchants[0].kind is not PartyKind.MERCHANT:
-        raise DomainError(ErrorCode.NOT_FOUND, "no such merchant", field="merchantId")
+    """Hold the buyer's money in escrow (担保交易) until they confirm receipt.
+
+    Two statements for a wallet payment: the payment row with its event (refused if the
+    merchant is none), then the ledger entry with the wallet's lock and balance check.
+    """
     if len(order_ref) > 255:
+        merchants = await repository.parties_by_ids(conn, [merchant_id])
+        if not merchants or merchants[0].kind is not PartyKind.MERCHANT:
+            raise _no_such_merchant()
         raise DomainError(ErrorCode.INVALID_INPUT, "orderRef must be at most 255 characters", field="orderRef")
-    payment = await repository.insert_payment(
+    payment = await repository.insert_held_payment(
         conn, buyer_id=buyer_id, merchant_id=merchant_id, amount=amount, source=source, order_ref=order_ref,
         now=now,
     )
-    reference = f"payment:{payment.id}"
+    if payment is None:
+        raise _no_such_merchant()
     if source is not FundingSource.WALLET:
         provider = funding_provider(source)
         if provider is None:
             raise invalid_state(f"funding source {source.value} is not available", field="fundingSource")
-        await provider.fund_payment(conn, party_id=buyer_id, amount=amount, reference=reference, now=now)
+        await provider.fund_payment(conn, party_id=buyer_id, amount=amount, reference=f"payment:{payment.id}", now=now)
     await hold_in_escrow(conn, payment=payment, now=now)
-    await repository.notify_payment_events(conn, [payment], PaymentEventKind.CREATED)
     return payment
+
+
+def _no_such_merchant() -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, "no such merchant", field="merchantId")
 
 
 async def hold_in_escrow(conn: asyncpg.Connection, *, payment: Payment, now: datetime) -> None:
@@ -144,7 +152,7 @@ async def release_escrow(conn: asyncpg.Connection, *, payment: Payment, fee_bps:
         conn, payment_id=payment.id, status=PaymentStatus.RELEASED, refunded=payment.refunded.fen,
         fee=fee.fen, released_at=now,
     )
-    await repository.notify_payment_events(conn, [released], PaymentEventKind.RELEASED)
+    await outbox.record_payment_events(conn, [released], PaymentEventKind.RELEASED)
     return released
 
 
@@ -193,7 +201,7 @@ async def refund_payment(
         conn, payment_id=payment.id, status=status, refunded=refunded.fen, fee=payment.fee.fen,
         released_at=payment.released_at,
     )
-    await repository.notify_payment_events(conn, [refunded_payment], PaymentEventKind.REFUNDED)
+    await outbox.record_payment_events(conn, [refunded_payment], PaymentEventKind.REFUNDED)
     return refunded_payment
 
 
@@ -221,5 +229,5 @@ async def release_due_payments(
         conn, kind="ESCROW_AUTO_RELEASE", reference=f"release-due:{as_of.isoformat()}", legs=legs, now=now
     )
     await repository.mark_released(conn, payment_ids=[p.id for p in due], fees=[f.fen for f in fees], now=now)
-    await repository.notify_payment_events(conn, due, PaymentEventKind.RELEASED)
+    await outbox.record_payment_events(conn, due, PaymentEventKind.RELEASED)
     return len(due)

@@ -1,0 +1,192 @@
+"""Benchmark floor of ``createPayment`` (WALLET): the same ledger writes as bare asyncpg transactions.
+
+``run(dsn)`` on a migrated and seeded database: ``connections`` asyncpg connections,
+each in a closed loop, run exactly the statements one WALLET ``createPayment`` sends to
+PostgreSQL in its transaction (see ``services/payments/service.py`` and ``ledger.py``):
+the payment (if the merchant is one) with its event row, then the ledger entry: lock
+the buyer's wallet, check its balance, insert the journal entry, its two postings and
+the new wallet balance. No
+GraphQL, no HTTP, no idempotency key: what is left is PostgreSQL's own cost, the limit
+the end-to-end figure is compared with (issue 7, goal 3).
+
+The rows are real and committed (nothing is rolled back): buyers are topped up first
+through the ledger, as ``bench.scenarios.prepare_buyers`` does, so none runs dry.
+``hot_merchant=True`` sends every payment to one merchant.
+
+Standalone: ``.venv/bin/python -m bench.ledger_floor --dsn postgresql://...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from bench.scenarios import BUYER_TOP_UP
+from services.kernel.clock import Clock
+from services.payments import PartyKind, oldest_parties, top_up
+
+#: The amounts ``bench.scenarios.CreatePayment`` pays, in fen.
+_AMOUNTS_FEN = (990, 2580, 12800, 3900, 6660)
+_NOW = "2026-11-20T10:00:00+08:00"
+
+# The transaction of one WALLET payment, statement for statement (services/payments/service.py,
+# repository.insert_held_payment, ledger.post_entry), with the payment's values inlined.
+_INSERT_PAYMENT = """
+    WITH payment AS (
+        INSERT INTO payments.payments
+               (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
+        SELECT $1, merchant.id, $3, 'CNY', 'HELD', 'WALLET', 'order-1', $4
+          FROM payments.parties merchant WHERE merchant.id = $2 AND merchant.kind = 'MERCHANT'
+        RETURNING id, buyer_id, merchant_id, amount, refunded, fee, currency, status, funding_source,
+                  order_ref, created_at, released_at
+    ), event AS (
+        INSERT INTO payments.payment_events (payment_id, buyer_id, merchant_id, kind)
+        SELECT id, buyer_id, merchant_id, 'CREATED' FROM payment
+    )
+    SELECT * FROM payment
+"""
+_POST_ENTRY = """
+    WITH locked AS MATERIALIZED (
+        SELECT id, code, balance FROM payments.accounts
+         WHERE code = ANY($3::text[]) AND kind = 'WALLET'
+         ORDER BY id FOR UPDATE
+    ), legs AS (
+        SELECT a.id AS account_id, a.kind, a.currency, l.fen
+          FROM unnest($3::text[], $4::bigint[]) AS l(code, fen)
+          JOIN payments.accounts a ON a.code = l.code
+    ), verdict AS (
+        SELECT coalesce(array_agg(locked.code), '{}') AS wallets,
+               coalesce(bool_and(locked.balance + legs.fen >= 0), true) AS covered
+          FROM locked JOIN legs ON legs.account_id = locked.id
+    ), entry AS (
+        INSERT INTO payments.journal_entries (kind, reference, created_at)
+        SELECT 'ESCROW_HOLD', $1, $2 FROM verdict WHERE verdict.covered AND cardinality(verdict.wallets) = 1
+        RETURNING id
+    ), posted AS (
+        INSERT INTO payments.postings (entry_id, account_id, amount, currency)
+        SELECT entry.id, legs.account_id, legs.fen, legs.currency FROM entry, legs
+        RETURNING 1
+    ), wallets AS (
+        UPDATE payments.accounts a SET balance = a.balance + legs.fen
+          FROM legs, entry
+         WHERE a.id = legs.account_id AND legs.kind = 'WALLET'
+        RETURNING 1
+    )
+    SELECT entry.id, (SELECT count(*) FROM posted) AS postings, verdict.wallets, verdict.covered
+      FROM verdict LEFT JOIN entry ON true
+"""
+
+
+async def pay(conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, fen: int, now: datetime) -> int:
+    """One WALLET payment as bare SQL in one transaction; returns the payment's id."""
+    wallet = f"WALLET:{buyer_id}:CNY"
+    async with conn.transaction():
+        payment = await conn.fetchrow(_INSERT_PAYMENT, buyer_id, merchant_id, fen, now)
+        if payment is None:
+            raise RuntimeError(f"no merchant {merchant_id}")
+        entry = await conn.fetchrow(
+            _POST_ENTRY, f"payment:{payment['id']}", now, [wallet, "ESCROW:CNY"], [-fen, fen]
+        )
+        if entry is None or entry["id"] is None or entry["postings"] != 2:
+            raise RuntimeError(f"buyer {buyer_id} cannot pay {fen} fen")
+        return int(payment["id"])
+
+
+async def _parties(dsn: str, *, kind: PartyKind, limit: int) -> list[int]:
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        return [party.id for party in await oldest_parties(conn, kind=kind, limit=limit)]
+    finally:
+        await conn.close()
+
+
+async def fund_buyers(dsn: str, buyer_ids: list[int], *, now: datetime) -> None:
+    """Top every buyer up with ``BUYER_TOP_UP`` through the ledger, so no payment runs dry."""
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        for start in range(0, len(buyer_ids), 250):
+            async with conn.transaction():
+                for buyer_id in buyer_ids[start:start + 250]:
+                    await top_up(conn, party_id=buyer_id, amount=BUYER_TOP_UP, now=now)
+    finally:
+        await conn.close()
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, max(0, int(fraction * len(ordered) + 0.5) - 1))]
+
+
+async def run(
+    dsn: str, *, connections: int = 16, duration: float = 8.0, hot_merchant: bool = False,
+    warmup: float = 1.0, buyers: int = 1_000, fund: bool = True,
+    buyer_ids: Sequence[int] | None = None, merchant_ids: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """Payments per second of the bare SQL, with p50/p99 latency of a transaction in milliseconds.
+
+    Buyers are the ``buyers`` oldest consumers and merchants the oldest ones (the one
+    oldest with ``hot_merchant``), unless ``buyer_ids``/``merchant_ids`` name them;
+    ``fund=False`` skips the top-up when they already have money (a rerun).
+    """
+    now = Clock.from_iso(_NOW).now()
+    if buyer_ids is None:
+        buyer_ids = await _parties(dsn, kind=PartyKind.CONSUMER, limit=buyers)
+    if merchant_ids is None:
+        merchant_ids = await _parties(dsn, kind=PartyKind.MERCHANT, limit=1_000)
+    merchants = list(merchant_ids[:1] if hot_merchant else merchant_ids)
+    if not buyer_ids or not merchants:
+        raise RuntimeError("seed the database first (gateway.demo.seed)")
+    if fund:
+        await fund_buyers(dsn, list(buyer_ids), now=now)
+    sequence = itertools.count()
+    latencies: list[float] = []
+    pool: list[asyncpg.Connection] = []
+
+    async def client(conn: asyncpg.Connection) -> None:
+        while (sent := time.perf_counter()) < end:
+            n = next(sequence)
+            await pay(conn, buyer_id=buyer_ids[n % len(buyer_ids)], merchant_id=merchants[(n * 7) % len(merchants)],
+                       fen=_AMOUNTS_FEN[n % len(_AMOUNTS_FEN)], now=now)
+            done = time.perf_counter()
+            if sent >= begin and done <= end:
+                latencies.append((done - sent) * 1000)
+
+    try:
+        for _ in range(connections):
+            pool.append(await asyncpg.connect(dsn))
+        begin = time.perf_counter() + warmup
+        end = begin + duration
+        await asyncio.gather(*(client(conn) for conn in pool))
+    finally:
+        await asyncio.gather(*(conn.close() for conn in pool))
+    ordered = sorted(latencies)
+    return {
+        "transactions_per_second": round(len(ordered) / duration, 1),
+        "p50_ms": round(_percentile(ordered, 0.50), 2) if ordered else None,
+        "p99_ms": round(_percentile(ordered, 0.99), 2) if ordered else None,
+        "connections": connections,
+        "duration": duration,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ledger_floor", description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", required=True, help="a migrated, seeded database (gateway.demo.seed)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--hot-merchant", action="store_true", help="every payment to one merchant")
+    args = parser.parse_args(argv)
+    figures = asyncio.run(run(args.dsn, connections=args.connections, duration=args.duration,
+                              hot_merchant=args.hot_merchant))
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
