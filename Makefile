@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install node-peers browser serve test bench schema lint
+.PHONY: install node-peers bench-peers browser serve test bench schema lint
 
 install: $(STAMP)
 
@@ -37,11 +37,19 @@ browser:
 serve: install
 	$(BIN)/fingraph serve
 
-test: install node-peers browser
+test: install node-peers bench-peers browser
 	$(BIN)/python -m pytest
 
-bench: install
-	$(BIN)/python -m bench
+# The PostGraphile peer the bench compares with, from bench/node/package-lock.json (npm ci,
+# again only when the lockfile changed); without npm the bench skips that peer and says so.
+bench-peers:
+	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the PostGraphile peer will be skipped"; \
+	elif [ ! bench/node/node_modules/.installed -nt bench/node/package-lock.json ]; then \
+		(cd bench/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed) \
+		|| echo "npm ci failed in bench/node: the PostGraphile peer will be skipped"; fi
+
+bench: install bench-peers
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 schema: install
 	$(BIN)/fingraph schema export

@@ -1,18 +1,25 @@
-"""``python -m bench`` (``make bench``): seed a data set, serve it, load it over HTTP, report.
+"""``python -m bench`` (``make bench``): seed a data set, serve it, load it over HTTP, report (issue 7).
 
 1. a fresh database (see ``bench.servers``), migrated, seeded by ``fingraph seed``'s code;
-2. the real gateway in a uvicorn subprocess;
-3. ``MerchantsPage`` then ``createPayment``, each for ``--duration`` seconds after a warm-up,
-   from ``--concurrency`` concurrent HTTP clients;
+2. the reads ``MerchantsPage``, ``ConsumerHome``, ``MerchantView`` (``bench/reads.py``) on four
+   servers started one after another: ``ours-standard`` (the gateway with
+   ``FINGRAPH_COMPILED_READS=0``), ``sql-floor`` (``bench/floor.py``), ``postgraphile``
+   (``bench/postgraphile.py``) and ``ours`` (the gateway as configured by default); the floor
+   and ``ours`` must first answer a sample of requests exactly as ``ours-standard`` does;
+3. on ``ours``, ``createPayment`` to distinct merchants and to one hot merchant, then the
+   same ledger writes as bare asyncpg transactions (``bench/ledger_floor.py``);
+   each scenario for ``--duration`` seconds after a warm-up, ``--concurrency`` clients;
 4. the batch benchmarks of credit and funds (``bench/credit_accrual.py``,
    ``bench/funds_yield.py``) when present;
-5. a table on the terminal and JSON in ``bench/results/latest.json`` (plus a dated copy).
+5. one table with the goals' ratios on the terminal and JSON in ``bench/results/latest.json``
+   (plus a dated copy).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -29,21 +36,18 @@ from typing import Any
 
 import asyncpg
 from rich.console import Console
-from rich.table import Table
 
+from bench import postgraphile
 from bench.http_load import Scenario, drive
-from bench.scenarios import (
-    MERCHANTS_PAGE,
-    MERCHANTS_PAGE_PAYMENTS,
-    CreatePayment,
-    MerchantsPage,
-    merchant_ids,
-    prepare_buyers,
-)
-from bench.servers import fresh_database, running_gateway
+from bench.reads import READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
+from bench.report import goals
+from bench.report import show as report_table
+from bench.scenarios import CreatePayment, merchant_ids, prepare_buyers
+from bench.servers import fresh_database, running_floor, running_gateway, running_postgraphile
 from gateway import db, demo
 from gateway.auth import issue_token
 from services.kernel.clock import Clock
+from services.kernel.ids import encode_id
 from services.kernel.principal import Principal, Role
 
 RESULTS = Path(__file__).parent / "results"
@@ -51,7 +55,8 @@ DEFAULT_NOW = "2026-11-20T10:00:00+08:00"
 #: Batch benchmarks written with the credit and funds services: module, size argument, flag.
 BATCHES = (("credit_accrual", "lines", "credit_lines"), ("funds_yield", "holders", "fund_holders"))
 
-console = Console()
+#: Wide enough for the table when the output is not a terminal (``make bench | tee``).
+console = Console(width=None if sys.stdout.isatty() else 170)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -65,11 +70,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     data.add_argument("--now", default=os.environ.get("FINGRAPH_NOW") or DEFAULT_NOW,
                       help="the fixed clock of the data set and the server (FINGRAPH_NOW)")
     load = parser.add_argument_group("HTTP load")
-    load.add_argument("--duration", type=float, default=10.0, help="measured seconds per scenario")
+    load.add_argument("--duration", type=float, default=8.0, help="measured seconds per scenario")
     load.add_argument("--warmup", type=float, default=2.0, help="uncounted seconds before each scenario")
     load.add_argument("--concurrency", type=int, default=16, help="concurrent HTTP clients (connections)")
     load.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
-    load.add_argument("--buyers", type=int, default=1_000, help="distinct consumers paying in createPayment")
+    load.add_argument("--buyers", type=int, default=1_000,
+                      help="distinct consumers paying in createPayment (and signed in for ConsumerHome)")
+    load.add_argument("--skip-servers", nargs="*", default=[], choices=("ours-standard", "sql-floor", "postgraphile"),
+                      help="read peers not to start")
     batches = parser.add_argument_group("batch benchmarks (run if their modules exist)")
     batches.add_argument("--credit-lines", type=int, default=None, help="credit lines for bench.credit_accrual")
     batches.add_argument("--fund-holders", type=int, default=None, help="fund holders for bench.funds_yield")
@@ -97,49 +105,110 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         secret = secrets.token_urlsafe(32)
         buyers = await prepare_buyers(dsn, count=min(args.buyers, args.consumers), secret=secret, now=clock.now())
         operator = issue_token(Principal(Role.OPERATOR), secret=secret, now=clock.now())
-        merchants = await merchant_ids(dsn, limit=args.merchants)
-        report["http"] = await _load(args, dsn, secret, operator, buyers, merchants)
+        context = ReadContext(operator_token=operator, consumers=buyers,
+                              merchants=await merchant_ids(dsn, limit=args.merchants),
+                              fund_id=await postgraphile.prepare(dsn), today=clock.today().isoformat())
+        report["http"] = await _load(args, dsn, secret, context, buyers)
+        report["goals"] = goals(report["http"]["reads"], report["http"]["writes"])
         report["batches"] = {} if args.skip_batches else await _batches(args, dsn)
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return report
 
 
 async def _load(
-    args: argparse.Namespace, dsn: str, secret: str, operator: str, buyers: list[str], merchants: list[str]
+    args: argparse.Namespace, dsn: str, secret: str, context: ReadContext, buyers: list[tuple[int, str]]
 ) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+    """Reads on the four servers one after another, then the writes on ``ours`` and the ledger floor."""
+    reads: dict[str, dict[str, Any]] = {read.name: {} for read in READS}
+    http: dict[str, Any] = {"reads": reads, "writes": {}, "postgraphile_omits": postgraphile.OMITTED}
     with tempfile.TemporaryDirectory() as scratch:
-        log = Path(scratch) / "gateway.log"
-        with running_gateway(dsn=dsn, secret=secret, now=args.now, workers=args.server_workers, log=log) as url:
-            document, variant = await _merchants_page_document(url, operator)
-            scenarios: list[Scenario] = [
-                MerchantsPage(operator_token=operator, document=document, concurrency=args.concurrency),
-                CreatePayment(buyer_tokens=buyers, merchant_ids=merchants, run_id=secrets.token_hex(4)),
-            ]
-            for scenario in scenarios:
-                console.print(f"[bold]{scenario.name}[/]: {args.concurrency} clients, {args.warmup:g} s warm-up,"
-                              f" {args.duration:g} s measured")
-                result = await drive(url, scenario, concurrency=args.concurrency, duration=args.duration,
-                                     warmup=args.warmup)
-                results[scenario.name] = result.as_json()
-            results["MerchantsPage"]["document"] = variant
-        server_log = log.read_text()
-    if "Traceback" in server_log:
-        results["server_errors"] = server_log[-3000:]
-    return results
+        logs = Path(scratch)
+        reference: dict[str, Any] | None = None
+        servers = ("ours-standard", "sql-floor", "postgraphile", "ours")
+        for server in servers:
+            skipped = _skip_reason(server, args)
+            if skipped:
+                for read in READS:
+                    reads[read.name][server] = {"skipped": skipped}
+                console.print(f"[yellow]{server} skipped: {skipped}[/]")
+                continue
+            with _serve(server, args, dsn, secret, logs / f"{server}.log") as url:
+                dialect = _DIALECTS.get(server, Dialect.GRAPHQL)
+                if dialect is not Dialect.POSTGRAPHILE:
+                    answers = await sample_answers(url, dialect, context)
+                    if reference is None:
+                        reference = answers
+                    elif mismatch := differences(reference, answers):
+                        http[f"{server}_mismatch"] = mismatch
+                        console.print(f"[red]{server} does not answer as ours-standard:[/] {mismatch[0]}")
+                        for read in READS:
+                            reads[read.name][server] = {"error": "answers differ from ours-standard"}
+                        continue
+                for read in READS:
+                    scenario = read(dialect, context, args.concurrency)
+                    reads[read.name][server] = await _measure(args, url, scenario, server)
+                if dialect is Dialect.FLOOR:
+                    http["driver_ceiling"] = await _measure(args, url, DriverCeiling(), server)
+                if server == "ours":
+                    http["writes"] = await _writes(args, url, dsn, buyers, context.merchants)
+        for server in servers:
+            log = logs / f"{server}.log"
+            if log.exists() and "Traceback" in (text := log.read_text()):
+                http.setdefault("server_errors", {})[server] = text[-3000:]
+    return http
 
 
-async def _merchants_page_document(url: str, operator: str) -> tuple[str, str]:
-    """CONTRACT.md's document, or its payments part while the schema lacks the credit and funds fields."""
-    import httpx
+_DIALECTS = {"sql-floor": Dialect.FLOOR, "postgraphile": Dialect.POSTGRAPHILE}
 
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        response = await http.post("/graphql", json={"query": MERCHANTS_PAGE, "variables": {"after": None}},
-                                   headers={"Authorization": f"Bearer {operator}"})
-    errors = response.json().get("errors") or []
-    if any("Cannot query field" in str(error.get("message")) for error in errors):
-        return MERCHANTS_PAGE_PAYMENTS, "payments fields only (creditLine/fundHolding not in the schema yet)"
-    return MERCHANTS_PAGE, "CONTRACT.md"
+
+def _skip_reason(server: str, args: argparse.Namespace) -> str | None:
+    if server in args.skip_servers:
+        return "--skip-servers"
+    return postgraphile.available() if server == "postgraphile" else None
+
+
+def _serve(
+    server: str, args: argparse.Namespace, dsn: str, secret: str, log: Path
+) -> contextlib.AbstractContextManager[str]:
+    if server == "sql-floor":
+        return running_floor(dsn=dsn, secret=secret, now=args.now, log=log)
+    if server == "postgraphile":
+        return running_postgraphile(dsn=dsn, log=log)
+    env = {"FINGRAPH_COMPILED_READS": "0"} if server == "ours-standard" else None
+    return running_gateway(dsn=dsn, secret=secret, now=args.now, workers=args.server_workers, log=log, env=env)
+
+
+async def _measure(args: argparse.Namespace, url: str, scenario: Scenario, server: str) -> dict[str, Any]:
+    console.print(f"[bold]{scenario.name}[/] on {server}: {args.concurrency} clients, {args.warmup:g} s warm-up,"
+                  f" {args.duration:g} s measured")
+    result = await drive(url, scenario, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup)
+    return result.as_json()
+
+
+async def _writes(
+    args: argparse.Namespace, url: str, dsn: str, buyers: list[tuple[int, str]], merchants: list[int]
+) -> dict[str, Any]:
+    """``createPayment`` to distinct merchants and to one hot merchant, then the bare-asyncpg floor."""
+    tokens = [token for _, token in buyers]
+    ids = [encode_id("Merchant", pk) for pk in merchants]
+    run_id = secrets.token_hex(4)
+    writes: dict[str, Any] = {}
+    for scenario in (CreatePayment(buyer_tokens=tokens, merchant_ids=ids, run_id=run_id),
+                     CreatePayment(buyer_tokens=tokens, merchant_ids=ids[:1], run_id=f"{run_id}-hot",
+                                   name="createPayment hot merchant")):
+        writes[scenario.name] = await _measure(args, url, scenario, "ours")
+    if importlib.util.find_spec("bench.ledger_floor") is None:
+        writes["ledger-floor"] = {"skipped": "bench/ledger_floor.py does not exist yet"}
+        return writes
+    console.print(f"[bold]ledger floor[/] (bare asyncpg): {args.concurrency} connections, {args.duration:g} s")
+    module = importlib.import_module("bench.ledger_floor")
+    try:
+        writes["ledger-floor"] = await module.run(dsn, connections=args.concurrency, duration=args.duration,
+                                                  buyer_ids=[pk for pk, _ in buyers], merchant_ids=merchants,
+                                                  fund=False)
+    except TypeError:  # an older signature: run(dsn, *, connections, duration)
+        writes["ledger-floor"] = await module.run(dsn, connections=args.concurrency, duration=args.duration)
+    return writes
 
 
 async def _batches(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
@@ -176,19 +245,24 @@ async def _server_version(dsn: str) -> str:
 
 
 def show(report: dict[str, Any]) -> None:
-    table = Table(title=f"fingraph bench: {report['data_set']}")
-    for column in ("scenario", "requests", "req/s", "p50 ms", "p99 ms", "errors"):
-        table.add_column(column, justify="left" if column == "scenario" else "right")
-    for name, figures in report["http"].items():
-        if isinstance(figures, dict):
-            table.add_row(name, str(figures["requests"]), f"{figures['requests_per_second']:.1f}",
-                          str(figures["p50_ms"]), str(figures["p99_ms"]), str(figures["errors"]))
-    console.print(table)
-    for name, figures in report["http"].items():
-        if isinstance(figures, dict) and figures.get("error_sample"):
-            console.print(f"[red]{name} error sample:[/] {figures['error_sample']}")
+    report_table(console, report)
+    for name, mismatch in report["http"].items():
+        if name.endswith("_mismatch"):
+            console.print(f"[red]{name}:[/] {mismatch}")
+    for scenario, figures in _all_figures(report):
+        if figures.get("error_sample"):
+            console.print(f"[red]{scenario} error sample:[/] {figures['error_sample']}")
     for name, figures in report.get("batches", {}).items():
         console.print(f"[bold]{name}[/]: {json.dumps(figures, default=str)}")
+    console.print(f"total wall time: {report['wall_seconds']:.0f} s")
+
+
+def _all_figures(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    http = report["http"]
+    found = [(f"{scenario} on {server}", figures) for scenario, servers in http["reads"].items()
+             for server, figures in servers.items()]
+    found += list(http["writes"].items())
+    return [(name, figures) for name, figures in found if isinstance(figures, dict) and "skipped" not in figures]
 
 
 def write(report: dict[str, Any], directory: Path) -> Path:
@@ -202,8 +276,10 @@ def write(report: dict[str, Any], directory: Path) -> Path:
 
 
 def failed(report: dict[str, Any]) -> bool:
-    http_errors = any(isinstance(f, dict) and f.get("errors") for f in report["http"].values())
-    no_requests = any(isinstance(f, dict) and not f.get("requests") for f in report["http"].values())
+    """Errors, a scenario without requests, a server traceback or a peer answering differently (goals may miss)."""
+    figures = [f for _, f in _all_figures(report)]
+    http_errors = any(f.get("errors") or "error" in f for f in figures)
+    no_requests = any(not (f.get("requests") or f.get("transactions_per_second")) for f in figures)
     return http_errors or no_requests or "server_errors" in report["http"] or any(
         "error" in figures for figures in report.get("batches", {}).values()
     )
@@ -211,7 +287,9 @@ def failed(report: dict[str, Any]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    began = time.monotonic()
     report = asyncio.run(run(args))
+    report["wall_seconds"] = round(time.monotonic() - began, 1)
     show(report)
     console.print(f"wrote {write(report, args.results_dir)}")
     return 1 if failed(report) else 0

@@ -1,9 +1,8 @@
-"""The measured operations: CONTRACT.md's ``MerchantsPage`` (operator) and ``createPayment`` (consumers).
+"""The measured writes (``createPayment``) and the contract documents (reads: ``bench/reads.py``).
 
-``MerchantsPage`` walks the merchant list page by page (each client follows its own
-cursor and starts over at the end). ``createPayment`` pays from the wallets of many
-distinct buyers (topped up beforehand, so none runs dry and no two concurrent
-requests wait on the same wallet), each request with a fresh idempotency key.
+``createPayment`` pays from the wallets of many distinct buyers (topped up beforehand,
+so none runs dry and no two concurrent requests wait on the same wallet), each request
+with a fresh idempotency key, to distinct merchants or to one hot merchant.
 """
 
 from __future__ import annotations
@@ -15,22 +14,33 @@ from typing import Any
 import asyncpg
 
 from gateway.auth import issue_token
-from services.kernel.ids import encode_id
 from services.kernel.money import Money
 from services.kernel.principal import Principal, Role
 from services.payments import PartyKind, oldest_parties, top_up
 
-#: Exactly as CONTRACT.md writes it.
+#: As CONTRACT.md writes them (some lines broken to fit).
 MERCHANTS_PAGE = """query MerchantsPage($after: String) { merchants(first: 20, after: $after) { edges { node { id name
   receivedPayments(first: 10) { edges { node { id status amount { amount } } } }
   creditLine { limit { amount } outstandingPrincipal { amount } }
   fundHolding(fundCode: "YEB") { units yesterdayIncome { amount } } } } pageInfo { hasNextPage endCursor } } }"""
 
-#: Its payments part, for a schema that has no credit or funds fields yet.
-MERCHANTS_PAGE_PAYMENTS = """query MerchantsPage($after: String) { merchants(first: 20, after: $after) { edges {
-  node { id name
-  receivedPayments(first: 10) { edges { node { id status amount { amount } } } }
-} } pageInfo { hasNextPage endCursor } } }"""
+CONSUMER_HOME = """query ConsumerHome { me { __typename ... on Consumer { id name
+  wallet { balance { amount currency } }
+  fundHolding(fundCode: "YEB") { units pendingUnits value { amount } yesterdayIncome { amount } totalIncome { amount }
+    fund { code name earningsPer10k sevenDayAnnualizedYield } }
+  creditLine { limit { amount } available { amount } outstandingPrincipal { amount } accruedInterest { amount }
+    dailyRate apr }
+  creditProfile { score factors { name points detail } }
+  payments(first: 10) { edges { node { id status amount { amount } merchant { id name } } }
+    pageInfo { hasNextPage endCursor } }
+} } }"""
+
+MERCHANT_VIEW = """query MerchantView($id: ID!) { merchant(id: $id) { id name
+  wallet { balance { amount } } escrowHeld { amount }
+  receivedPayments(first: 20) { edges { node { id status amount { amount } buyer { id } } }
+    pageInfo { hasNextPage endCursor } }
+  creditProfile { score } creditLine { limit { amount } available { amount } outstandingPrincipal { amount } }
+  fundHolding(fundCode: "YEB") { units yesterdayIncome { amount } } } }"""
 
 CREATE_PAYMENT = """mutation($m: ID!, $a: Decimal!, $s: FundingSource!, $k: String!) {
   createPayment(input: {merchantId: $m, amount: $a, fundingSource: $s, orderRef: "order-1", idempotencyKey: $k}) {
@@ -42,7 +52,7 @@ _AMOUNTS = ("9.90", "25.80", "128.00", "39.00", "66.60")
 BUYER_TOP_UP = Money(100_000_00)
 
 
-def _graphql_problem(status: int, body: Any) -> str | None:
+def graphql_problem(status: int, body: Any) -> str | None:
     if status != 200:
         return f"HTTP {status}: {str(body)[:300]}"
     if body.get("errors"):
@@ -50,33 +60,14 @@ def _graphql_problem(status: int, body: Any) -> str | None:
     return None
 
 
-class MerchantsPage:
-    name = "MerchantsPage"
-
-    def __init__(self, *, operator_token: str, document: str, concurrency: int) -> None:
-        self.headers = {"Authorization": f"Bearer {operator_token}"}
-        self.document = document
-        self.cursors: list[str | None] = [None] * concurrency
-
-    def next_request(self, client: int) -> tuple[dict[str, Any], dict[str, str]]:
-        body = {"query": self.document, "operationName": "MerchantsPage", "variables": {"after": self.cursors[client]}}
-        return body, self.headers
-
-    def check(self, client: int, status: int, body: Any) -> str | None:
-        problem = _graphql_problem(status, body)
-        if problem:
-            return problem
-        page = body["data"]["merchants"]
-        if not page["edges"]:
-            return "an empty page of merchants"
-        self.cursors[client] = page["pageInfo"]["endCursor"] if page["pageInfo"]["hasNextPage"] else None
-        return None
-
-
 class CreatePayment:
-    name = "createPayment"
+    """WALLET payments of distinct buyers, to distinct merchants or (one id given) to ONE hot merchant."""
 
-    def __init__(self, *, buyer_tokens: list[str], merchant_ids: list[str], run_id: str) -> None:
+    path = "/graphql"
+
+    def __init__(self, *, buyer_tokens: list[str], merchant_ids: list[str], run_id: str,
+                 name: str = "createPayment") -> None:
+        self.name = name
         self.buyer_tokens = buyer_tokens
         self.merchant_ids = merchant_ids
         self.run_id = run_id
@@ -94,7 +85,7 @@ class CreatePayment:
         return {"query": CREATE_PAYMENT, "variables": variables}, {"Authorization": f"Bearer {token}"}
 
     def check(self, client: int, status: int, body: Any) -> str | None:
-        problem = _graphql_problem(status, body)
+        problem = graphql_problem(status, body)
         if problem:
             return problem
         payload = body["data"]["createPayment"]
@@ -105,8 +96,8 @@ class CreatePayment:
         return None
 
 
-async def prepare_buyers(dsn: str, *, count: int, secret: str, now: datetime) -> list[str]:
-    """Tokens of ``count`` consumers, each topped up with ``BUYER_TOP_UP`` through the ledger."""
+async def prepare_buyers(dsn: str, *, count: int, secret: str, now: datetime) -> list[tuple[int, str]]:
+    """Ids and tokens of ``count`` consumers, each topped up with ``BUYER_TOP_UP`` through the ledger."""
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     try:
         buyers = await oldest_parties(conn, kind=PartyKind.CONSUMER, limit=count)
@@ -116,12 +107,13 @@ async def prepare_buyers(dsn: str, *, count: int, secret: str, now: datetime) ->
                     await top_up(conn, party_id=buyer.id, amount=BUYER_TOP_UP, now=now)
     finally:
         await conn.close()
-    return [issue_token(Principal(Role.CONSUMER, party_id=b.id), secret=secret, now=now) for b in buyers]
+    return [(b.id, issue_token(Principal(Role.CONSUMER, party_id=b.id), secret=secret, now=now)) for b in buyers]
 
 
-async def merchant_ids(dsn: str, *, limit: int) -> list[str]:
+async def merchant_ids(dsn: str, *, limit: int) -> list[int]:
+    """The ``limit`` oldest merchants' primary keys."""
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     try:
-        return [encode_id("Merchant", m.id) for m in await oldest_parties(conn, kind=PartyKind.MERCHANT, limit=limit)]
+        return [m.id for m in await oldest_parties(conn, kind=PartyKind.MERCHANT, limit=limit)]
     finally:
         await conn.close()

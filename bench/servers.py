@@ -2,7 +2,9 @@
 
 The database is fresh each run: ``fingraph_bench`` (or ``--database-name``) on the
 server of ``DATABASE_URL`` if set, else an embedded server in a temporary directory.
-The gateway is the real app served by uvicorn in a subprocess, as in production.
+The gateway is the real app served by uvicorn in a subprocess, as in production; the
+peers it is compared with (``bench/floor.py``, PostGraphile) run the same way, one after
+another, never at the same time.
 """
 
 from __future__ import annotations
@@ -75,28 +77,75 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def running_gateway(*, dsn: str, secret: str, now: str, workers: int, log: Path) -> Iterator[str]:
-    """``uvicorn gateway.app:app_from_env --factory`` on a free port; yields its base URL."""
-    port = _free_port()
-    env = {
+def _server_env(*, dsn: str, secret: str, now: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {
         **os.environ,
         "DATABASE_URL": dsn,
         "FINGRAPH_JWT_SECRET": secret,
         "FINGRAPH_NOW": now,
         # One operator principal sends every MerchantsPage: measure the app, not the limiter.
         "FINGRAPH_RATE_LIMIT": "1000000/second",
-        "FINGRAPH_POOL_MAX": os.environ.get("FINGRAPH_POOL_MAX", "20"),
+        "FINGRAPH_POOL_MAX": pool_max(),
+        **(extra or {}),
     }
-    command = [
-        sys.executable, "-m", "uvicorn", "gateway.app:app_from_env", "--factory", "--host", "127.0.0.1",
+
+
+def pool_max() -> str:
+    """The same pool size for every server compared (``FINGRAPH_POOL_MAX``, default 20)."""
+    return os.environ.get("FINGRAPH_POOL_MAX", "20")
+
+
+def _uvicorn(factory: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
     ]
+
+
+@contextlib.contextmanager
+def running_gateway(
+    *, dsn: str, secret: str, now: str, workers: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``uvicorn gateway.app:app_from_env --factory`` on a free port; yields its base URL.
+
+    ``env`` adds settings, e.g. ``FINGRAPH_COMPILED_READS=0`` for the standard executor.
+    """
+    port = _free_port()
+    environment = _server_env(dsn=dsn, secret=secret, now=now, extra=env)
+    with _running(_uvicorn("gateway.app:app_from_env", port, workers), environment, log, port, "/healthz") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_floor(*, dsn: str, secret: str, now: str, log: Path) -> Iterator[str]:
+    """The ``sql-floor`` peer (``bench/floor.py``) under uvicorn, one worker, same pool size."""
+    port = _free_port()
+    environment = _server_env(dsn=dsn, secret=secret, now=now)
+    with _running(_uvicorn("bench.floor:app_from_env", port, 1), environment, log, port, "/healthz") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_postgraphile(*, dsn: str, log: Path) -> Iterator[str]:
+    """``postgraphile`` (``bench/node``) on a free port, same pool size; yields its base URL."""
+    from bench import postgraphile
+
+    port = _free_port()
+    command = postgraphile.command(dsn=dsn, port=port, pool_max=int(pool_max()))
+    environment = {**os.environ, "NODE_ENV": "production"}
+    with _running(command, environment, log, port, None, cwd=postgraphile.NODE_DIR) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _running(
+    command: list[str], env: dict[str, str], log: Path, port: int, health: str | None, cwd: Path | None = None
+) -> Iterator[str]:
     with log.open("w") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(url, process, log)
+            _wait_until_healthy(url, health, process, log)
             yield url
         finally:
             process.send_signal(signal.SIGTERM)
@@ -107,13 +156,22 @@ def running_gateway(*, dsn: str, secret: str, now: str, workers: int, log: Path)
                 process.wait()
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def _healthy(url: str, health: str | None) -> bool:
+    """``GET health`` answers 200, or (no health path) a GraphQL ``{ __typename }`` does."""
+    if health is not None:
+        return httpx.get(f"{url}{health}", timeout=2).status_code == 200
+    return httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}, timeout=2).status_code == 200
+
+
+def _wait_until_healthy(
+    url: str, health: str | None, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the gateway exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{log.read_text()[-2000:]}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+            if _healthy(url, health):
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"the gateway did not become healthy in {timeout:.0f} s:\n{log.read_text()[-2000:]}")
+    raise RuntimeError(f"{url} did not become healthy in {timeout:.0f} s:\n{log.read_text()[-2000:]}")
