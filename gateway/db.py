@@ -28,7 +28,7 @@ async def _count_statements(conn: asyncpg.Connection) -> None:
 class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
     """A pool connection released without asyncpg's reset query (one round trip less per
     request). Nothing here leaves session state behind: settings are startup parameters,
-    LISTEN runs on the events hub's own connection, the migration lock is released
+    the events hub polls on its own connection, the migration lock is released
     explicitly, and asyncpg still rolls back any open transaction on release."""
 
     def get_reset_query(self) -> str:

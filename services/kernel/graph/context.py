@@ -30,7 +30,7 @@ class GraphContext(Protocol):
         """Note that a partner read ``what`` of this merchant (flushed to the access log)."""
 
     def listen(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[str | None]]:
-        """Payloads published on ``channel`` (``pg_notify``) from now on; ``None`` ends the stream."""
+        """Payloads published on ``channel`` (written to the service's outbox) from now on; ``None`` ends the stream."""
 
     def loader(self, factory: Callable[[GraphContext], Loader]) -> Loader:
         """The request's one instance of a loader (built on first use)."""

@@ -1,7 +1,8 @@
 """``paymentEvents``: live payment changes over graphql-transport-ws.
 
 A merchant hears about payments it receives, a consumer about its own payments, an
-operator about all. Events come from PostgreSQL (``pg_notify`` on commit), so a payment
+operator about all. Events come from the payments outbox (rows written in the payment's
+transaction, read by every gateway process), so a payment
 made through any gateway process reaches subscribers on every process.
 """
 
