@@ -81,7 +81,12 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+                headers = MutableHeaders(scope=message)
+                headers.append("X-Request-ID", request_id)
+                # Refused before any executor ran (bad JSON, no query, unknown operation,
+                # a mutation by GET): the standard path's refusal, say so too.
+                if scope["path"] == "/graphql" and "fingraph-read-path" not in headers:
+                    headers.append("Fingraph-Read-Path", "standard")
             await send(message)
 
         try:
