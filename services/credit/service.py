@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.credit import repository
+from services.credit import accrual, repository
 from services.credit.errors import invalid_input, invalid_state, limit_exceeded, no_credit_line
 from services.credit.models import (
     DEFAULT_TERM_DAYS,
@@ -184,7 +184,7 @@ async def accrue_daily_interest(conn: asyncpg.Connection, *, day: date, now: dat
     """
     if day >= now.astimezone(BUSINESS_TZ).date():
         raise invalid_state(f"{day} has not ended yet in Asia/Shanghai", field="date")
-    row = await repository.accrue_day(
+    row = await accrual.accrue_day(
         conn, day=day, day_ends=end_of_day(day), now=now, penalty_multiplier=PENALTY_MULTIPLIER
     )
     if not row["claimed"]:

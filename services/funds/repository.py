@@ -163,50 +163,6 @@ async def latest_published_date(conn: asyncpg.Connection, fund_id: int) -> date 
     return value
 
 
-# The one set-based pass. ``base`` is each holder's confirmed units at the end of the
-# day (today's units, minus subscriptions confirmed after the day, plus units redeemed
-# since the day ended); income = floor(base x R / 10000) to 0.01, computed as
-# floor(base x R x 0.01) x 0.01 so that no division can round.
-_DISTRIBUTE = """
-    WITH adj AS (
-        SELECT party_id, sum(CASE WHEN kind = 'SUBSCRIBE' THEN -units ELSE units END) AS delta
-          FROM funds.orders
-         WHERE fund_id = $1
-           AND ((kind = 'SUBSCRIBE' AND status = 'SETTLED' AND settle_date > $2)
-                OR (kind = 'REDEEM' AND placed_at >= $4))
-         GROUP BY party_id
-    ), base AS (
-        SELECT h.party_id, h.units + coalesce(adj.delta, 0) AS units
-          FROM funds.holdings h LEFT JOIN adj ON adj.party_id = h.party_id
-         WHERE h.fund_id = $1
-    ), paid AS (
-        SELECT party_id, units, (floor(units * $3::numeric * 0.01) * 0.01)::numeric(20, 2) AS income
-          FROM base WHERE units > 0
-    ), credited AS (
-        UPDATE funds.holdings h
-           SET units = h.units + paid.income, total_income = h.total_income + paid.income,
-               last_income_date = $2, last_income = paid.income
-          FROM paid WHERE h.fund_id = $1 AND h.party_id = paid.party_id AND paid.income > 0
-        RETURNING 1
-    ), recorded AS (
-        INSERT INTO funds.incomes (fund_id, date, party_id, income)
-        SELECT $1, $2, party_id, income FROM paid WHERE income > 0
-        RETURNING 1
-    )
-    SELECT count(*) AS holders, coalesce(sum(units), 0) AS base_units, coalesce(sum(income), 0) AS total_income,
-           (SELECT count(*) FROM credited) AS credited, (SELECT count(*) FROM recorded) AS recorded
-      FROM paid
-"""
-
-
-async def distribute_daily_income(
-    conn: asyncpg.Connection, *, fund_id: int, day: date, earnings_per_10k: Decimal, day_end: datetime
-) -> asyncpg.Record:
-    row = await conn.fetchrow(_DISTRIBUTE, fund_id, day, earnings_per_10k, day_end)
-    assert row is not None and row["credited"] == row["recorded"]
-    return row
-
-
 async def insert_daily_yield(
     conn: asyncpg.Connection, *, fund_id: int, day: date, earnings_per_10k: Decimal, holders: int,
     base_units: Decimal, gross_income: Decimal, total_income: Decimal, now: datetime,

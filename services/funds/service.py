@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.funds import calendar, repository
+from services.funds import calendar, distribution, repository
 from services.funds.errors import (
     fund_not_found,
     instant_limit_exceeded,
@@ -175,7 +175,7 @@ async def publish_fund_yield(
         raise invalid_state(f"{fund.code} is already published up to {latest}", field="date")
     await settle_fund_orders(conn, as_of=_day(now), now=now)
     day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=BUSINESS_TZ)
-    result = await repository.distribute_daily_income(
+    result = await distribution.distribute_daily_income(
         conn, fund_id=fund.id, day=day, earnings_per_10k=rate, day_end=day_end
     )
     total = units_to_money(result["total_income"], fund.currency)
