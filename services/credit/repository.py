@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -137,26 +138,30 @@ async def drawdowns_pages(
     return [drawdown_from_row(row) for row in rows]
 
 
+def credit_record_sql(party: str, today: str) -> str:
+    """One party's ratings received and repayment record as a JSON object (``ratings``,
+    ``stars``, ``on_time``, ``overdue_now``, ``repaid_late``). ``party`` and ``today`` are SQL:
+    the batch read below and the compiled read path share this one statement."""
+    return (
+        f"(SELECT json_build_object("
+        f"'ratings', (SELECT count(*) FROM credit.ratings r WHERE r.merchant_id = {party}),"
+        f" 'stars', (SELECT coalesce(sum(r.stars), 0) FROM credit.ratings r WHERE r.merchant_id = {party}),"
+        f" 'on_time', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date <= d.due_date),"
+        f" 'overdue_now', count(d.id) FILTER (WHERE d.closed_at IS NULL AND d.due_date < {today}),"
+        f" 'repaid_late', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date > d.due_date))"
+        f" FROM credit.lines l JOIN credit.drawdowns d ON d.line_id = l.id WHERE l.party_id = {party})"
+    )
+
+
 async def credit_records_by_party_ids(
     conn: asyncpg.Connection, party_ids: Sequence[int], *, today: date
 ) -> dict[int, dict[str, Any]]:
     """Ratings received and repayment behaviour per party, in one query."""
+    record = credit_record_sql("p.id", "$2::date")
     rows = await conn.fetch(
-        """
-        SELECT p.party_id,
-               (SELECT count(*) FROM credit.ratings r WHERE r.merchant_id = p.party_id) AS ratings,
-               (SELECT coalesce(sum(r.stars), 0) FROM credit.ratings r WHERE r.merchant_id = p.party_id) AS stars,
-               count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date <= d.due_date) AS on_time,
-               count(d.id) FILTER (WHERE d.closed_at IS NULL AND d.due_date < $2) AS overdue_now,
-               count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date > d.due_date) AS repaid_late
-          FROM unnest($1::bigint[]) p(party_id)
-          LEFT JOIN credit.lines l ON l.party_id = p.party_id
-          LEFT JOIN credit.drawdowns d ON d.line_id = l.id
-         GROUP BY p.party_id
-        """,
-        list(party_ids), today,
+        f"SELECT p.id, {record}::text AS record FROM unnest($1::bigint[]) AS p(id)", list(party_ids), today
     )
-    return {row["party_id"]: dict(row) for row in rows}
+    return {row["id"]: json.loads(row["record"]) for row in rows}
 
 
 async def accrual_of(conn: asyncpg.Connection, day: date) -> asyncpg.Record | None:

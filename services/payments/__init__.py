@@ -25,6 +25,7 @@ from services.payments.repository import (
     oldest_parties,
     parties_by_ids,
     payment_history_by_party_ids,
+    payment_history_sql,
     payments_by_ids,
     wallets_by_party_ids,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "oldest_parties",
     "parties_by_ids",
     "payment_history_by_party_ids",
+    "payment_history_sql",
     "payments_by_ids",
     "post_entry",
     "register_funding_source",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -326,37 +327,39 @@ class PaymentHistory:
     volume_90d_fen: int
 
 
+def payment_history_sql(party: str, since: str | None = None) -> str:
+    """One party's payments as buyer or merchant, summed as a JSON object: ``count``,
+    ``released``, ``refunded``, ``volume`` (released, net of refunds) and, given ``since``,
+    ``volume_90d``. ``party`` and ``since`` are SQL: the batch read below and the compiled
+    read path (``services/credit/graph/compiled.py``) share this one statement."""
+    recent = (
+        f", 'volume_90d', coalesce(sum(q.amount - q.refunded) FILTER (WHERE q.status = 'RELEASED'"
+        f" AND q.created_at >= {since}), 0)"
+        if since is not None else ""
+    )
+    return (
+        f"(SELECT json_build_object('count', count(*), 'released', count(*) FILTER (WHERE q.status = 'RELEASED'),"
+        f" 'refunded', count(*) FILTER (WHERE q.refunded > 0),"
+        f" 'volume', coalesce(sum(q.amount - q.refunded) FILTER (WHERE q.status = 'RELEASED'), 0){recent})"
+        f" FROM (SELECT status, amount, refunded, created_at FROM payments.payments WHERE buyer_id = {party}"
+        f" UNION ALL SELECT status, amount, refunded, created_at FROM payments.payments WHERE merchant_id = {party}) q)"
+    )
+
+
 async def payment_history_by_party_ids(
     conn: asyncpg.Connection, party_ids: Sequence[int], *, now: datetime
 ) -> dict[int, PaymentHistory]:
     """One query for a page of parties; volume counts released amounts net of refunds."""
+    history = payment_history_sql("p.id", "$2::timestamptz - interval '90 days'")
     rows = await conn.fetch(
-        """
-        SELECT p.party_id, count(*) AS count,
-               count(*) FILTER (WHERE p.status = 'RELEASED') AS released_count,
-               count(*) FILTER (WHERE p.refunded > 0) AS refunded_count,
-               coalesce(sum(p.amount - p.refunded) FILTER (WHERE p.status = 'RELEASED'), 0) AS volume,
-               coalesce(sum(p.amount - p.refunded) FILTER (
-                   WHERE p.status = 'RELEASED'
-                     AND p.created_at >= $2::timestamptz - interval '90 days'), 0) AS volume_90d
-          FROM (SELECT buyer_id AS party_id, status, amount, refunded, created_at FROM payments.payments
-                 WHERE buyer_id = ANY($1::bigint[])
-                UNION ALL
-                SELECT merchant_id, status, amount, refunded, created_at FROM payments.payments
-                 WHERE merchant_id = ANY($1::bigint[])) p
-         GROUP BY p.party_id
-        """,
-        list(party_ids),
-        now,
+        f"SELECT p.id, {history}::text AS history FROM unnest($1::bigint[]) AS p(id)", list(party_ids), now
     )
-    return {
-        row["party_id"]: PaymentHistory(
-            party_id=row["party_id"],
-            count=row["count"],
-            released_count=row["released_count"],
-            refunded_count=row["refunded_count"],
-            volume_fen=int(row["volume"]),
-            volume_90d_fen=int(row["volume_90d"]),
+    found = {}
+    for row in rows:
+        summed = json.loads(row["history"])
+        found[row["id"]] = PaymentHistory(
+            party_id=row["id"], count=summed["count"], released_count=summed["released"],
+            refunded_count=summed["refunded"], volume_fen=int(summed["volume"]),
+            volume_90d_fen=int(summed["volume_90d"]),
         )
-        for row in rows
-    }
+    return found

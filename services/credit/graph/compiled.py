@@ -2,8 +2,8 @@
 
 The credit line is plain data. The credit profile is computed in Python by
 ``scoring.credit_profile``, the function the loader's ``service.credit_profiles`` applies;
-the statement gathers its facts per party, in the same terms as the two queries that
-service function runs (``payment_history_by_party_ids``, ``credit_records_by_party_ids``).
+the statement gathers its facts per party with the same SQL that service function runs
+(``payment_history_sql``, ``repository.credit_record_sql``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from services.credit import repository
 from services.credit.models import CreditProfile
 from services.credit.scoring import CreditFacts, credit_profile
 from services.kernel.graph.compiled import (
@@ -27,6 +28,7 @@ from services.kernel.graph.compiled import (
     normalized_decimal,
     typed_id,
 )
+from services.payments import payment_history_sql
 
 _SCOPE = "credit:read"
 _OWN = Guard(lambda row: row["id"], _SCOPE)
@@ -38,27 +40,11 @@ def _line(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None,
 
 
 def _facts(row: Row, scope: Scope) -> str:
+    """What ``service.credit_profiles`` reads for the party, from the same SQL."""
     party = row["id"]
-    history = (
-        f"(SELECT json_build_object('count', count(*),"
-        f" 'released', count(*) FILTER (WHERE q.status = 'RELEASED'),"
-        f" 'refunded', count(*) FILTER (WHERE q.refunded > 0),"
-        f" 'volume', coalesce(sum(q.amount - q.refunded) FILTER (WHERE q.status = 'RELEASED'), 0))"
-        f" FROM (SELECT status, amount, refunded FROM payments.payments WHERE buyer_id = {party}"
-        f" UNION ALL SELECT status, amount, refunded FROM payments.payments WHERE merchant_id = {party}) q)"
-    )
-    records = (
-        f"(SELECT json_build_object("
-        f"'ratings', (SELECT count(*) FROM credit.ratings r WHERE r.merchant_id = {party}),"
-        f" 'stars', (SELECT coalesce(sum(r.stars), 0) FROM credit.ratings r WHERE r.merchant_id = {party}),"
-        f" 'on_time', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date <= d.due_date),"
-        f" 'overdue_now', count(d.id) FILTER (WHERE d.closed_at IS NULL AND d.due_date < {scope.today}),"
-        f" 'repaid_late', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date > d.due_date))"
-        f" FROM credit.lines l JOIN credit.drawdowns d ON d.line_id = l.id WHERE l.party_id = {party})"
-    )
     return (
         f"json_build_array({party}, {row['kind']}, {row['certified']}, {row['real_name_verified']},"
-        f" {row['created_at']}, {history}, {records})"
+        f" {row['created_at']}, {payment_history_sql(party)}, {repository.credit_record_sql(party, scope.today)})"
     )
 
 
