@@ -45,7 +45,7 @@ class CompiledReads:
         self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
         self._statements: OrderedDict[tuple[Any, ...], Statement] = OrderedDict()
         #: (document, operation name, role) the walk refused: not walked again.
-        self._refused: set[tuple[str, str | None, str]] = set()
+        self._refused: OrderedDict[tuple[str, str | None, str], None] = OrderedDict()
 
     def validated(self, query: str) -> None:
         """The standard path ran ``query`` past validation: later requests may be compiled."""
@@ -68,7 +68,9 @@ class CompiledReads:
         try:
             statement = self._statement(query, document, operation_name, variables, principal, now)
         except NotCompilable:
-            self._refused.add(refusal)
+            self._refused[refusal] = None
+            if len(self._refused) > _DOCUMENTS:
+                self._refused.popitem(last=False)
             return None
         except Fallback:
             return None
