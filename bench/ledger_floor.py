@@ -32,68 +32,24 @@ import asyncpg
 from bench.scenarios import BUYER_TOP_UP
 from services.kernel.clock import Clock
 from services.payments import PartyKind, oldest_parties, top_up
+from services.payments.ledger import POST_ENTRY
+from services.payments.repository import INSERT_HELD_PAYMENT
 
 #: The amounts ``bench.scenarios.CreatePayment`` pays, in fen.
 _AMOUNTS_FEN = (990, 2580, 12800, 3900, 6660)
 _NOW = "2026-11-20T10:00:00+08:00"
 
-# The transaction of one WALLET payment, statement for statement (services/payments/service.py,
-# repository.insert_held_payment, ledger.post_entry), with the payment's values inlined.
-_INSERT_PAYMENT = """
-    WITH payment AS (
-        INSERT INTO payments.payments
-               (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
-        SELECT $1, merchant.id, $3, 'CNY', 'HELD', 'WALLET', 'order-1', $4
-          FROM payments.parties merchant WHERE merchant.id = $2 AND merchant.kind = 'MERCHANT'
-        RETURNING id, buyer_id, merchant_id, amount, refunded, fee, currency, status, funding_source,
-                  order_ref, created_at, released_at
-    ), event AS (
-        INSERT INTO payments.payment_events (payment_id, buyer_id, merchant_id, kind)
-        SELECT id, buyer_id, merchant_id, 'CREATED' FROM payment
-    )
-    SELECT * FROM payment
-"""
-_POST_ENTRY = """
-    WITH locked AS MATERIALIZED (
-        SELECT id, code, balance FROM payments.accounts
-         WHERE code = ANY($3::text[]) AND kind = 'WALLET'
-         ORDER BY id FOR UPDATE
-    ), legs AS (
-        SELECT a.id AS account_id, a.kind, a.currency, l.fen
-          FROM unnest($3::text[], $4::bigint[]) AS l(code, fen)
-          JOIN payments.accounts a ON a.code = l.code
-    ), verdict AS (
-        SELECT coalesce(array_agg(locked.code), '{}') AS wallets,
-               coalesce(bool_and(locked.balance + legs.fen >= 0), true) AS covered
-          FROM locked JOIN legs ON legs.account_id = locked.id
-    ), entry AS (
-        INSERT INTO payments.journal_entries (kind, reference, created_at)
-        SELECT 'ESCROW_HOLD', $1, $2 FROM verdict WHERE verdict.covered AND cardinality(verdict.wallets) = 1
-        RETURNING id
-    ), posted AS (
-        INSERT INTO payments.postings (entry_id, account_id, amount, currency)
-        SELECT entry.id, legs.account_id, legs.fen, legs.currency FROM entry, legs
-        RETURNING 1
-    ), wallets AS (
-        UPDATE payments.accounts a SET balance = a.balance + legs.fen
-          FROM legs, entry
-         WHERE a.id = legs.account_id AND legs.kind = 'WALLET'
-        RETURNING 1
-    )
-    SELECT entry.id, (SELECT count(*) FROM posted) AS postings, verdict.wallets, verdict.covered
-      FROM verdict LEFT JOIN entry ON true
-"""
-
-
 async def pay(conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, fen: int, now: datetime) -> int:
     """One WALLET payment as bare SQL in one transaction; returns the payment's id."""
     wallet = f"WALLET:{buyer_id}:CNY"
     async with conn.transaction():
-        payment = await conn.fetchrow(_INSERT_PAYMENT, buyer_id, merchant_id, fen, now)
+        # The service's own statements (repository.insert_held_payment, ledger.post_entry),
+        # without the service's Python around them.
+        payment = await conn.fetchrow(INSERT_HELD_PAYMENT, buyer_id, merchant_id, fen, "CNY", "WALLET", "order-1", now)
         if payment is None:
             raise RuntimeError(f"no merchant {merchant_id}")
         entry = await conn.fetchrow(
-            _POST_ENTRY, f"payment:{payment['id']}", now, [wallet, "ESCROW:CNY"], [-fen, fen]
+            POST_ENTRY, "ESCROW_HOLD", f"payment:{payment['id']}", now, [wallet, "ESCROW:CNY"], [-fen, fen], 1
         )
         if entry is None or entry["id"] is None or entry["postings"] != 2:
             raise RuntimeError(f"buyer {buyer_id} cannot pay {fen} fen")

@@ -28,7 +28,8 @@ from services.payments.models import Leg, SystemAccount, wallet_code
 # are gated on the verdict, so a refused entry writes nothing. The UPDATE reads the
 # wallet rows this statement locked: PostgreSQL's READ COMMITTED re-check (EvalPlanQual)
 # applies it to their latest committed version, the one whose balance was checked.
-_POST_ENTRY = """
+#: Also sent as is by bench/ledger_floor.py, so the floor measures exactly these writes.
+POST_ENTRY = """
     WITH locked AS MATERIALIZED (
         SELECT id, code, balance FROM payments.accounts
          WHERE code = ANY($4::text[]) AND kind = 'WALLET'
@@ -87,7 +88,7 @@ async def post_entry(
     legs = [Leg(code, fen) for code, fen in by_code.items() if fen != 0]
     wallet_codes = [leg.code for leg in legs if leg.code.startswith("WALLET:")]
     row = await conn.fetchrow(
-        _POST_ENTRY, kind, reference, now, [leg.code for leg in legs], [leg.fen for leg in legs], len(wallet_codes)
+        POST_ENTRY, kind, reference, now, [leg.code for leg in legs], [leg.fen for leg in legs], len(wallet_codes)
     )
     assert row is not None
     missing = set(wallet_codes) - set(row["wallets"])

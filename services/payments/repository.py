@@ -158,6 +158,23 @@ async def escrow_held_by_merchant_ids(conn: asyncpg.Connection, merchant_ids: Se
 # -- payments ------------------------------------------------------------------------
 
 
+#: The HELD payment and its CREATED event in one statement; nothing if $2 is no merchant.
+#: Also sent as is by bench/ledger_floor.py, so the floor measures exactly these writes.
+INSERT_HELD_PAYMENT = f"""
+    WITH payment AS (
+        INSERT INTO payments.payments
+               (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
+        SELECT $1, merchant.id, $3, $4, 'HELD', $5, $6, $7
+          FROM payments.parties merchant WHERE merchant.id = $2 AND merchant.kind = 'MERCHANT'
+        RETURNING {_PAYMENT_COLUMNS}
+    ), event AS (
+        INSERT INTO payments.payment_events (payment_id, buyer_id, merchant_id, kind)
+        SELECT id, buyer_id, merchant_id, 'CREATED' FROM payment
+    )
+    SELECT * FROM payment
+"""
+
+
 async def insert_held_payment(
     conn: asyncpg.Connection,
     *,
@@ -170,19 +187,7 @@ async def insert_held_payment(
 ) -> Payment | None:
     """The new HELD payment, with its CREATED event; None (nothing written) if ``merchant_id`` is no merchant."""
     row = await conn.fetchrow(
-        f"""
-        WITH payment AS (
-            INSERT INTO payments.payments
-                   (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
-            SELECT $1, merchant.id, $3, $4, 'HELD', $5, $6, $7
-              FROM payments.parties merchant WHERE merchant.id = $2 AND merchant.kind = 'MERCHANT'
-            RETURNING {_PAYMENT_COLUMNS}
-        ), event AS (
-            INSERT INTO payments.payment_events (payment_id, buyer_id, merchant_id, kind)
-            SELECT id, buyer_id, merchant_id, 'CREATED' FROM payment
-        )
-        SELECT * FROM payment
-        """,
+        INSERT_HELD_PAYMENT,
         buyer_id,
         merchant_id,
         amount.fen,
