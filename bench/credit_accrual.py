@@ -33,17 +33,14 @@ import asyncio
 import json
 import os
 import random
-import statistics
-import time
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from datetime import time as wall
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from bench.batch_timing import floor_and_batch
 from gateway.db import migrate_dsn
 from services.credit import accrue_daily_interest
 from services.kernel.clock import BUSINESS_TZ
@@ -70,8 +67,6 @@ _SEED_DRAWDOWNS = """
 FLOOR_UPDATE = (
     "UPDATE credit.lines SET accrued_interest = accrued_interest + floor(outstanding_principal * daily_rate)"
 )
-
-Operation = Callable[[asyncpg.Connection], Awaitable[int]]
 
 
 async def _seed(conn: asyncpg.Connection, *, lines: int, drawn: datetime, due: date) -> None:
@@ -110,41 +105,6 @@ async def _remove_bench_lines(conn: asyncpg.Connection, now: datetime) -> None:
             )
 
 
-
-def _server_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds the server process ``pid`` has used, if PostgreSQL runs on this host (else None).
-
-    On a shared machine wall time also counts waiting for a core; the server's own CPU
-    time is steadier, so the figures report both.
-    """
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-async def _timed(conn: asyncpg.Connection, operation: Operation) -> tuple[float, float | None, int]:
-    """Seconds and rows of one operation in its own transaction, rolled back; then a clean table again.
-
-    A CHECKPOINT first, as a nightly batch finds it: its pages were last changed before the
-    last checkpoint, so the first change of each page logs the whole page (full_page_writes).
-    Without it, the VACUUM just before would have paid that for whichever operation ran next.
-    """
-    await conn.execute("CHECKPOINT")
-    transaction = conn.transaction()
-    await transaction.start()
-    pid = conn.get_server_pid()
-    try:
-        cpu_before, started = _server_cpu_seconds(pid), time.perf_counter()
-        rows = await operation(conn)
-        seconds, cpu_after = time.perf_counter() - started, _server_cpu_seconds(pid)
-    finally:
-        await transaction.rollback()
-    await conn.execute("VACUUM credit.lines")
-    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
-    return seconds, cpu, rows
-
-
 async def run(dsn: str, *, lines: int = 1_000_000, rounds: int = 3) -> dict[str, Any]:
     await migrate_dsn(dsn)
     day = date(5000, 1, 1) + timedelta(days=random.SystemRandom().randrange(1_000_000))
@@ -160,49 +120,19 @@ async def run(dsn: str, *, lines: int = 1_000_000, rounds: int = 3) -> dict[str,
         assert not result.already_accrued, result
         return result.lines
 
-    samples: dict[str, list[float]] = {"floor": [], "accrual": []}
-    cpu_samples: dict[str, list[float]] = {"floor": [], "accrual": []}
-    counted: dict[str, int] = {}
     conn = await asyncpg.connect(dsn, server_settings={"statement_timeout": "0"})
     try:
         await _remove_bench_lines(conn, now)
         await _seed(conn, lines=lines, drawn=drawn, due=day + timedelta(days=30))
-        for round_ in range(rounds):
-            order = [("floor", floor), ("accrual", accrual)]
-            for name, operation in order if round_ % 2 == 0 else reversed(order):
-                seconds, cpu, counted[name] = await _timed(conn, operation)
-                samples[name].append(round(seconds, 3))
-                if cpu is not None:
-                    cpu_samples[name].append(round(cpu, 2))
+        figures = await floor_and_batch(conn, floor=floor, batch=("accrual", accrual), rounds=rounds,
+                                        vacuum="credit.lines", rows=lines)
     finally:
         try:
             await _remove_bench_lines(conn, now)
         finally:
             await conn.close()
-    assert counted["accrual"] >= lines, counted
-    accrual_s, floor_s = statistics.median(samples["accrual"]), statistics.median(samples["floor"])
-    return {
-        "rows": float(lines),
-        "accrual_s": round(accrual_s, 3),
-        "rows_per_s": round(lines / accrual_s, 1),
-        "floor_update_s": round(floor_s, 3),
-        "ratio": round(accrual_s / floor_s, 2),
-        "accrual_runs_s": samples["accrual"],
-        "floor_runs_s": samples["floor"],
-        "rows_updated": counted,
-        **_cpu_figures(cpu_samples, "accrual"),
-    }
-
-
-def _cpu_figures(cpu_samples: dict[str, list[float]], batch: str) -> dict[str, Any]:
-    if not cpu_samples["floor"] or not cpu_samples[batch]:
-        return {}
-    batch_cpu, floor_cpu = statistics.median(cpu_samples[batch]), statistics.median(cpu_samples["floor"])
-    return {
-        f"{batch}_server_cpu_s": batch_cpu, "floor_server_cpu_s": floor_cpu,
-        "server_cpu_ratio": round(batch_cpu / floor_cpu, 2) if floor_cpu else None,
-        f"{batch}_server_cpu_runs_s": cpu_samples[batch], "floor_server_cpu_runs_s": cpu_samples["floor"],
-    }
+    assert figures["rows_updated"]["accrual"] >= lines, figures["rows_updated"]
+    return figures
 
 
 def main() -> None:

@@ -32,18 +32,15 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from datetime import time as wall
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from bench.batch_timing import floor_and_batch
 from gateway.db import migrate_dsn
 from services.funds import publish_fund_yield
 from services.kernel.clock import BUSINESS_TZ
@@ -62,8 +59,6 @@ _SEED_HOLDERS = """
 """
 #: The floor: one plain UPDATE over the fund's holdings, computing the same rounded income.
 FLOOR_UPDATE = "UPDATE funds.holdings SET last_income = floor(units * $2::numeric * 0.01) * 0.01 WHERE fund_id = $1"
-
-Operation = Callable[[asyncpg.Connection], Awaitable[int]]
 
 
 async def _seed(conn: asyncpg.Connection, *, holders: int, now: datetime) -> tuple[int, str]:
@@ -105,42 +100,9 @@ async def _remove_bench_funds(conn: asyncpg.Connection, now: datetime) -> None:
                 )
 
 
-
-def _server_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds the server process ``pid`` has used, if PostgreSQL runs on this host (else None).
-
-    On a shared machine wall time also counts waiting for a core; the server's own CPU
-    time is steadier, so the figures report both.
-    """
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-async def _timed(conn: asyncpg.Connection, operation: Operation) -> tuple[float, float | None, int]:
-    """Seconds and rows of one operation, after a CHECKPOINT, in its own transaction, rolled back."""
-    await conn.execute("CHECKPOINT")
-    transaction = conn.transaction()
-    await transaction.start()
-    pid = conn.get_server_pid()
-    try:
-        cpu_before, started = _server_cpu_seconds(pid), time.perf_counter()
-        rows = await operation(conn)
-        seconds, cpu_after = time.perf_counter() - started, _server_cpu_seconds(pid)
-    finally:
-        await transaction.rollback()
-    await conn.execute("VACUUM funds.holdings, funds.incomes")
-    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
-    return seconds, cpu, rows
-
-
 async def run(dsn: str, *, holders: int = 1_000_000, rounds: int = 3) -> dict[str, Any]:
     await migrate_dsn(dsn)
     now = datetime.combine(DAY + timedelta(days=1), wall(9, 0), tzinfo=BUSINESS_TZ)
-    samples: dict[str, list[float]] = {"floor": [], "publish": []}
-    cpu_samples: dict[str, list[float]] = {"floor": [], "publish": []}
-    counted: dict[str, int] = {}
     conn = await asyncpg.connect(dsn, server_settings={"statement_timeout": "0"})
     try:
         await _remove_bench_funds(conn, now)
@@ -155,42 +117,15 @@ async def run(dsn: str, *, holders: int = 1_000_000, rounds: int = 3) -> dict[st
             assert not distribution.already_published, distribution
             return distribution.holders
 
-        for round_ in range(rounds):
-            order = [("floor", floor), ("publish", publish)]
-            for name, operation in order if round_ % 2 == 0 else reversed(order):
-                seconds, cpu, counted[name] = await _timed(conn, operation)
-                samples[name].append(round(seconds, 3))
-                if cpu is not None:
-                    cpu_samples[name].append(round(cpu, 2))
+        figures = await floor_and_batch(conn, floor=floor, batch=("publish", publish), rounds=rounds,
+                                        vacuum="funds.holdings, funds.incomes", rows=holders)
     finally:
         try:
             await _remove_bench_funds(conn, now)
         finally:
             await conn.close()
-    assert counted["publish"] == holders, counted
-    publish_s, floor_s = statistics.median(samples["publish"]), statistics.median(samples["floor"])
-    return {
-        "rows": float(holders),
-        "publish_s": round(publish_s, 3),
-        "rows_per_s": round(holders / publish_s, 1),
-        "floor_update_s": round(floor_s, 3),
-        "ratio": round(publish_s / floor_s, 2),
-        "publish_runs_s": samples["publish"],
-        "floor_runs_s": samples["floor"],
-        "rows_updated": counted,
-        **_cpu_figures(cpu_samples, "publish"),
-    }
-
-
-def _cpu_figures(cpu_samples: dict[str, list[float]], batch: str) -> dict[str, Any]:
-    if not cpu_samples["floor"] or not cpu_samples[batch]:
-        return {}
-    batch_cpu, floor_cpu = statistics.median(cpu_samples[batch]), statistics.median(cpu_samples["floor"])
-    return {
-        f"{batch}_server_cpu_s": batch_cpu, "floor_server_cpu_s": floor_cpu,
-        "server_cpu_ratio": round(batch_cpu / floor_cpu, 2) if floor_cpu else None,
-        f"{batch}_server_cpu_runs_s": cpu_samples[batch], "floor_server_cpu_runs_s": cpu_samples["floor"],
-    }
+    assert figures["rows_updated"]["publish"] == holders, figures["rows_updated"]
+    return figures
 
 
 def main() -> None:
