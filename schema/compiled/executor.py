@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -98,10 +98,10 @@ class CompiledReads:
         try:
             key = (query, operation_name, principal, today, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
         except TypeError:
-            return self._plan(document, operation_name, dict(variables or {}), principal, now)
+            return self._plan(document, operation_name, dict(variables or {}), principal, today)
         statement = self._statements.get(key)
         if statement is None:
-            statement = self._plan(document, operation_name, dict(variables or {}), principal, now)
+            statement = self._plan(document, operation_name, dict(variables or {}), principal, today)
             self._statements[key] = statement
             if len(self._statements) > _STATEMENTS:
                 self._statements.popitem(last=False)
@@ -110,7 +110,7 @@ class CompiledReads:
         return statement
 
     def _plan(self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any],
-              principal: Principal, now: datetime) -> Statement:
+              principal: Principal, today: date) -> Statement:
         operation = get_operation_ast(document, operation_name)
         if not isinstance(operation, OperationDefinitionNode):
             raise Fallback("no such operation")
@@ -121,7 +121,7 @@ class CompiledReads:
             raise Fallback("too costly")
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         planner = Planner(self.schema, self.specs, ROOTS, operation=operation, fragments=fragments,
-                          variables=coerced, principal=principal, today=now.astimezone(BUSINESS_TZ).date(),
+                          variables=coerced, principal=principal, today=today,
                           resolvable=self.resolver.resolvable)
         return planner.plan()
 

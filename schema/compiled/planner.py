@@ -204,9 +204,9 @@ class Planner:
         if isinstance(spec, Leaf):
             sql = spec.sql(row)
         elif isinstance(spec, Nested):
-            sql = self.nested(_object_type(definition.type), nodes, spec, row, args)
+            sql = self.nested(object_type(definition.type), nodes, spec, row, args)
         elif isinstance(spec, Page):
-            sql = self.page(_object_type(definition.type), nodes, args,
+            sql = self.page(object_type(definition.type), nodes, args,
                             lambda limit, before: spec.rows(row, self.scope, limit, before))
         else:
             self.slots.append(Slot(spec, definition.type, self.tree(definition.type, nodes)))
@@ -244,11 +244,11 @@ class Planner:
             if name == "__typename":
                 parts.append((key, f"'{connection.name}'"))
             elif name == "edges":
-                edge = _object_type(target)
+                edge = object_type(target)
                 edge_sql = self.edge(edge, key_nodes, Row(alias))
                 parts.append((key, f"coalesce(json_agg({edge_sql} ORDER BY {alias}._n) {in_page}, '[]'::json)"))
             elif name == "pageInfo":
-                parts.append((key, self.page_info(_object_type(target), key_nodes, alias, in_page, size,
+                parts.append((key, self.page_info(object_type(target), key_nodes, alias, in_page, size,
                                                   after is not None)))
             else:
                 raise NotCompilable(f"{connection.name}.{name}")
@@ -266,7 +266,7 @@ class Planner:
             elif name == "cursor":
                 parts.append((key, cursor(row["id"])))
             elif name == "node":
-                parts.append((key, self.object(_object_type(edge.fields[name].type), key_nodes, row)))
+                parts.append((key, self.object(object_type(edge.fields[name].type), key_nodes, row)))
             else:
                 raise NotCompilable(f"{edge.name}.{name}")
         return _object(parts)
@@ -324,7 +324,8 @@ def _object(parts: list[tuple[str, str]]) -> str:
     return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in parts) + ")"
 
 
-def _object_type(type_: Any) -> GraphQLObjectType:
+def object_type(type_: Any) -> GraphQLObjectType:
+    """The object type a field returns (lists and non-null unwrapped); abstract types are not compiled."""
     named = get_named_type(type_)
     if not isinstance(named, GraphQLObjectType):
         raise NotCompilable(f"abstract type {named}")

@@ -11,7 +11,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLObjectType
 
-from schema.compiled.planner import Fallback, Planner, RootSpec
+from schema.compiled.planner import Fallback, Planner, RootSpec, object_type
 from services.kernel.graph.compiled import Row
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
@@ -94,17 +94,9 @@ class Merchants(RootSpec):
         assert query is not None
         connection = query.fields["merchants"].type
         return planner.page(
-            _connection_type(connection), nodes, args,
+            object_type(connection), nodes, args,
             lambda limit, before: parties_rows("MERCHANT", limit, before),
         )
-
-
-def _connection_type(type_: Any) -> GraphQLObjectType:
-    from graphql import get_named_type
-
-    named = get_named_type(type_)
-    assert isinstance(named, GraphQLObjectType)
-    return named
 
 
 ROOTS: dict[str, RootSpec] = {
