@@ -31,7 +31,7 @@ from services.kernel.graph.compiled import (
 from services.payments import payment_history_sql
 
 _SCOPE = "credit:read"
-_OWN = Guard(lambda row: row["id"], _SCOPE)
+_OWN = Guard.party_row(_SCOPE)
 
 
 def _line(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:

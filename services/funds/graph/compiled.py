@@ -16,7 +16,7 @@ from services.funds.yields import seven_day_annualized_yield
 from services.kernel.graph.compiled import ComputeContext, Computed, FieldSpecs, Guard, Leaf, Nested, Row, Scope, money
 
 _SCOPE = "funds:read"
-_OWN = Guard(lambda row: row["id"], _SCOPE)
+_OWN = Guard.party_row(_SCOPE)
 
 
 def _holding(row: Row, args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:

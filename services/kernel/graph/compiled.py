@@ -86,6 +86,11 @@ class Guard:
     party_id: Callable[[Row], str]
     scope: str
 
+    @classmethod
+    def party_row(cls, scope: str) -> Guard:
+        """For fields of a party (``Merchant``, ``Consumer``): the row's own ``id`` is the party."""
+        return cls(lambda row: row["id"], scope)
+
 
 @dataclass(frozen=True)
 class Leaf:

@@ -24,7 +24,7 @@ from services.kernel.graph.compiled import (
 from services.payments.models import HELD_STATUSES
 
 _SCOPE = "payments:read"
-_OWN = Guard(lambda row: row["id"], _SCOPE)
+_OWN = Guard.party_row(_SCOPE)
 #: Above every id: "no cursor" as a bound the (party, id DESC) indexes can range-scan.
 _AFTER_ALL = "9223372036854775807"
 _HELD = ", ".join(f"'{status.value}'" for status in sorted(HELD_STATUSES))
