@@ -1,13 +1,13 @@
 """Benchmark floor of ``createPayment`` (WALLET): the same ledger writes as bare asyncpg transactions.
 
 ``run(dsn)`` on a migrated and seeded database: ``connections`` asyncpg connections,
-each in a closed loop, run exactly the statements one WALLET ``createPayment`` sends to
-PostgreSQL in its transaction (see ``services/payments/service.py`` and ``ledger.py``):
-the payment (if the merchant is one) with its event row, then the ledger entry: lock
-the buyer's wallet, check its balance, insert the journal entry, its two postings and
-the new wallet balance. No
-GraphQL, no HTTP, no idempotency key: what is left is PostgreSQL's own cost, the limit
-the end-to-end figure is compared with (issue 7, goal 3).
+each in a closed loop, send exactly the call a WALLET ``createPayment`` makes
+(``service.wallet_payment``: ``payments.pay_from_wallet``, one statement in its own
+transaction): the payment (if the merchant is one) with its event row, then the ledger
+entry: lock the buyer's wallet, check its balance, insert the journal entry, its two
+postings and the new wallet balance. No GraphQL, no HTTP, no idempotency key: what is
+left is PostgreSQL's own cost, the limit the end-to-end figure is compared with
+(issue 7, goal 3; docs/adr/012-one-call-payment.md).
 
 The rows are real and committed (nothing is rolled back): buyers are topped up first
 through the ledger, as ``bench.scenarios.prepare_buyers`` does, so none runs dry.
@@ -28,32 +28,24 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from bench.scenarios import BUYER_TOP_UP
 from services.kernel.clock import Clock
+from services.kernel.money import Money
 from services.payments import PartyKind, oldest_parties, top_up
-from services.payments.ledger import POST_ENTRY
-from services.payments.repository import INSERT_HELD_PAYMENT
+from services.payments.service import wallet_payment
 
 #: The amounts ``bench.scenarios.CreatePayment`` pays, in fen.
 _AMOUNTS_FEN = (990, 2580, 12800, 3900, 6660)
 _NOW = "2026-11-20T10:00:00+08:00"
 
 async def pay(conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, fen: int, now: datetime) -> int:
-    """One WALLET payment as bare SQL in one transaction; returns the payment's id."""
-    wallet = f"WALLET:{buyer_id}:CNY"
-    async with conn.transaction():
-        # The service's own statements (repository.insert_held_payment, ledger.post_entry),
-        # without the service's Python around them.
-        payment = await conn.fetchrow(INSERT_HELD_PAYMENT, buyer_id, merchant_id, fen, "CNY", "WALLET", "order-1", now)
-        if payment is None:
-            raise RuntimeError(f"no merchant {merchant_id}")
-        entry = await conn.fetchrow(
-            POST_ENTRY, "ESCROW_HOLD", f"payment:{payment['id']}", now, [wallet, "ESCROW:CNY"], [-fen, fen], 1
-        )
-        if entry is None or entry["id"] is None or entry["postings"] != 2:
-            raise RuntimeError(f"buyer {buyer_id} cannot pay {fen} fen")
-        return int(payment["id"])
+    """One WALLET payment as the service's own call (``payments.pay_from_wallet``), sent bare; the payment's id."""
+    call = wallet_payment(buyer_id=buyer_id, merchant_id=merchant_id, amount=Money(fen), order_ref="order-1", now=now)
+    # The statement sql_call.run sends, without the service's Python around it (no decoding).
+    response = await conn.fetchval(f"SELECT {call.function}($1::jsonb)", call.request_json())
+    return int(orjson.loads(response)["id"])
 
 
 async def _parties(dsn: str, *, kind: PartyKind, limit: int) -> list[int]:

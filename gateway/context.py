@@ -16,6 +16,7 @@ from gateway.events import EventHub
 from services.kernel.clock import Clock
 from services.kernel.graph.context import GraphContext
 from services.kernel.principal import Principal
+from services.kernel.sql_call import SqlCall
 
 Loader = TypeVar("Loader", bound=DataLoader[Any, Any])
 Result = TypeVar("Result")
@@ -66,4 +67,12 @@ class RequestContext:
         return await idempotency.run_idempotent(
             self.pool, principal=principal, operation=operation, key=key, request=request, effect=effect,
             result_type=result_type,
+        )
+
+    async def idempotent_call(
+        self, *, operation: str, key: str, request: Mapping[str, Any], call: SqlCall[Result]
+    ) -> Result:
+        principal = self.principal.key if self.principal is not None else "anonymous"
+        return await idempotency.run_idempotent_call(
+            self.pool, principal=principal, operation=operation, key=key, request=request, call=call
         )

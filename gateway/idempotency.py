@@ -3,6 +3,11 @@
 Flow of one key: the mutation resolver calls ``context.idempotent`` (gateway/context.py),
 which lands here; we insert the key row first, so a concurrent retry waits on the
 row lock until we commit, then reads our stored response instead of acting again.
+
+``run_idempotent_call`` does the same for an effect that is one SQL function call
+(``SqlCall``): ``gateway.idempotent_call`` claims the key, calls the function and
+stores its answer in one statement, so the whole payment is one round trip
+(gateway/migrations/003_idempotent_call.sql, docs/adr/012).
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import asyncpg
-from pydantic import TypeAdapter
 
 from services.kernel.errors import DomainError, ErrorCode
+from services.kernel.sql_call import SqlCall, json_adapter, refusals
 
 Result = TypeVar("Result")
 
@@ -25,14 +30,10 @@ _CLAIM_KEY = """
 """
 _STORED = "SELECT request_hash, response FROM gateway.idempotency_keys WHERE principal = $1 AND key = $2"
 _STORE_RESPONSE = "UPDATE gateway.idempotency_keys SET response = $3 WHERE principal = $1 AND key = $2"
-
-_adapters: dict[type[Any], TypeAdapter[Any]] = {}
-
-
-def _adapter(result_type: type[Result]) -> TypeAdapter[Result]:
-    if result_type not in _adapters:
-        _adapters[result_type] = TypeAdapter(result_type)
-    return _adapters[result_type]
+_CALL = """
+    SELECT replayed, stored_request_hash, stored_response
+      FROM gateway.idempotent_call($1, $2, $3, $4, $5, $6::jsonb)
+"""
 
 
 def request_hash(operation: str, request: Mapping[str, Any]) -> bytes:
@@ -51,18 +52,38 @@ async def run_idempotent(
     result_type: type[Result],
 ) -> Result:
     digest = request_hash(operation, request)
-    adapter = _adapter(result_type)
+    adapter = json_adapter(result_type)
     async with pool.acquire() as conn, conn.transaction():
         claimed = await conn.fetchval(_CLAIM_KEY, principal, key, operation, digest)
         if not claimed:
             row = await conn.fetchrow(_STORED, principal, key)
-            if row is None or row["request_hash"] != digest or row["response"] is None:
-                raise DomainError(
-                    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                    "this idempotencyKey was already used for a different request",
-                    field="idempotencyKey",
-                )
-            return adapter.validate_json(row["response"])
+            if row is None:  # the key's claim was rolled back under us: treat the key as taken
+                return adapter.validate_json(_replayable(None, None, digest))
+            return adapter.validate_json(_replayable(row["response"], row["request_hash"], digest))
         result = await effect(conn)
         await conn.execute(_STORE_RESPONSE, principal, key, adapter.dump_json(result).decode())
         return result
+
+
+async def run_idempotent_call(
+    pool: asyncpg.Pool, *, principal: str, operation: str, key: str, request: Mapping[str, Any],
+    call: SqlCall[Result],
+) -> Result:
+    """``run_idempotent`` for an effect that is one function call: claim, effect and answer in one statement."""
+    digest = request_hash(operation, request)
+    with refusals(call.errors):
+        row = await pool.fetchrow(_CALL, principal, key, operation, digest, call.function, call.request_json())
+    if row["replayed"]:
+        return call.decode(_replayable(row["stored_response"], row["stored_request_hash"], digest))
+    return call.decode(row["stored_response"])
+
+
+def _replayable(response: str | None, stored_hash: bytes | None, digest: bytes) -> str:
+    """The stored response of a key used before, if it was used for this very request."""
+    if response is None or stored_hash != digest:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "this idempotencyKey was already used for a different request",
+            field="idempotencyKey",
+        )
+    return response

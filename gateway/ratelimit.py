@@ -18,12 +18,33 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.middleware import PrincipalUser
 
 
+class SweepingMemoryStorage(MemoryStorage):
+    """``limits``' in-memory storage, sweeping expired counters at most once per ``sweep_every`` seconds.
+
+    Upstream schedules a sweep of every key after each hit, so a request costs O(principals
+    seen in the window): 0.15 ms per request with a thousand buyers, measured. Reads expire
+    a counter themselves (``get`` drops it once past its expiry), so the sweep only frees
+    memory, and once a second is enough for that.
+    """
+
+    def __init__(self, sweep_every: float = 1.0) -> None:
+        super().__init__()
+        self.sweep_every = sweep_every
+        self.next_sweep = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # upstream's private hook, name-mangled
+        now = time.monotonic()
+        if now >= self.next_sweep:
+            self.next_sweep = now + self.sweep_every
+            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, rate: str) -> None:
         self.app = app
         self.rate = parse(rate)
         # Sliding-window counter: O(1) per hit (a moving window keeps every hit, costly at 1000/s).
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.limiter = SlidingWindowCounterRateLimiter(SweepingMemoryStorage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql":

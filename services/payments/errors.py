@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from services.kernel.errors import DomainError, ErrorCode
 
 
@@ -17,8 +19,31 @@ def party_not_found(field: str) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, "no such party", field=field)
 
 
+def no_such_merchant() -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, "no such merchant", field="merchantId")
+
+
+def order_ref_too_long() -> DomainError:
+    return DomainError(ErrorCode.INVALID_INPUT, "orderRef must be at most 255 characters", field="orderRef")
+
+
+def no_wallet() -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, "the buyer has no wallet in this currency", field="amount")
+
+
 def invalid_state(message: str, field: str | None = None) -> DomainError:
     return DomainError(ErrorCode.INVALID_STATE, message, field=field)
 
 
-__all__ = ["DomainError", "ErrorCode", "insufficient_funds", "invalid_state", "party_not_found", "payment_not_found"]
+#: What the refusals of the payments functions (FG001 reasons, migrations/004) mean.
+REFUSALS: Mapping[str, Callable[[], DomainError]] = {
+    "no_such_merchant": no_such_merchant,
+    "order_ref_too_long": order_ref_too_long,
+    "insufficient_funds": insufficient_funds,
+    "no_wallet": no_wallet,
+}
+
+__all__ = [
+    "REFUSALS", "DomainError", "ErrorCode", "insufficient_funds", "invalid_state", "no_such_merchant", "no_wallet",
+    "order_ref_too_long", "party_not_found", "payment_not_found",
+]

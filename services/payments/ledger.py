@@ -7,7 +7,9 @@ movement commit or roll back together.
 Locking: wallets in an entry are locked ``FOR UPDATE`` in ascending id order, so two
 entries touching the same wallets can never deadlock. System accounts are never
 locked or updated; their balance is the sum of their postings. Locking, checking and
-writing are one statement, so an entry costs one round trip (docs/adr/011-write-path.md).
+writing are one statement, the function ``payments.post_entry``, so an entry costs one
+round trip (docs/adr/011-write-path.md, docs/adr/012-one-call-payment.md); a WALLET
+payment calls it from ``payments.pay_from_wallet`` in the same database.
 """
 
 from __future__ import annotations
@@ -23,42 +25,10 @@ from services.kernel.money import Money
 from services.payments.errors import insufficient_funds
 from services.payments.models import Leg, SystemAccount, wallet_code
 
-# One round trip: lock the entry's wallets (ascending id), check that none goes negative,
-# and only then write the entry, its postings and the new wallet balances. The writes
-# are gated on the verdict, so a refused entry writes nothing. The UPDATE reads the
-# wallet rows this statement locked: PostgreSQL's READ COMMITTED re-check (EvalPlanQual)
-# applies it to their latest committed version, the one whose balance was checked.
-#: Also sent as is by bench/ledger_floor.py, so the floor measures exactly these writes.
-POST_ENTRY = """
-    WITH locked AS MATERIALIZED (
-        SELECT id, code, balance FROM payments.accounts
-         WHERE code = ANY($4::text[]) AND kind = 'WALLET'
-         ORDER BY id FOR UPDATE
-    ), legs AS (
-        SELECT a.id AS account_id, a.kind, a.currency, l.fen
-          FROM unnest($4::text[], $5::bigint[]) AS l(code, fen)
-          JOIN payments.accounts a ON a.code = l.code
-    ), verdict AS (
-        SELECT coalesce(array_agg(locked.code), '{}') AS wallets,
-               coalesce(bool_and(locked.balance + legs.fen >= 0), true) AS covered
-          FROM locked JOIN legs ON legs.account_id = locked.id
-    ), entry AS (
-        INSERT INTO payments.journal_entries (kind, reference, created_at)
-        SELECT $1, $2, $3 FROM verdict WHERE verdict.covered AND cardinality(verdict.wallets) = $6
-        RETURNING id
-    ), posted AS (
-        INSERT INTO payments.postings (entry_id, account_id, amount, currency)
-        SELECT entry.id, legs.account_id, legs.fen, legs.currency FROM entry, legs
-        RETURNING 1
-    ), wallets AS (
-        UPDATE payments.accounts a SET balance = a.balance + legs.fen
-          FROM legs, entry
-         WHERE a.id = legs.account_id AND legs.kind = 'WALLET'
-        RETURNING 1
-    )
-    SELECT entry.id, (SELECT count(*) FROM posted) AS postings, verdict.wallets, verdict.covered
-      FROM verdict LEFT JOIN entry ON true
-"""
+#: One round trip: payments.post_entry (migrations/004_ledger_functions.sql) locks the
+#: entry's wallets, checks that none goes negative and only then writes the entry, its
+#: postings and the new wallet balances; a refused entry writes nothing.
+POST_ENTRY = "SELECT * FROM payments.post_entry($1, $2, $3, $4::text[], $5::bigint[], $6)"
 
 
 def wallet(party_id: int, fen: int, currency: str = "CNY") -> Leg:
@@ -91,13 +61,13 @@ async def post_entry(
         POST_ENTRY, kind, reference, now, [leg.code for leg in legs], [leg.fen for leg in legs], len(wallet_codes)
     )
     assert row is not None
-    missing = set(wallet_codes) - set(row["wallets"])
+    missing = set(wallet_codes) - set(row["locked"])
     if missing:
         raise DomainError(ErrorCode.NOT_FOUND, f"no wallet {sorted(missing)[0]}")
     if not row["covered"]:
         raise insufficient or insufficient_funds()
     assert row["postings"] == len(legs), "a ledger account is missing"
-    return int(row["id"])
+    return int(row["entry_id"])
 
 
 async def move(

@@ -10,6 +10,8 @@ from datetime import datetime
 import asyncpg
 
 from services.kernel.money import Money
+from services.kernel.sql_call import refusals
+from services.payments.errors import REFUSALS
 from services.payments.models import (
     AccountBalance,
     FundingSource,
@@ -158,21 +160,7 @@ async def escrow_held_by_merchant_ids(conn: asyncpg.Connection, merchant_ids: Se
 # -- payments ------------------------------------------------------------------------
 
 
-#: The HELD payment and its CREATED event in one statement; nothing if $2 is no merchant.
-#: Also sent as is by bench/ledger_floor.py, so the floor measures exactly these writes.
-INSERT_HELD_PAYMENT = f"""
-    WITH payment AS (
-        INSERT INTO payments.payments
-               (buyer_id, merchant_id, amount, currency, status, funding_source, order_ref, created_at)
-        SELECT $1, merchant.id, $3, $4, 'HELD', $5, $6, $7
-          FROM payments.parties merchant WHERE merchant.id = $2 AND merchant.kind = 'MERCHANT'
-        RETURNING {_PAYMENT_COLUMNS}
-    ), event AS (
-        INSERT INTO payments.payment_events (payment_id, buyer_id, merchant_id, kind)
-        SELECT id, buyer_id, merchant_id, 'CREATED' FROM payment
-    )
-    SELECT * FROM payment
-"""
+_INSERT_HELD_PAYMENT = "SELECT * FROM payments.insert_held_payment($1, $2, $3, $4, $5, $6, $7)"
 
 
 async def insert_held_payment(
@@ -184,19 +172,16 @@ async def insert_held_payment(
     source: FundingSource,
     order_ref: str,
     now: datetime,
-) -> Payment | None:
-    """The new HELD payment, with its CREATED event; None (nothing written) if ``merchant_id`` is no merchant."""
-    row = await conn.fetchrow(
-        INSERT_HELD_PAYMENT,
-        buyer_id,
-        merchant_id,
-        amount.fen,
-        amount.currency,
-        source.value,
-        order_ref,
-        now,
-    )
-    return payment_from_row(row) if row is not None else None
+) -> Payment:
+    """The new HELD payment, with its CREATED event (payments.insert_held_payment).
+
+    Raises NOT_FOUND if ``merchant_id`` is no merchant, then INVALID_INPUT if ``order_ref`` is too long.
+    """
+    with refusals(REFUSALS):
+        row = await conn.fetchrow(
+            _INSERT_HELD_PAYMENT, buyer_id, merchant_id, amount.fen, amount.currency, source.value, order_ref, now
+        )
+    return payment_from_row(row)
 
 
 async def payment_for_update(conn: asyncpg.Connection, payment_id: int) -> Payment | None:

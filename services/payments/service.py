@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from services.kernel import sql_call
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.money import Money
+from services.kernel.sql_call import SqlCall
 from services.payments import ledger, outbox, repository
-from services.payments.errors import insufficient_funds, invalid_state, party_not_found, payment_not_found
+from services.payments.errors import REFUSALS, insufficient_funds, invalid_state, party_not_found, payment_not_found
 from services.payments.funding import funding_provider
 from services.payments.models import (
     HELD_STATUSES,
@@ -84,37 +86,47 @@ async def transfer(
     return await repository.wallet_of(conn, from_party_id)
 
 
+def wallet_payment(
+    *, buyer_id: int, merchant_id: int, amount: Money, order_ref: str, now: datetime
+) -> SqlCall[Payment]:
+    """A WALLET payment as one call of ``payments.pay_from_wallet``: the payment, its event and the escrow hold.
+
+    Refused, with nothing written: no such merchant, then an over-long ``order_ref``, then
+    insufficient funds (the same checks, in the same order, as ``create_payment``).
+    """
+    return SqlCall(
+        function="payments.pay_from_wallet",
+        request={"buyer_id": buyer_id, "merchant_id": merchant_id, "amount": amount.fen, "currency": amount.currency,
+                 "order_ref": order_ref, "at": now.isoformat()},
+        result_type=Payment,
+        errors=REFUSALS,
+    )
+
+
 async def create_payment(
     conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, amount: Money, source: FundingSource,
     order_ref: str, now: datetime,
 ) -> Payment:
     """Hold the buyer's money in escrow (担保交易) until they confirm receipt.
 
-    Two statements for a wallet payment: the payment row with its event (refused if the
-    merchant is none), then the ledger entry with the wallet's lock and balance check.
+    A WALLET payment is one call (``wallet_payment``). Other sources: the payment row with
+    its event, the funding (a fund redemption, a credit draw) into the buyer's wallet,
+    then the same escrow hold.
     """
-    if len(order_ref) > 255:
-        merchants = await repository.parties_by_ids(conn, [merchant_id])
-        if not merchants or merchants[0].kind is not PartyKind.MERCHANT:
-            raise _no_such_merchant()
-        raise DomainError(ErrorCode.INVALID_INPUT, "orderRef must be at most 255 characters", field="orderRef")
+    if source is FundingSource.WALLET:
+        return await sql_call.run(conn, wallet_payment(
+            buyer_id=buyer_id, merchant_id=merchant_id, amount=amount, order_ref=order_ref, now=now
+        ))
     payment = await repository.insert_held_payment(
         conn, buyer_id=buyer_id, merchant_id=merchant_id, amount=amount, source=source, order_ref=order_ref,
         now=now,
     )
-    if payment is None:
-        raise _no_such_merchant()
-    if source is not FundingSource.WALLET:
-        provider = funding_provider(source)
-        if provider is None:
-            raise invalid_state(f"funding source {source.value} is not available", field="fundingSource")
-        await provider.fund_payment(conn, party_id=buyer_id, amount=amount, reference=f"payment:{payment.id}", now=now)
+    provider = funding_provider(source)
+    if provider is None:
+        raise invalid_state(f"funding source {source.value} is not available", field="fundingSource")
+    await provider.fund_payment(conn, party_id=buyer_id, amount=amount, reference=f"payment:{payment.id}", now=now)
     await hold_in_escrow(conn, payment=payment, now=now)
     return payment
-
-
-def _no_such_merchant() -> DomainError:
-    return DomainError(ErrorCode.NOT_FOUND, "no such merchant", field="merchantId")
 
 
 async def hold_in_escrow(conn: asyncpg.Connection, *, payment: Payment, now: datetime) -> None:

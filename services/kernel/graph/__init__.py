@@ -10,7 +10,7 @@ from services.kernel.graph.auth import (
     require_private_access,
 )
 from services.kernel.graph.context import GraphContext, Info, Loader
-from services.kernel.graph.mutation import run_idempotent, run_once
+from services.kernel.graph.mutation import run_idempotent, run_idempotent_call, run_once
 from services.kernel.graph.pagination import Connection, Edge, PageInfo, page_window
 from services.kernel.graph.scalars import DECIMAL_SCALAR
 from services.kernel.graph.types import MoneyType, Node, UserError, user_error
@@ -33,6 +33,7 @@ __all__ = [
     "require_principal",
     "require_private_access",
     "run_idempotent",
+    "run_idempotent_call",
     "run_once",
     "user_error",
 ]

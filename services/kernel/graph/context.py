@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal
+from services.kernel.sql_call import SqlCall
 
 Loader = TypeVar("Loader", bound=DataLoader[Any, Any])
 Result = TypeVar("Result")
@@ -50,6 +51,11 @@ class GraphContext(Protocol):
         retry with the same request returns it, another request with the same key
         raises ``IDEMPOTENCY_KEY_REUSED``. A ``DomainError`` rolls everything back.
         """
+
+    async def idempotent_call(
+        self, *, operation: str, key: str, request: Mapping[str, Any], call: SqlCall[Result]
+    ) -> Result:
+        """``idempotent`` for an effect that is one SQL function call: key and effect in one statement."""
 
 
 Info = StrawberryInfo[GraphContext, None]

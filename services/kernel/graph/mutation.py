@@ -10,6 +10,7 @@ import asyncpg
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.graph.context import Info
 from services.kernel.graph.types import UserError, user_error
+from services.kernel.sql_call import SqlCall
 
 Result = TypeVar("Result")
 
@@ -34,6 +35,18 @@ async def run_idempotent(
         result = await info.context.idempotent(
             operation=operation, key=key, request=request, effect=effect, result_type=result_type
         )
+    except DomainError as error:
+        return None, [user_error(error)]
+    return result, []
+
+
+async def run_idempotent_call(
+    info: Info, *, operation: str, key: str, request: Mapping[str, Any], call: SqlCall[Result]
+) -> tuple[Result | None, list[UserError]]:
+    """``run_idempotent`` for an effect that is one SQL function call (one round trip in all)."""
+    try:
+        check_idempotency_key(key)
+        result = await info.context.idempotent_call(operation=operation, key=key, request=request, call=call)
     except DomainError as error:
         return None, [user_error(error)]
     return result, []

@@ -19,6 +19,7 @@ from services.kernel.graph import (
     require_operator,
     require_party,
     run_idempotent,
+    run_idempotent_call,
     run_once,
     user_error,
 )
@@ -223,18 +224,25 @@ class PaymentsMutation:
                 raise DomainError(ErrorCode.NOT_FOUND, "no such merchant", field="merchantId")
         except DomainError as error:
             return PaymentPayload(payment=None, user_errors=[user_error(error)])
-        merchant_id = decoded[1]
+        merchant_id, now = decoded[1], info.context.clock.now()
+        request = {"amount": amount.fen, "merchant": merchant_id, "source": source.value, "order": input.order_ref}
+        if source is FundingSource.WALLET:  # one round trip: key, payment and escrow hold in one statement
+            call = service.wallet_payment(
+                buyer_id=buyer_id, merchant_id=merchant_id, amount=amount, order_ref=input.order_ref, now=now
+            )
+            return _payment_payload(await run_idempotent_call(
+                info, operation="createPayment", key=input.idempotency_key, request=request, call=call
+            ))
 
         async def effect(conn: asyncpg.Connection) -> Payment:
             return await service.create_payment(
                 conn, buyer_id=buyer_id, merchant_id=merchant_id, amount=amount, source=source,
-                order_ref=input.order_ref, now=info.context.clock.now(),
+                order_ref=input.order_ref, now=now,
             )
 
         return _payment_payload(await run_idempotent(
-            info, operation="createPayment", key=input.idempotency_key,
-            request={"amount": amount.fen, "merchant": merchant_id, "source": source.value, "order": input.order_ref},
-            effect=effect, result_type=Payment,
+            info, operation="createPayment", key=input.idempotency_key, request=request, effect=effect,
+            result_type=Payment,
         ))
 
     @strawberry.mutation(description="Buyer: the goods arrived; release the escrowed money to the merchant.")
