@@ -44,7 +44,7 @@ async def pay(conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, fen:
     """One WALLET payment as the service's own call (``payments.pay_from_wallet``), sent bare; the payment's id."""
     call = wallet_payment(buyer_id=buyer_id, merchant_id=merchant_id, amount=Money(fen), order_ref="order-1", now=now)
     # The statement sql_call.run sends, without the service's Python around it (no decoding).
-    response = await conn.fetchval(f"SELECT {call.function}($1::jsonb)", call.request_json())
+    response = await conn.fetchval(call.statement(), call.request_json())
     return int(orjson.loads(response)["id"])
 
 

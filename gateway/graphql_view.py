@@ -129,13 +129,14 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         compiled: CompiledReads | None = request.app.state.compiled_reads
         if compiled is not None and request_data.query and TRACE_HEADER not in request.headers:
             data = await compiled.execute(
-                context.pool, query=request_data.query, operation_name=request_data.operation_name,
-                variables=request_data.variables, principal=context.principal, now=context.clock.now(),
+                context, query=request_data.query, operation_name=request_data.operation_name,
+                variables=request_data.variables, post=request_adapter.method == "POST",
             )
             sub_response.headers[READ_PATH_HEADER] = "compiled" if data is not None else "standard"
             metrics.READ_PATHS.labels(path=sub_response.headers[READ_PATH_HEADER]).inc()
             if data is not None:
-                metrics.GRAPHQL_OPERATIONS.labels(operation_type="query", outcome="ok").inc()
+                operation_type = compiled.operation_type(request_data.query, request_data.operation_name)
+                metrics.GRAPHQL_OPERATIONS.labels(operation_type=operation_type, outcome="ok").inc()
                 return ExecutionResult(data=data)
         sub_response.headers.setdefault(READ_PATH_HEADER, "standard")
         try:

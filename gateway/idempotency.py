@@ -5,13 +5,14 @@ which lands here; we insert the key row first, so a concurrent retry waits on th
 row lock until we commit, then reads our stored response instead of acting again.
 
 ``run_idempotent_call`` does the same for an effect that is one SQL function call
-(``SqlCall``): ``gateway.idempotent_call`` claims the key, calls the function and
-stores its answer in one statement, so the whole payment is one round trip
-(gateway/migrations/003_idempotent_call.sql, docs/adr/012).
+(``SqlCall``): one statement claims the key, calls the function and stores its answer,
+so the whole payment is one round trip (gateway/migrations/003_idempotent_call.sql,
+docs/adr/012).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,10 +31,18 @@ _CLAIM_KEY = """
 """
 _STORED = "SELECT request_hash, response FROM gateway.idempotency_keys WHERE principal = $1 AND key = $2"
 _STORE_RESPONSE = "UPDATE gateway.idempotency_keys SET response = $3 WHERE principal = $1 AND key = $2"
-_CALL = """
-    SELECT replayed, stored_request_hash, stored_response
-      FROM gateway.idempotent_call($1, $2, $3, $4, $5, $6::jsonb)
-"""
+@functools.lru_cache(maxsize=64)
+def _call_statement(function: str) -> str:
+    """Claim, effect and stored answer in one statement (gateway/migrations/003_idempotent_call.sql).
+
+    ``function`` is a ``SqlCall``'s, checked there to be a plain schema.function name.
+    """
+    return f"""
+        SELECT c.claimed, c.stored_request_hash,
+               CASE WHEN c.claimed THEN gateway.keep_response($1, $2, {function}($5::jsonb))
+                    ELSE c.stored_response END AS response
+          FROM gateway.claim_key($1, $2, $3, $4) c
+    """  # noqa: S608 (SqlCall checked the identifier; it comes from code, never input)
 
 
 def request_hash(operation: str, request: Mapping[str, Any]) -> bytes:
@@ -72,10 +81,11 @@ async def run_idempotent_call(
     """``run_idempotent`` for an effect that is one function call: claim, effect and answer in one statement."""
     digest = request_hash(operation, request)
     with refusals(call.errors):
-        row = await pool.fetchrow(_CALL, principal, key, operation, digest, call.function, call.request_json())
-    if row["replayed"]:
-        return call.decode(_replayable(row["stored_response"], row["stored_request_hash"], digest))
-    return call.decode(row["stored_response"])
+        statement = _call_statement(call.function)
+        row = await pool.fetchrow(statement, principal, key, operation, digest, call.request_json())
+    if not row["claimed"]:
+        return call.decode(_replayable(row["response"], row["stored_request_hash"], digest))
+    return call.decode(row["response"])
 
 
 def _replayable(response: str | None, stored_hash: bytes | None, digest: bytes) -> str:

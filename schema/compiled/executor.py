@@ -17,15 +17,24 @@ from typing import Any
 
 import asyncpg
 import orjson
-from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, parse
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 from graphql.execution.values import get_variable_values
 from graphql.utilities import get_operation_ast
 
+from schema.compiled.mutations import CompiledMutations
 from schema.compiled.planner import DENIED, PLACEHOLDER, Fallback, NotCompilable, Planner, Statement
 from schema.compiled.resolve import Resolver
 from schema.compiled.roots import ROOTS
 from services.kernel.clock import BUSINESS_TZ
 from services.kernel.graph.compiled import ComputeContext, Specs
+from services.kernel.graph.context import GraphContext
 from services.kernel.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -42,6 +51,7 @@ class CompiledReads:
         self.max_cost = max_cost
         self.cost = cost
         self.resolver = Resolver(schema)
+        self.mutations = CompiledMutations(schema, specs, max_cost=max_cost, cost=cost, resolver=self.resolver)
         self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
         self._statements: OrderedDict[tuple[Any, ...], Statement] = OrderedDict()
         #: (document, operation name, role) the walk refused: not walked again.
@@ -56,16 +66,29 @@ class CompiledReads:
             self._documents.popitem(last=False)
 
     async def execute(
-        self, pool: asyncpg.Pool, *, query: str, operation_name: str | None, variables: Mapping[str, Any] | None,
-        principal: Principal | None, now: datetime,
+        self, context: GraphContext, *, query: str, operation_name: str | None, variables: Mapping[str, Any] | None,
+        post: bool = True,
     ) -> dict[str, Any] | None:
-        document = self._documents.get(query)
+        """The ``data`` of this request, or None: the standard executor answers it.
+
+        Queries are one statement; keyed mutations (POST only) run their resolver
+        directly (``CompiledMutations``).
+        """
+        document, principal = self._documents.get(query), context.principal
         if document is None or principal is None or principal.is_partner:
             return None
         refusal = (query, operation_name, principal.role.value)
         if refusal in self._refused:
             return None
+        now = context.clock.now()
         try:
+            if _is_mutation(document, operation_name):
+                if not post:
+                    return None
+                return await self.mutations.execute(
+                    document, operation_name=operation_name, variables=variables, principal=principal,
+                    context=context, today=now.astimezone(BUSINESS_TZ).date(),
+                )
             statement = self._statement(query, document, operation_name, variables, principal, now)
         except NotCompilable:
             self._refused[refusal] = None
@@ -74,6 +97,14 @@ class CompiledReads:
             return None
         except Fallback:
             return None
+        return await self._read(context.pool, statement, now)
+
+    def operation_type(self, query: str, operation_name: str | None) -> str:
+        """``query`` or ``mutation``: what an answered request was (for the operations metric)."""
+        document = self._documents.get(query)
+        return "mutation" if document is not None and _is_mutation(document, operation_name) else "query"
+
+    async def _read(self, pool: asyncpg.Pool, statement: Statement, now: datetime) -> dict[str, Any] | None:
         async with pool.acquire() as conn:
             try:
                 text: str = await conn.fetchval(statement.sql, *statement.params)
@@ -136,6 +167,11 @@ class CompiledReads:
                 return False
             container[position] = value
         return True
+
+
+def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation is OperationType.MUTATION
 
 
 def _find_placeholders(value: Any, holes: list[tuple[Any, Any, int, Any]]) -> None:

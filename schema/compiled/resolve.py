@@ -30,9 +30,17 @@ class Resolver:
 
     def __init__(self, strawberry_schema: Any) -> None:
         self.schema = strawberry_schema
+        self._fields: dict[tuple[str, str], Any] = {}
+
+    def field(self, type_name: str, field_name: str) -> Any:
+        """The Strawberry field (or None), remembered: Strawberry's lookup converts every field's name."""
+        key = (type_name, field_name)
+        if key not in self._fields:
+            self._fields[key] = self.schema.get_field_for_type(field_name, type_name)
+        return self._fields[key]
 
     def resolvable(self, type_name: str, field_name: str) -> bool:
-        field = self.schema.get_field_for_type(field_name, type_name)
+        field = self.field(type_name, field_name)
         if field is None:
             return False
         resolver = field.base_resolver
@@ -64,7 +72,7 @@ class Resolver:
         return completed
 
     def _resolve(self, type_name: str, field_name: str, root: Any) -> Any:
-        field = self.schema.get_field_for_type(field_name, type_name)
+        field = self.field(type_name, field_name)
         resolver = field.base_resolver
         if resolver is None:
             return getattr(root, field.python_name)

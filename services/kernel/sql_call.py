@@ -13,6 +13,7 @@ names a DomainError the Python side builds (its messages stay in one place).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ Decoded = TypeVar("Decoded", covariant=True)
 
 #: The SQLSTATE of a domain rule's refusal inside a function (class FG: fingraph).
 REFUSAL_SQLSTATE = "FG001"
+
+_FUNCTION_NAME = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}
 
@@ -66,6 +69,16 @@ class SqlCall(Generic[Decoded]):
     #: Refusal reason -> the DomainError it means.
     errors: Mapping[str, Callable[[], DomainError]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The name is spliced into statements' text (a value cannot name a function), so
+        # only a plain schema.function identifier is accepted.
+        if not _FUNCTION_NAME.fullmatch(self.function):
+            raise ValueError(f"not a schema-qualified function name: {self.function!r}")
+
+    def statement(self) -> str:
+        """The call as a statement of its own: ``SELECT function($1::jsonb)``."""
+        return f"SELECT {self.function}($1::jsonb)"
+
     def request_json(self) -> str:
         return orjson.dumps(self.request).decode()
 
@@ -76,5 +89,5 @@ class SqlCall(Generic[Decoded]):
 async def run(conn: asyncpg.Connection, call: SqlCall[Result]) -> Result:
     """Send ``call`` on ``conn`` (within the caller's transaction, if there is one); one round trip."""
     with refusals(call.errors):
-        response = await conn.fetchval(f"SELECT {call.function}($1::jsonb)", call.request_json())
+        response = await conn.fetchval(call.statement(), call.request_json())
     return call.decode(response)
