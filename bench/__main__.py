@@ -7,7 +7,9 @@
    (``bench/postgraphile.py``) and ``ours`` (the gateway as configured by default); the floor
    and ``ours`` must first answer a sample of requests exactly as ``ours-standard`` does;
 3. on ``ours``, ``createPayment`` to distinct merchants and to one hot merchant, then the
-   same ledger writes as bare asyncpg transactions (``bench/ledger_floor.py``);
+   same ledger writes as bare asyncpg transactions: the service's own one call per
+   payment, without HTTP, GraphQL or an idempotency key (``bench/ledger_floor.py``, the
+   goal's floor), and the same writes as BEGIN, two statements, COMMIT (for reference);
    each scenario for ``--duration`` seconds after a warm-up, ``--concurrency`` clients;
 4. the batch benchmarks of credit and funds (``bench/credit_accrual.py``,
    ``bench/funds_yield.py``) when present;
@@ -37,7 +39,7 @@ from typing import Any
 import asyncpg
 from rich.console import Console
 
-from bench import postgraphile
+from bench import ledger_floor, postgraphile
 from bench.http_load import Scenario, drive
 from bench.reads import READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
 from bench.report import goals
@@ -102,6 +104,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         random_seed=args.seed, clock=clock, progress=True, workers=args.seed_workers)
         report["data_set"] = {"consumers": args.consumers, "merchants": args.merchants, "payments": args.payments,
                               "seed_seconds": round(time.monotonic() - seeding, 1)}
+        # Planner statistics, as autovacuum keeps them in production: every server reads
+        # the same analyzed tables (this machine's PostgreSQL runs with autovacuum off).
+        await _analyze(dsn)
         secret = secrets.token_urlsafe(32)
         buyers = await prepare_buyers(dsn, count=min(args.buyers, args.consumers), secret=secret, now=clock.now())
         operator = issue_token(Principal(Role.OPERATOR), secret=secret, now=clock.now())
@@ -197,17 +202,12 @@ async def _writes(
                      CreatePayment(buyer_tokens=tokens, merchant_ids=ids[:1], run_id=f"{run_id}-hot",
                                    name="createPayment hot merchant")):
         writes[scenario.name] = await _measure(args, url, scenario, "ours")
-    if importlib.util.find_spec("bench.ledger_floor") is None:
-        writes["ledger-floor"] = {"skipped": "bench/ledger_floor.py does not exist yet"}
-        return writes
-    console.print(f"[bold]ledger floor[/] (bare asyncpg): {args.concurrency} connections, {args.duration:g} s")
-    module = importlib.import_module("bench.ledger_floor")
-    try:
-        writes["ledger-floor"] = await module.run(dsn, connections=args.concurrency, duration=args.duration,
-                                                  buyer_ids=[pk for pk, _ in buyers], merchant_ids=merchants,
-                                                  fund=False)
-    except TypeError:  # an older signature: run(dsn, *, connections, duration)
-        writes["ledger-floor"] = await module.run(dsn, connections=args.concurrency, duration=args.duration)
+    buyer_ids = [pk for pk, _ in buyers]
+    for name, by_statements in (("ledger-floor", False), ("ledger-floor, 4 round trips", True)):
+        console.print(f"[bold]{name}[/] (bare asyncpg): {args.concurrency} connections, {args.duration:g} s")
+        writes[name] = await ledger_floor.run(dsn, connections=args.concurrency, duration=args.duration,
+                                              buyer_ids=buyer_ids, merchant_ids=merchants, fund=False,
+                                              by_statements=by_statements)
     return writes
 
 
@@ -234,6 +234,14 @@ def _machine() -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
             "git_commit": commit.stdout.strip() or None, "load_average": list(os.getloadavg())}
+
+
+async def _analyze(dsn: str) -> None:
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
 
 
 async def _server_version(dsn: str) -> str:

@@ -34,6 +34,8 @@ from bench.scenarios import BUYER_TOP_UP
 from services.kernel.clock import Clock
 from services.kernel.money import Money
 from services.payments import PartyKind, oldest_parties, top_up
+from services.payments.ledger import POST_ENTRY
+from services.payments.repository import INSERT_HELD_PAYMENT
 from services.payments.service import wallet_payment
 
 #: The amounts ``bench.scenarios.CreatePayment`` pays, in fen.
@@ -46,6 +48,25 @@ async def pay(conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, fen:
     # The statement sql_call.run sends, without the service's Python around it (no decoding).
     response = await conn.fetchval(call.statement(), call.request_json())
     return int(orjson.loads(response)["id"])
+
+
+async def pay_by_statements(
+    conn: asyncpg.Connection, *, buyer_id: int, merchant_id: int, fen: int, now: datetime
+) -> int:
+    """The same writes as an explicit transaction of the two statements inside that call (four round trips).
+
+    BEGIN, the payment with its event, the ledger entry, COMMIT: how ``createPayment``
+    sent them before docs/adr/012, and what "bare SQL transactions" read literally means.
+    """
+    async with conn.transaction():
+        payment = await conn.fetchrow(INSERT_HELD_PAYMENT, buyer_id, merchant_id, fen, "CNY", "WALLET", "order-1", now)
+        entry = await conn.fetchrow(
+            POST_ENTRY, "ESCROW_HOLD", f"payment:{payment['id']}", now, [f"WALLET:{buyer_id}:CNY", "ESCROW:CNY"],
+            [-fen, fen], 1,
+        )
+        if entry is None or entry["entry_id"] is None:
+            raise RuntimeError(f"buyer {buyer_id} cannot pay {fen} fen")
+        return int(payment["id"])
 
 
 async def _parties(dsn: str, *, kind: PartyKind, limit: int) -> list[int]:
@@ -76,13 +97,16 @@ async def run(
     dsn: str, *, connections: int = 16, duration: float = 8.0, hot_merchant: bool = False,
     warmup: float = 1.0, buyers: int = 1_000, fund: bool = True,
     buyer_ids: Sequence[int] | None = None, merchant_ids: Sequence[int] | None = None,
+    by_statements: bool = False,
 ) -> dict[str, Any]:
     """Payments per second of the bare SQL, with p50/p99 latency of a transaction in milliseconds.
 
     Buyers are the ``buyers`` oldest consumers and merchants the oldest ones (the one
     oldest with ``hot_merchant``), unless ``buyer_ids``/``merchant_ids`` name them;
-    ``fund=False`` skips the top-up when they already have money (a rerun).
+    ``fund=False`` skips the top-up when they already have money (a rerun);
+    ``by_statements`` sends ``pay_by_statements`` instead of the one call.
     """
+    send = pay_by_statements if by_statements else pay
     now = Clock.from_iso(_NOW).now()
     if buyer_ids is None:
         buyer_ids = await _parties(dsn, kind=PartyKind.CONSUMER, limit=buyers)
@@ -100,7 +124,7 @@ async def run(
     async def client(conn: asyncpg.Connection) -> None:
         while (sent := time.perf_counter()) < end:
             n = next(sequence)
-            await pay(conn, buyer_id=buyer_ids[n % len(buyer_ids)], merchant_id=merchants[(n * 7) % len(merchants)],
+            await send(conn, buyer_id=buyer_ids[n % len(buyer_ids)], merchant_id=merchants[(n * 7) % len(merchants)],
                        fen=_AMOUNTS_FEN[n % len(_AMOUNTS_FEN)], now=now)
             done = time.perf_counter()
             if sent >= begin and done <= end:

@@ -77,20 +77,21 @@ def show(console: Console, report: dict[str, Any]) -> None:
                 "createPayment hot merchant": "hot merchant / distinct"}.get(name)
         marks = [_mark(by_key.get(("createPayment", column_goal))) if column_goal == goal else ""
                  for _, column_goal in _COLUMNS]
-        server = "bare asyncpg" if name == "ledger-floor" else "ours"
-        table.add_row(name, server, *_cells(figures, reads=False), *marks)
+        server = "bare asyncpg" if name.startswith("ledger-floor") else "ours"
+        table.add_row(name, server, *_cells(figures), *marks)
     if "driver_ceiling" in http:
         table.add_section()
-        table.add_row("driver ceiling (/noop)", "sql-floor", *_cells(http["driver_ceiling"], reads=False),
+        table.add_row("driver ceiling (/noop)", "sql-floor", *_cells(http["driver_ceiling"], paths=False),
                       *[""] * len(_COLUMNS))
     console.print(table)
 
 
-def _cells(figures: Any, *, reads: bool = True) -> list[str]:
+def _cells(figures: Any, *, paths: bool = True) -> list[str]:
+    """Rate, latencies, errors and (``paths``) the share the compiled path answered."""
     if not isinstance(figures, dict) or "skipped" in figures or "error" in figures:
         reason = (figures.get("skipped") or figures.get("error")) if isinstance(figures, dict) else figures
         return ["skipped", "", "", str(reason)[:60], ""]
     rate = _rate(figures) or 0.0
-    share = figures.get("compiled_share") if reads else None
+    share = figures.get("compiled_share") if paths else None
     return [f"{rate:.1f}", str(figures.get("p50_ms")), str(figures.get("p99_ms")), str(figures.get("errors", 0)),
             "" if share is None else f"{share:.0%}"]

@@ -160,7 +160,8 @@ async def escrow_held_by_merchant_ids(conn: asyncpg.Connection, merchant_ids: Se
 # -- payments ------------------------------------------------------------------------
 
 
-_INSERT_HELD_PAYMENT = "SELECT * FROM payments.insert_held_payment($1, $2, $3, $4, $5, $6, $7)"
+#: Also sent by bench/ledger_floor.py (its statement-by-statement floor).
+INSERT_HELD_PAYMENT = "SELECT * FROM payments.insert_held_payment($1, $2, $3, $4, $5, $6, $7)"
 
 
 async def insert_held_payment(
@@ -179,7 +180,7 @@ async def insert_held_payment(
     """
     with refusals(REFUSALS):
         row = await conn.fetchrow(
-            _INSERT_HELD_PAYMENT, buyer_id, merchant_id, amount.fen, amount.currency, source.value, order_ref, now
+            INSERT_HELD_PAYMENT, buyer_id, merchant_id, amount.fen, amount.currency, source.value, order_ref, now
         )
     return payment_from_row(row)
 

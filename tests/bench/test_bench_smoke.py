@@ -54,6 +54,9 @@ def test_the_bench_measures_every_server_and_writes_json(tmp_path: Path) -> None
     for write in WRITES[:2]:
         _assert_measured(report["http"]["writes"][write])
     assert report["http"]["writes"]["ledger-floor"]["transactions_per_second"] > 0
+    assert report["http"]["writes"]["ledger-floor, 4 round trips"]["transactions_per_second"] > 0
+    # the payments went through the compiled mutation path (docs/adr/012)
+    assert report["http"]["writes"]["createPayment"]["compiled_share"] > 0.9
 
     # and every goal has its ratio (None only for a skipped peer)
     for goal in report["goals"]:
