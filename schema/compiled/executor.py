@@ -19,17 +19,24 @@ import asyncpg
 import orjson
 from graphql import (
     DocumentNode,
-    FragmentDefinitionNode,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     parse,
 )
-from graphql.execution.values import get_variable_values
 from graphql.utilities import get_operation_ast
 
 from schema.compiled.mutations import CompiledMutations
-from schema.compiled.planner import DENIED, PLACEHOLDER, Fallback, NotCompilable, Planner, Statement
+from schema.compiled.planner import (
+    DENIED,
+    PLACEHOLDER,
+    Fallback,
+    NotCompilable,
+    Planner,
+    Statement,
+    checked_variables,
+    fragments_of,
+)
 from schema.compiled.resolve import Resolver
 from schema.compiled.roots import ROOTS
 from services.kernel.clock import BUSINESS_TZ
@@ -145,13 +152,9 @@ class CompiledReads:
         operation = get_operation_ast(document, operation_name)
         if not isinstance(operation, OperationDefinitionNode):
             raise Fallback("no such operation")
-        coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables)
-        if isinstance(coerced, list):
-            raise Fallback("variables do not coerce")
-        if self.cost(self.schema, document, operation_name, variables) > self.max_cost:
-            raise Fallback("too costly")
-        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        planner = Planner(self.schema, self.specs, ROOTS, operation=operation, fragments=fragments,
+        coerced = checked_variables(self.schema, document, operation, operation_name, variables, cost=self.cost,
+                                    max_cost=self.max_cost)
+        planner = Planner(self.schema, self.specs, ROOTS, operation=operation, fragments=fragments_of(document),
                           variables=coerced, principal=principal, today=today,
                           resolvable=self.resolver.resolvable)
         return planner.plan()

@@ -45,13 +45,13 @@ from graphql import (
     Visitor,
     visit,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_awaitable
 from graphql.utilities import get_operation_ast
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.types import Info
 
-from schema.compiled.planner import Fallback, NotCompilable, Planner
+from schema.compiled.planner import Fallback, NotCompilable, Planner, checked_variables, fragments_of
 from schema.compiled.resolve import Resolver, Tree
 from schema.compiled.roots import ROOTS
 from services.kernel.graph.compiled import Specs
@@ -124,11 +124,8 @@ class CompiledMutations:
         operation = get_operation_ast(document, operation_name)
         if not isinstance(operation, OperationDefinitionNode) or operation.operation is not OperationType.MUTATION:
             raise NotCompilable("only keyed mutations")
-        coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables)
-        if isinstance(coerced, list):
-            raise Fallback("variables do not coerce")
-        if self.cost(self.schema, document, operation_name, variables) > self.max_cost:
-            raise Fallback("too costly")
+        coerced = checked_variables(self.schema, document, operation, operation_name, variables, cost=self.cost,
+                                    max_cost=self.max_cost)
         plan = self._plans.get((id(document), operation_name))
         if plan is None or plan.document is not document:
             plan = self._walk(document, operation, coerced, principal, today)
@@ -165,8 +162,7 @@ class CompiledMutations:
 
     def _planner(self, document: DocumentNode, operation: OperationDefinitionNode, variables: Any,
                  principal: Principal, today: date) -> Planner:
-        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        return Planner(self.schema, self.specs, ROOTS, operation=operation, fragments=fragments,
+        return Planner(self.schema, self.specs, ROOTS, operation=operation, fragments=fragments_of(document),
                        variables=variables, principal=principal, today=today, resolvable=self.resolver.resolvable)
 
     def _resolve_info(

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -32,7 +33,7 @@ from graphql import (
     get_named_type,
     is_abstract_type,
 )
-from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values, get_variable_values
 
 from schema.compiled.resolve import Tree
 from services.kernel.graph.compiled import (
@@ -309,6 +310,23 @@ class Planner:
             self._me = self.params.add(self.principal.party_id, "bigint")
         return (f"CASE WHEN {guard.party_id(row)} = {self._me} THEN to_json({sql})"
                 f" ELSE to_json('{DENIED}'::text) END")
+
+
+def checked_variables(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, operation_name: str | None,
+    variables: dict[str, Any], *, cost: Callable[..., int], max_cost: int,
+) -> VariableValues:
+    """The request's variables, coerced; ``Fallback`` if they do not coerce or the request costs too much."""
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    if isinstance(coerced, list):
+        raise Fallback("variables do not coerce")
+    if cost(schema, document, operation_name, variables) > max_cost:
+        raise Fallback("too costly")
+    return coerced
+
+
+def fragments_of(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 class RootSpec:
