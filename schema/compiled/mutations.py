@@ -59,10 +59,10 @@ from services.kernel.principal import Principal
 
 log = logging.getLogger(__name__)
 
-#: Root mutations the compiled path may run: each takes an idempotency key, so a retry
-#: of the same request by the standard path replays the first answer.
 _PLANS = 1_000
 
+#: Root mutations the compiled path may run: each takes an idempotency key, so a retry
+#: of the same request by the standard path replays the first answer.
 KEYED = frozenset({"createPayment", "topUp", "withdraw", "transfer", "confirmReceipt", "refundPayment"})
 
 
@@ -96,10 +96,14 @@ class CompiledMutations:
         self, document: DocumentNode, *, operation_name: str | None, variables: Mapping[str, Any] | None,
         principal: Principal, context: Any, today: date,
     ) -> dict[str, Any] | None:
-        """The ``data`` the standard executor would answer with, or None: let it answer."""
+        """The ``data`` the standard executor would answer with, or None: let it answer.
+
+        Raises ``NotCompilable`` when no request with this document can be compiled (the
+        caller remembers that); a document with @skip/@include is only ever a ``Fallback``.
+        """
         try:
             plan, coerced, args = self._plan(document, operation_name, dict(variables or {}), principal, today)
-        except (NotCompilable, Fallback):
+        except Fallback:
             return None
         tracked: list[Any] = []
         helpers = GraphQLResolveInfoHelpers(gather=_gather, track=tracked.extend)
@@ -128,7 +132,12 @@ class CompiledMutations:
                                     max_cost=self.max_cost)
         plan = self._plans.get((id(document), operation_name))
         if plan is None or plan.document is not document:
-            plan = self._walk(document, operation, coerced, principal, today)
+            try:
+                plan = self._walk(document, operation, coerced, principal, today)
+            except NotCompilable as refused:
+                if _has_conditions(document):  # other variables may select a compilable operation
+                    raise Fallback(str(refused)) from refused
+                raise
             if not plan.conditional:
                 self._plans[(id(document), operation_name)] = plan
                 if len(self._plans) > _PLANS:
