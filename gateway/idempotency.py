@@ -1,8 +1,9 @@
 """Idempotency keys: at most one effect per (principal, key), in the effect's own transaction.
 
 Flow of one key: the mutation resolver calls ``context.idempotent`` (gateway/context.py),
-which lands here; we insert the key row first, so a concurrent retry waits on the
-row lock until we commit, then reads our stored response instead of acting again.
+which lands here; we take the key's lock first (``gateway.claim_key``), so a concurrent
+retry waits until we commit, then reads our stored response instead of acting again;
+the key's row is written once, with the response (``gateway.keep_response``).
 
 ``run_idempotent_call`` does the same for an effect that is one SQL function call
 (``SqlCall``): one statement claims the key, calls the function and stores its answer,
@@ -25,12 +26,10 @@ from services.kernel.sql_call import SqlCall, json_adapter, refusals
 
 Result = TypeVar("Result")
 
-_CLAIM_KEY = """
-    INSERT INTO gateway.idempotency_keys (principal, key, operation, request_hash)
-    VALUES ($1, $2, $3, $4) ON CONFLICT (principal, key) DO NOTHING RETURNING true
-"""
-_STORED = "SELECT request_hash, response FROM gateway.idempotency_keys WHERE principal = $1 AND key = $2"
-_STORE_RESPONSE = "UPDATE gateway.idempotency_keys SET response = $3 WHERE principal = $1 AND key = $2"
+_CLAIM_KEY = "SELECT claimed, stored_request_hash, stored_response FROM gateway.claim_key($1, $2)"
+_KEEP_RESPONSE = "SELECT gateway.keep_response($1, $2, $3, $4, $5::jsonb)"
+
+
 @functools.lru_cache(maxsize=64)
 def _call_statement(function: str) -> str:
     """Claim, effect and stored answer in one statement (gateway/migrations/003_idempotent_call.sql).
@@ -39,9 +38,9 @@ def _call_statement(function: str) -> str:
     """
     return f"""
         SELECT c.claimed, c.stored_request_hash,
-               CASE WHEN c.claimed THEN gateway.keep_response($1, $2, {function}($5::jsonb))
+               CASE WHEN c.claimed THEN gateway.keep_response($1, $2, $3, $4, {function}($5::jsonb))
                     ELSE c.stored_response END AS response
-          FROM gateway.claim_key($1, $2, $3, $4) c
+          FROM gateway.claim_key($1, $2) c
     """  # noqa: S608 (SqlCall checked the identifier; it comes from code, never input)
 
 
@@ -63,14 +62,11 @@ async def run_idempotent(
     digest = request_hash(operation, request)
     adapter = json_adapter(result_type)
     async with pool.acquire() as conn, conn.transaction():
-        claimed = await conn.fetchval(_CLAIM_KEY, principal, key, operation, digest)
-        if not claimed:
-            row = await conn.fetchrow(_STORED, principal, key)
-            if row is None:  # the key's claim was rolled back under us: treat the key as taken
-                return adapter.validate_json(_replayable(None, None, digest))
-            return adapter.validate_json(_replayable(row["response"], row["request_hash"], digest))
+        claim = await conn.fetchrow(_CLAIM_KEY, principal, key)
+        if not claim["claimed"]:
+            return adapter.validate_json(_replayable(claim["stored_response"], claim["stored_request_hash"], digest))
         result = await effect(conn)
-        await conn.execute(_STORE_RESPONSE, principal, key, adapter.dump_json(result).decode())
+        await conn.execute(_KEEP_RESPONSE, principal, key, operation, digest, adapter.dump_json(result).decode())
         return result
 
 

@@ -105,6 +105,19 @@ async def test_the_same_key_sent_twenty_times_at_once_has_exactly_one_effect(api
     assert len((await footprint(db, buyer.pk))["payments"]) == 1
 
 
+async def test_a_python_effect_sent_twenty_times_at_once_has_exactly_one_effect(api: Api) -> None:
+    # topUp runs its effect from Python between claim_key and keep_response (not one statement)
+    consumer = await api.consumer()
+    key = new_key()
+
+    responses = await asyncio.gather(*(api.post(TOP_UP, consumer.token, a="7.00", k=key) for _ in range(20)))
+
+    bodies = [r.json() for r in responses]
+    assert {r.status_code for r in responses} == {200} and all(body == bodies[0] for body in bodies), bodies
+    assert bodies[0]["data"]["topUp"]["userErrors"] == []
+    assert await api.balance(consumer) == "7.00"
+
+
 async def test_a_failed_operation_does_not_burn_the_key(api: Api, db: asyncpg.Pool) -> None:
     buyer = await api.consumer(balance="50.00")
     merchant = await api.merchant()
