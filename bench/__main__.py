@@ -110,7 +110,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                               "seed_seconds": round(time.monotonic() - seeding, 1)}
         # Planner statistics, as autovacuum keeps them in production: every server reads
         # the same analyzed tables (this machine's PostgreSQL runs with autovacuum off).
-        await _analyze(dsn)
+        await _execute(dsn, "ANALYZE")
         secret = secrets.token_urlsafe(32)
         buyers = await prepare_buyers(dsn, count=min(args.buyers, args.consumers), secret=secret, now=clock.now())
         operator = issue_token(Principal(Role.OPERATOR), secret=secret, now=clock.now())
@@ -232,7 +232,7 @@ async def _writes(
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in order}
     for number in range(args.write_rounds):
         for name, measure in order if number % 2 == 0 else reversed(order):
-            await _checkpoint(dsn)
+            await _execute(dsn, "CHECKPOINT")
             if name.startswith("ledger-floor"):
                 console.print(f"[bold]{name}[/] (bare asyncpg): {args.concurrency} connections, {args.duration:g} s")
             rounds[name].append(await measure())
@@ -245,14 +245,6 @@ def _median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
     ordered = sorted(rounds, key=rate)
     return {**ordered[(len(ordered) - 1) // 2], "rounds_per_second": [rate(r) for r in rounds]}
-
-
-async def _checkpoint(dsn: str) -> None:
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("CHECKPOINT")
-    finally:
-        await conn.close()
 
 
 async def _batches(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
@@ -280,10 +272,11 @@ def _machine() -> dict[str, Any]:
             "git_commit": commit.stdout.strip() or None, "load_average": list(os.getloadavg())}
 
 
-async def _analyze(dsn: str) -> None:
+async def _execute(dsn: str, command: str) -> None:
+    """One maintenance command (ANALYZE, CHECKPOINT) on a connection of its own."""
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     try:
-        await conn.execute("ANALYZE")
+        await conn.execute(command)
     finally:
         await conn.close()
 
