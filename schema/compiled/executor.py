@@ -89,11 +89,12 @@ class CompiledReads:
             return None
         now = context.clock.now()
         try:
-            if _is_mutation(document, operation_name):
+            operation = get_operation_ast(document, operation_name)
+            if operation is not None and operation.operation is OperationType.MUTATION:
                 if not post:
                     return None
                 return await self.mutations.execute(
-                    document, operation_name=operation_name, variables=variables, principal=principal,
+                    document, operation, operation_name=operation_name, variables=variables, principal=principal,
                     context=context, today=now.astimezone(BUSINESS_TZ).date(),
                 )
             statement = self._statement(query, document, operation_name, variables, principal, now)

@@ -41,13 +41,11 @@ from graphql import (
     GraphQLResolveInfoHelpers,
     GraphQLSchema,
     OperationDefinitionNode,
-    OperationType,
     Visitor,
     visit,
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_awaitable
-from graphql.utilities import get_operation_ast
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.types import Info
 
@@ -93,16 +91,17 @@ class CompiledMutations:
         self._plans: OrderedDict[tuple[int, str | None], _Plan] = OrderedDict()
 
     async def execute(
-        self, document: DocumentNode, *, operation_name: str | None, variables: Mapping[str, Any] | None,
-        principal: Principal, context: Any, today: date,
+        self, document: DocumentNode, operation: OperationDefinitionNode, *, operation_name: str | None,
+        variables: Mapping[str, Any] | None, principal: Principal, context: Any, today: date,
     ) -> dict[str, Any] | None:
-        """The ``data`` the standard executor would answer with, or None: let it answer.
+        """The ``data`` the standard executor would answer with for ``operation`` (a mutation), or None.
 
         Raises ``NotCompilable`` when no request with this document can be compiled (the
         caller remembers that); a document with @skip/@include is only ever a ``Fallback``.
         """
         try:
-            plan, coerced, args = self._plan(document, operation_name, dict(variables or {}), principal, today)
+            plan, coerced, args = self._plan(document, operation, operation_name, dict(variables or {}), principal,
+                                             today)
         except Fallback:
             return None
         tracked: list[Any] = []
@@ -123,11 +122,8 @@ class CompiledMutations:
         completed = self.resolver.complete(self.mutation_type.fields[plan.node.name.value].type, plan.tree, value)
         return None if completed is Resolver.ERROR else {plan.key: completed}
 
-    def _plan(self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any],
-              principal: Principal, today: date) -> tuple[_Plan, Any, dict[str, Any]]:
-        operation = get_operation_ast(document, operation_name)
-        if not isinstance(operation, OperationDefinitionNode) or operation.operation is not OperationType.MUTATION:
-            raise NotCompilable("only keyed mutations")
+    def _plan(self, document: DocumentNode, operation: OperationDefinitionNode, operation_name: str | None,
+              variables: dict[str, Any], principal: Principal, today: date) -> tuple[_Plan, Any, dict[str, Any]]:
         coerced = checked_variables(self.schema, document, operation, operation_name, variables, cost=self.cost,
                                     max_cost=self.max_cost)
         plan = self._plans.get((id(document), operation_name))

@@ -27,7 +27,7 @@ from services.kernel.ids import decode_id
 from services.kernel.money import Money, parse_amount
 from services.kernel.principal import Role
 from services.payments import service
-from services.payments.errors import DomainError, ErrorCode, payment_not_found
+from services.payments.errors import DomainError, ErrorCode, no_such_merchant, payment_not_found
 from services.payments.graph.types import FundingSourceEnum, PaymentType, WalletType
 from services.payments.models import FundingSource, Party, PartyKind, Payment, Wallet
 
@@ -221,7 +221,7 @@ class PaymentsMutation:
             amount = parse_amount(input.amount)
             decoded = decode_id(input.merchant_id, "Merchant")
             if decoded is None:
-                raise DomainError(ErrorCode.NOT_FOUND, "no such merchant", field="merchantId")
+                raise no_such_merchant()
         except DomainError as error:
             return PaymentPayload(payment=None, user_errors=[user_error(error)])
         merchant_id, now = decoded[1], info.context.clock.now()
