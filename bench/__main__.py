@@ -44,7 +44,7 @@ from rich.console import Console
 from bench import ledger_floor, postgraphile
 from bench.http_load import Scenario, drive
 from bench.reads import READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
-from bench.report import goals
+from bench.report import goals, rate
 from bench.report import show as report_table
 from bench.scenarios import CreatePayment, merchant_ids, prepare_buyers
 from bench.servers import fresh_database, running_floor, running_gateway, running_postgraphile
@@ -240,11 +240,11 @@ async def _writes(
 
 
 def _median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    def rate(figures: dict[str, Any]) -> float:
-        return float(figures.get("requests_per_second") or figures.get("transactions_per_second") or 0.0)
+    def per_second(figures: dict[str, Any]) -> float:
+        return rate(figures) or 0.0
 
-    ordered = sorted(rounds, key=rate)
-    return {**ordered[(len(ordered) - 1) // 2], "rounds_per_second": [rate(r) for r in rounds]}
+    ordered = sorted(rounds, key=per_second)
+    return {**ordered[(len(ordered) - 1) // 2], "rounds_per_second": [per_second(r) for r in rounds]}
 
 
 async def _batches(args: argparse.Namespace, dsn: str) -> dict[str, Any]:

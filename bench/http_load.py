@@ -23,6 +23,13 @@ import orjson
 READ_PATH_HEADER = "fingraph-read-path"
 
 
+def nearest_rank(ordered: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile ``fraction`` of sorted values (None if there are none)."""
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, max(0, int(fraction * len(ordered) + 0.5) - 1))]
+
+
 class Scenario(Protocol):
     name: str
     #: Where the requests are POSTed ("/graphql", or a sql-floor endpoint).
@@ -56,10 +63,7 @@ class LoadResult:
 
     def percentile(self, fraction: float) -> float | None:
         """Nearest-rank percentile of the latencies, in milliseconds."""
-        if not self.latencies_ms:
-            return None
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, max(0, int(fraction * len(ordered) + 0.5) - 1))]
+        return nearest_rank(sorted(self.latencies_ms), fraction)
 
     def as_json(self) -> dict[str, Any]:
         def rounded(value: float | None) -> float | None:

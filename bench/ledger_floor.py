@@ -30,10 +30,11 @@ from typing import Any
 import asyncpg
 import orjson
 
+from bench.http_load import nearest_rank
 from bench.scenarios import BUYER_TOP_UP
 from services.kernel.clock import Clock
 from services.kernel.money import Money
-from services.payments import PartyKind, oldest_parties, top_up
+from services.payments import PartyKind, SystemAccount, oldest_parties, top_up, wallet_code
 from services.payments.ledger import POST_ENTRY
 from services.payments.repository import INSERT_HELD_PAYMENT
 from services.payments.service import wallet_payment
@@ -61,8 +62,8 @@ async def pay_by_statements(
     async with conn.transaction():
         payment = await conn.fetchrow(INSERT_HELD_PAYMENT, buyer_id, merchant_id, fen, "CNY", "WALLET", "order-1", now)
         entry = await conn.fetchrow(
-            POST_ENTRY, "ESCROW_HOLD", f"payment:{payment['id']}", now, [f"WALLET:{buyer_id}:CNY", "ESCROW:CNY"],
-            [-fen, fen], 1,
+            POST_ENTRY, "ESCROW_HOLD", f"payment:{payment['id']}", now,
+            [wallet_code(buyer_id), SystemAccount.ESCROW.code()], [-fen, fen], 1,
         )
         if entry is None or entry["entry_id"] is None:
             raise RuntimeError(f"buyer {buyer_id} cannot pay {fen} fen")
@@ -87,10 +88,6 @@ async def fund_buyers(dsn: str, buyer_ids: list[int], *, now: datetime) -> None:
                     await top_up(conn, party_id=buyer_id, amount=BUYER_TOP_UP, now=now)
     finally:
         await conn.close()
-
-
-def _percentile(ordered: list[float], fraction: float) -> float:
-    return ordered[min(len(ordered) - 1, max(0, int(fraction * len(ordered) + 0.5) - 1))]
 
 
 async def run(
@@ -139,10 +136,11 @@ async def run(
     finally:
         await asyncio.gather(*(conn.close() for conn in pool))
     ordered = sorted(latencies)
+    p50, p99 = nearest_rank(ordered, 0.50), nearest_rank(ordered, 0.99)
     return {
         "transactions_per_second": round(len(ordered) / duration, 1),
-        "p50_ms": round(_percentile(ordered, 0.50), 2) if ordered else None,
-        "p99_ms": round(_percentile(ordered, 0.99), 2) if ordered else None,
+        "p50_ms": None if p50 is None else round(p50, 2),
+        "p99_ms": None if p99 is None else round(p99, 2),
         "connections": connections,
         "duration": duration,
     }

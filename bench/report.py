@@ -17,7 +17,8 @@ WRITE_GOALS = (("createPayment / ledger floor", "createPayment", "ledger-floor",
                ("hot merchant / distinct", "createPayment hot merchant", "createPayment", 0.8))
 
 
-def _rate(figures: Any) -> float | None:
+def rate(figures: Any) -> float | None:
+    """A scenario's requests (or transactions) per second; None if it was not measured."""
     if not isinstance(figures, dict):
         return None
     rate = figures.get("requests_per_second", figures.get("transactions_per_second"))
@@ -36,11 +37,11 @@ def goals(reads: dict[str, dict[str, Any]], writes: dict[str, Any]) -> list[dict
     found = []
     for scenario, servers in reads.items():
         for peer, target in READ_GOALS:
-            found.append({"scenario": scenario, **_goal(f"ours / {peer}", _rate(servers.get("ours")),
-                                                        _rate(servers.get(peer)), target)})
+            found.append({"scenario": scenario, **_goal(f"ours / {peer}", rate(servers.get("ours")),
+                                                        rate(servers.get(peer)), target)})
     for name, numerator, denominator, target in WRITE_GOALS:
-        found.append({"scenario": "createPayment", **_goal(name, _rate(writes.get(numerator)),
-                                                           _rate(writes.get(denominator)), target)})
+        found.append({"scenario": "createPayment", **_goal(name, rate(writes.get(numerator)),
+                                                           rate(writes.get(denominator)), target)})
     return found
 
 
@@ -91,7 +92,7 @@ def _cells(figures: Any, *, paths: bool = True) -> list[str]:
     if not isinstance(figures, dict) or "skipped" in figures or "error" in figures:
         reason = (figures.get("skipped") or figures.get("error")) if isinstance(figures, dict) else figures
         return ["skipped", "", "", str(reason)[:60], ""]
-    rate = _rate(figures) or 0.0
+    per_second = rate(figures) or 0.0
     share = figures.get("compiled_share") if paths else None
-    return [f"{rate:.1f}", str(figures.get("p50_ms")), str(figures.get("p99_ms")), str(figures.get("errors", 0)),
+    return [f"{per_second:.1f}", str(figures.get("p50_ms")), str(figures.get("p99_ms")), str(figures.get("errors", 0)),
             "" if share is None else f"{share:.0%}"]
