@@ -10,6 +10,7 @@ free; ``__typename`` and introspection are free. Fragments on abstract types are
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -36,9 +37,11 @@ from strawberry.extensions import SchemaExtension
 
 DEFAULT_LIST_SIZE = 10
 DEFAULT_MAX_COST = 10_000
+#: Costs of documents whose cost reads no variable, by (schema, document, operation name).
+_KNOWN_COSTS = 1_000
 
 
-def _first(field: FieldNode, default: Any, variables: Mapping[str, Any]) -> int | None:
+def _first(field: FieldNode, default: Any, variables: _Watched) -> int | None:
     for argument in field.arguments or ():
         if argument.name.value != "first":
             continue
@@ -46,16 +49,28 @@ def _first(field: FieldNode, default: Any, variables: Mapping[str, Any]) -> int 
         if isinstance(value, IntValueNode):
             return int(value.value)
         if isinstance(value, VariableNode):
-            given = variables.get(value.name.value)
+            given = variables.get(value.name.value)  # a _Watched: the cost now depends on variables
             return int(given) if isinstance(given, int) else int(default) if isinstance(default, int) else None
         return None
     return int(default) if isinstance(default, int) else None
 
 
+class _Watched:
+    """The request's variables, noting whether the costing read any of them."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+        self.read = False
+
+    def get(self, name: str) -> Any:
+        self.read = True
+        return self.values.get(name)
+
+
 class _Costing:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]) -> None:
         self.schema = schema
-        self.variables = variables
+        self.variables = _Watched(variables)
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
     def _fields(
@@ -97,16 +112,30 @@ class _Costing:
         return total
 
 
+_costs: OrderedDict[tuple[int, int, str | None], tuple[GraphQLSchema, DocumentNode, int]] = OrderedDict()
+
+
 def operation_cost(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any] | None
 ) -> int:
+    """The operation's cost; remembered per parsed document when no variable sizes a page."""
+    key = (id(schema), id(document), operation_name)
+    known = _costs.get(key)
+    if known is not None and known[0] is schema and known[1] is document:
+        return known[2]
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
     root = schema.get_root_type(operation.operation)
     if root is None:
         return 0
-    return _Costing(schema, document, variables or {}).cost(operation.selection_set, root)
+    costing = _Costing(schema, document, variables or {})
+    cost = costing.cost(operation.selection_set, root)
+    if not costing.variables.read:
+        _costs[key] = (schema, document, cost)
+        if len(_costs) > _KNOWN_COSTS:
+            _costs.popitem(last=False)
+    return cost
 
 
 class QueryCostLimiter(SchemaExtension):

@@ -64,7 +64,7 @@ class OperationMetrics(SchemaExtension):
             # request, and never let this hook replace the client's real error.
             operation_type = "unknown"
         outcome = "error" if context.result is not None and context.result.errors else "ok"
-        metrics.GRAPHQL_OPERATIONS.labels(operation_type=operation_type, outcome=outcome).inc()
+        metrics.graphql_operation(operation_type, outcome).inc()
 
 
 class PartnerAccessLog(SchemaExtension):

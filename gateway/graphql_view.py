@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -28,7 +27,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway import graphiql, metrics, persisted
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
-from gateway.middleware import PrincipalUser
+from gateway.middleware import PrincipalUser, new_request_id
 from schema import partner_grants
 from schema.compiled import CompiledReads
 
@@ -121,9 +120,8 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
 
     @staticmethod
     def _count_compiled(compiled: CompiledReads, query: str, operation_name: str | None) -> None:
-        metrics.READ_PATHS.labels(path="compiled").inc()
-        operation_type = compiled.operation_type(query, operation_name)
-        metrics.GRAPHQL_OPERATIONS.labels(operation_type=operation_type, outcome="ok").inc()
+        metrics.read_path("compiled").inc()
+        metrics.graphql_operation(compiled.operation_type(query, operation_name), "ok").inc()
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         user = request.scope.get("user")
@@ -137,7 +135,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             pool=state.pool,
             clock=state.clock,
             principal=principal,
-            request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
+            request_id=request.scope.get("state", {}).get("request_id") or new_request_id(),
             platform_fee_bps=state.settings.platform_fee_bps,
             events=state.events,
             request=request,
@@ -199,7 +197,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
                 sub_response.headers[READ_PATH_HEADER] = "compiled"
                 return ExecutionResult(data=data)
         if compiled is not None:
-            metrics.READ_PATHS.labels(path="standard").inc()
+            metrics.read_path("standard").inc()
         sub_response.headers.setdefault(READ_PATH_HEADER, "standard")
         try:
             result = await super().execute_single(

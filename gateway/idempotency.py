@@ -44,8 +44,13 @@ def _call_statement(function: str) -> str:
     """  # noqa: S608 (SqlCall checked the identifier; it comes from code, never input)
 
 
+#: ``json.dumps(..., sort_keys=True, default=str)``, made once (the hash of keys stored
+#: earlier must not change).
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def request_hash(operation: str, request: Mapping[str, Any]) -> bytes:
-    canonical = json.dumps({"operation": operation, "request": request}, sort_keys=True, default=str)
+    canonical = _CANONICAL.encode({"operation": operation, "request": request})
     return hashlib.sha256(canonical.encode()).digest()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from prometheus_client import Counter, Histogram
 
 HTTP_REQUESTS = Counter("fingraph_http_requests_total", "HTTP requests", ["method", "path", "status"])
@@ -15,3 +18,25 @@ GRAPHQL_OPERATIONS = Counter(
 GRAPHQL_ERRORS = Counter("fingraph_graphql_errors_total", "GraphQL errors returned", ["code"])
 SQL_STATEMENTS = Counter("fingraph_sql_statements_total", "SQL statements sent to PostgreSQL")
 READ_PATHS = Counter("fingraph_read_paths_total", "GraphQL operations by executor (compiled SQL or standard)", ["path"])
+
+
+# A labelled child per label set, looked up once: ``labels()`` checks and joins the label
+# values on every call, a few microseconds on every request's path.
+@functools.lru_cache(maxsize=512)
+def http_request(method: str, path: str, status: int) -> Any:
+    return HTTP_REQUESTS.labels(method=method, path=path, status=str(status))
+
+
+@functools.lru_cache(maxsize=64)
+def http_latency(path: str) -> Any:
+    return HTTP_LATENCY.labels(path=path)
+
+
+@functools.lru_cache(maxsize=64)
+def graphql_operation(operation_type: str, outcome: str) -> Any:
+    return GRAPHQL_OPERATIONS.labels(operation_type=operation_type, outcome=outcome)
+
+
+@functools.lru_cache(maxsize=8)
+def read_path(path: str) -> Any:
+    return READ_PATHS.labels(path=path)

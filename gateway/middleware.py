@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import time
-import uuid
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
 from starlette.datastructures import MutableHeaders
@@ -60,6 +60,12 @@ def auth_error(_conn: HTTPConnection, exc: Exception) -> Response:
     )
 
 
+def new_request_id() -> str:
+    """32 random hex digits. A request id must be unique, not secret: no system entropy
+    call per request (``uuid4`` reads os.urandom)."""
+    return f"{random.getrandbits(128):032x}"
+
+
 class RequestIdMiddleware:
     """Gives every request an id (``X-Request-ID`` if the client sent a sane one) and times it."""
 
@@ -71,7 +77,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         path = scope["path"] if scope["path"] in _KNOWN_PATHS else "other"
         started = time.perf_counter()
@@ -92,8 +98,8 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            metrics.HTTP_REQUESTS.labels(method=scope["method"], path=path, status=str(status)).inc()
-            metrics.HTTP_LATENCY.labels(path=path).observe(time.perf_counter() - started)
+            metrics.http_request(scope["method"], path, status).inc()
+            metrics.http_latency(path).observe(time.perf_counter() - started)
 
 
 class BodyLimitMiddleware:

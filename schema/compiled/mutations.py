@@ -49,6 +49,7 @@ from graphql.pyutils import Path, is_awaitable
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.types import Info
 
+from schema.compiled.arguments import ArgumentBinder, NotBindable
 from schema.compiled.planner import Fallback, NotCompilable, Planner, checked_variables, fragments_of
 from schema.compiled.resolve import Resolver, Tree
 from schema.compiled.roots import ROOTS
@@ -75,6 +76,8 @@ class _Plan:
     fragments: dict[str, FragmentDefinitionNode]
     #: @skip/@include anywhere: the selection depends on the variables, so it is walked per request.
     conditional: bool
+    #: The root field's argument conversion, prepared (None: Strawberry's ``get_arguments`` per request).
+    binder: ArgumentBinder | None
 
 
 class CompiledMutations:
@@ -89,6 +92,7 @@ class CompiledMutations:
         assert mutation is not None
         self.mutation_type: GraphQLObjectType = mutation
         self._plans: OrderedDict[tuple[int, str | None], _Plan] = OrderedDict()
+        self._binders: dict[str, ArgumentBinder | None] = {}
 
     async def execute(
         self, document: DocumentNode, operation: OperationDefinitionNode, *, operation_name: str | None,
@@ -108,10 +112,13 @@ class CompiledMutations:
         helpers = GraphQLResolveInfoHelpers(gather=_gather, track=tracked.extend)
         info = Info(_raw_info=self._resolve_info(plan, coerced, context, helpers), _field=plan.field)
         try:
-            positional, named = get_arguments(
-                field=plan.field, source=None, info=info, kwargs=args, config=self.strawberry_schema.config,
-                scalar_registry=self.strawberry_schema.schema_converter.scalar_registry,
-            )
+            if plan.binder is not None:
+                positional, named = plan.binder.bind(args, source=None, info=info)
+            else:
+                positional, named = get_arguments(
+                    field=plan.field, source=None, info=info, kwargs=args, config=self.strawberry_schema.config,
+                    scalar_registry=self.strawberry_schema.schema_converter.scalar_registry,
+                )
             value = await plan.field.base_resolver(*positional, **named)
             for work in tracked:  # async work the resolver asked the executor to settle
                 if is_awaitable(work):
@@ -163,7 +170,20 @@ class CompiledMutations:
         if tree is None:
             raise NotCompilable(f"Mutation.{name} returns no object")
         return _Plan(document, key, nodes[0], field, tree, operation, dict(planner.fragments),
-                     conditional=_has_conditions(document))
+                     conditional=_has_conditions(document), binder=self._binder(field))
+
+    def _binder(self, field: Any) -> ArgumentBinder | None:
+        """The field's prepared argument conversion, made once per field."""
+        if field.python_name not in self._binders:
+            try:
+                binder: ArgumentBinder | None = ArgumentBinder(
+                    field, config=self.strawberry_schema.config,
+                    scalar_registry=self.strawberry_schema.schema_converter.scalar_registry)
+            except NotBindable:
+                log.info("Mutation.%s: Strawberry converts its arguments", field.python_name, exc_info=True)
+                binder = None
+            self._binders[field.python_name] = binder
+        return self._binders[field.python_name]
 
     def _planner(self, document: DocumentNode, operation: OperationDefinitionNode, variables: Any,
                  principal: Principal, today: date) -> Planner:
