@@ -9,6 +9,9 @@ made), leaves through their GraphQL type's ``serialize``.
 
 from __future__ import annotations
 
+import operator
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -22,6 +25,9 @@ from graphql import (
 
 #: response key -> (field name, the field's own selection or None for a leaf)
 Tree = dict[str, tuple[str, "Tree | None"]]
+Complete = Callable[[Any], Any]
+#: Completions remembered, by the identity of their type and selection.
+_COMPLETERS = 4_096
 
 
 class Resolver:
@@ -31,6 +37,7 @@ class Resolver:
     def __init__(self, strawberry_schema: Any) -> None:
         self.schema = strawberry_schema
         self._fields: dict[tuple[str, str], Any] = {}
+        self._completers: OrderedDict[tuple[int, int], tuple[Any, Any, Complete]] = OrderedDict()
 
     def field(self, type_name: str, field_name: str) -> Any:
         """The Strawberry field (or None), remembered: Strawberry's lookup converts every field's name."""
@@ -50,33 +57,70 @@ class Resolver:
                 and resolver.parent_parameter is None)
 
     def complete(self, type_: GraphQLOutputType, tree: Tree | None, value: Any) -> Any:
-        if isinstance(type_, GraphQLNonNull):
-            return self.ERROR if value is None else self.complete(type_.of_type, tree, value)
-        if value is None:
-            return None
-        if isinstance(type_, GraphQLList):
-            items = [self.complete(type_.of_type, tree, item) for item in value]
-            return self.ERROR if any(item is self.ERROR for item in items) else items
-        if isinstance(type_, (GraphQLScalarType, GraphQLEnumType)):
-            return type_.serialize(value)
-        assert isinstance(type_, GraphQLObjectType) and tree is not None
-        completed: dict[str, Any] = {}
-        for key, (name, child) in tree.items():
-            if name == "__typename":
-                completed[key] = type_.name
-                continue
-            item = self.complete(type_.fields[name].type, child, self._resolve(type_.name, name, value))
-            if item is self.ERROR:
-                return self.ERROR
-            completed[key] = item
-        return completed
+        """``value`` completed as graphql-core completes it for ``type_`` and the selection ``tree``."""
+        key = (id(type_), id(tree))
+        known = self._completers.get(key)
+        if known is None or known[0] is not type_ or known[1] is not tree:
+            known = (type_, tree, self._completer(type_, tree))
+            self._completers[key] = known
+            if len(self._completers) > _COMPLETERS:
+                self._completers.popitem(last=False)
+        return known[2](value)
 
-    def _resolve(self, type_name: str, field_name: str, root: Any) -> Any:
+    def _completer(self, type_: GraphQLOutputType, tree: Tree | None) -> Complete:
+        """The completion of one type and selection, its dispatch decided once (it is called per request)."""
+        error = self.ERROR
+        if isinstance(type_, GraphQLNonNull):
+            inner = self._completer(type_.of_type, tree)
+            return lambda value: error if value is None else inner(value)
+        if isinstance(type_, GraphQLList):
+            item = self._completer(type_.of_type, tree)
+
+            def complete_list(value: Any) -> Any:
+                if value is None:
+                    return None
+                items = [item(element) for element in value]
+                return error if any(element is error for element in items) else items
+
+            return complete_list
+        if isinstance(type_, (GraphQLScalarType, GraphQLEnumType)):
+            serialize = type_.serialize
+            return lambda value: None if value is None else serialize(value)
+        assert isinstance(type_, GraphQLObjectType) and tree is not None
+        typename = type_.name
+        fields = [
+            (key, None, None) if name == "__typename"
+            else (key, self._getter(typename, name), self._completer(type_.fields[name].type, child))
+            for key, (name, child) in tree.items()
+        ]
+
+        def complete_object(value: Any) -> Any:
+            if value is None:
+                return None
+            completed: dict[str, Any] = {}
+            for key, get, complete in fields:
+                if get is None or complete is None:
+                    completed[key] = typename
+                    continue
+                item = complete(get(value))
+                if item is error:
+                    return error
+                completed[key] = item
+            return completed
+
+        return complete_object
+
+    def _getter(self, type_name: str, field_name: str) -> Callable[[Any], Any]:
+        """How the standard path gets this field's value from its parent: its resolver, or the attribute."""
         field = self.field(type_name, field_name)
         resolver = field.base_resolver
         if resolver is None:
-            return getattr(root, field.python_name)
-        kwargs = {resolver.root_parameter.name: root} if resolver.root_parameter is not None else {}
+            return operator.attrgetter(field.python_name)
+        function, root = resolver.wrapped_func, resolver.root_parameter
         if resolver.self_parameter is not None:
-            return resolver.wrapped_func(root, **kwargs)
-        return resolver.wrapped_func(**kwargs)
+            if root is not None:
+                return lambda parent: function(parent, **{root.name: parent})
+            return function  # type: ignore[no-any-return]
+        if root is not None:
+            return lambda parent: function(**{root.name: parent})
+        return lambda _parent: function()
