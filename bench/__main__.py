@@ -44,7 +44,7 @@ from rich.console import Console
 from bench import ledger_floor, postgraphile
 from bench.http_load import Scenario, drive
 from bench.reads import READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
-from bench.report import goals, rate
+from bench.report import HTTP_FLOOR, context_ratios, goals, rate
 from bench.report import show as report_table
 from bench.scenarios import CreatePayment, merchant_ids, prepare_buyers
 from bench.servers import fresh_database, running_floor, running_gateway, running_postgraphile
@@ -119,6 +119,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                               fund_id=await postgraphile.prepare(dsn), today=clock.today().isoformat())
         report["http"] = await _load(args, dsn, secret, context, buyers)
         report["goals"] = goals(report["http"]["reads"], report["http"]["writes"])
+        report["context_ratios"] = context_ratios(report["http"]["writes"])
         report["batches"] = {} if args.skip_batches else await _batches(args, dsn)
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return report
@@ -159,7 +160,8 @@ async def _load(
                 if dialect is Dialect.FLOOR:
                     http["driver_ceiling"] = await _measure(args, url, DriverCeiling(), server)
                 if server == "ours":
-                    http["writes"] = await _writes(args, url, dsn, buyers, context.merchants)
+                    http["writes"] = await _writes(args, url, dsn, buyers, context.merchants, secret=secret,
+                                                   log=logs / "sql-floor-writes.log")
         for server in servers:
             log = logs / f"{server}.log"
             if log.exists() and "Traceback" in (text := log.read_text()):
@@ -195,11 +197,13 @@ async def _measure(args: argparse.Namespace, url: str, scenario: Scenario, serve
 
 
 async def _writes(
-    args: argparse.Namespace, url: str, dsn: str, buyers: list[tuple[int, str]], merchants: list[int]
+    args: argparse.Namespace, url: str, dsn: str, buyers: list[tuple[int, str]], merchants: list[int], *,
+    secret: str, log: Path,
 ) -> dict[str, Any]:
-    """``createPayment`` (distinct merchants, one hot merchant) and the two bare-asyncpg floors, in rounds.
+    """``createPayment`` (distinct merchants, one hot merchant), the two bare-asyncpg floors and the
+    same payment on a bare HTTP endpoint (the sql-floor peer's ``/pay``), in rounds.
 
-    Each round runs the four one after another, in the opposite order to the round
+    Each round runs them one after another, in the opposite order to the round
     before, each after a CHECKPOINT (so none inherits another's dirty pages or pays for
     its full-page writes); a scenario's figures are those of its median round, with
     every round's rate beside them. On a shared machine single runs of these differ by
@@ -229,13 +233,24 @@ async def _writes(
         (distinct.name, http(distinct)), ("ledger-floor", floor(False)), (hot.name, http(hot)),
         ("ledger-floor, 4 round trips", floor(True)),
     ]
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in order}
-    for number in range(args.write_rounds):
-        for name, measure in order if number % 2 == 0 else reversed(order):
-            await _execute(dsn, "CHECKPOINT")
-            if name.startswith("ledger-floor"):
-                console.print(f"[bold]{name}[/] (bare asyncpg): {args.concurrency} connections, {args.duration:g} s")
-            rounds[name].append(await measure())
+    with contextlib.ExitStack() as stack:
+        if "sql-floor" not in args.skip_servers:
+            floor_url = stack.enter_context(running_floor(dsn=dsn, secret=secret, now=args.now, log=log))
+            bare = CreatePayment(buyer_tokens=tokens, merchant_ids=ids, run_id=f"{run_id}-bare", name=HTTP_FLOOR,
+                                 path="/pay")
+
+            async def measure_bare() -> dict[str, Any]:
+                return await _measure(args, floor_url, bare, "sql-floor")
+
+            order.append((HTTP_FLOOR, measure_bare))
+        rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in order}
+        for number in range(args.write_rounds):
+            for name, measure in order if number % 2 == 0 else reversed(order):
+                await _execute(dsn, "CHECKPOINT")
+                if name.startswith("ledger-floor"):
+                    console.print(f"[bold]{name}[/] (bare asyncpg): {args.concurrency} connections,"
+                                  f" {args.duration:g} s")
+                rounds[name].append(await measure())
     return {name: _median_round(figures) for name, figures in rounds.items()}
 
 

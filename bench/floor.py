@@ -5,6 +5,11 @@ the gateway), decodes its one variable and returns the text PostgreSQL built
 (``bench/floor_sql.py``) as the response body. What is left is the least any Python
 server must do for the same JSON: the floor of issue 7's goals 1 and 2.
 
+``/pay`` is the same for a WALLET ``createPayment``: the token, the variables, and the
+gateway's own one statement (idempotency key, payment and escrow hold), answered in the
+mutation's shape. It is not a goal's floor; it shows what a Python HTTP endpoint at
+its barest reaches against the bare-asyncpg ledger floor on the same machine (goal 3).
+
 Served like the gateway: ``uvicorn bench.floor:app_from_env --factory`` with
 ``DATABASE_URL``, ``FINGRAPH_JWT_SECRET``, ``FINGRAPH_NOW`` and ``FINGRAPH_POOL_MAX``.
 """
@@ -15,6 +20,7 @@ import base64
 import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -27,8 +33,12 @@ from starlette.routing import Route
 
 from bench import floor_sql
 from gateway.auth import ALGORITHM, ISSUER
+from gateway.idempotency import keyed_call_statement, request_hash
 from services.kernel.clock import Clock
+from services.kernel.errors import DomainError
 from services.kernel.ids import decode_id
+from services.kernel.money import parse_amount
+from services.payments.service import wallet_payment
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -88,7 +98,7 @@ def build_app(*, dsn: str, secret: str, clock: Clock, pool_max: int) -> Starlett
                 return await handle(request, _claims(request, secret))
             except Denied as exc:
                 return JSONResponse({"error": str(exc)}, status_code=401)
-            except (ValueError, UnicodeError) as exc:
+            except (ValueError, UnicodeError, DomainError) as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
 
         return run
@@ -115,6 +125,26 @@ def build_app(*, dsn: str, secret: str, clock: Clock, pool_max: int) -> Starlett
             return Response(b'{"data":{"merchant":null}}', media_type="application/json")
         return await answer(floor_sql.MERCHANT_VIEW, decoded[1], clock.now(), clock.today())
 
+    async def pay(request: Request, claims: dict[str, Any]) -> Response:
+        buyer = decode_id(str(claims.get("party", "")), "Consumer")
+        if claims.get("role") != "consumer" or buyer is None:
+            raise Denied("consumer only")
+        given = await variables(request)
+        merchant = decode_id(str(given.get("m", "")), "Merchant")
+        if merchant is None:
+            raise ValueError("no such merchant")
+        amount = parse_amount(Decimal(str(given["a"])))
+        call = wallet_payment(buyer_id=buyer[1], merchant_id=merchant[1], amount=amount, order_ref="order-1",
+                              now=clock.now())
+        request_key = {"amount": amount.fen, "merchant": merchant[1], "source": "WALLET", "order": "order-1"}
+        assert pool is not None
+        async with pool.acquire() as conn:
+            row = await conn.fetchrow(keyed_call_statement(call.function), f"consumer:{buyer[1]}", str(given["k"]),
+                                      "createPayment", request_hash("createPayment", request_key), call.request_json())
+        payment = orjson.loads(row["response"])
+        return Response(orjson.dumps({"data": {"createPayment": {"payment": payment, "userErrors": []}}}),
+                        media_type="application/json")
+
     async def healthz(_request: Request) -> Response:
         return Response(b"ok")
 
@@ -126,6 +156,7 @@ def build_app(*, dsn: str, secret: str, clock: Clock, pool_max: int) -> Starlett
         Route("/merchants-page", endpoint(merchants_page), methods=["POST"]),
         Route("/consumer-home", endpoint(consumer_home), methods=["POST"]),
         Route("/merchant-view", endpoint(merchant_view), methods=["POST"]),
+        Route("/pay", endpoint(pay), methods=["POST"]),
         Route("/healthz", healthz),
         Route("/noop", noop, methods=["POST"]),
     ]

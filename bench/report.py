@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 READ_GOALS = (("postgraphile", 2.0), ("sql-floor", 0.5))
+#: The same WALLET payment on a bare Starlette endpoint (bench/floor.py ``/pay``): no goal, a yardstick.
+HTTP_FLOOR = "createPayment, bare HTTP endpoint"
 WRITE_GOALS = (("createPayment / ledger floor", "createPayment", "ledger-floor", 0.5),
                ("hot merchant / distinct", "createPayment hot merchant", "createPayment", 0.8))
 
@@ -43,6 +45,16 @@ def goals(reads: dict[str, dict[str, Any]], writes: dict[str, Any]) -> list[dict
         found.append({"scenario": "createPayment", **_goal(name, rate(writes.get(numerator)),
                                                            rate(writes.get(denominator)), target)})
     return found
+
+
+def context_ratios(writes: dict[str, Any]) -> dict[str, float | None]:
+    """Where the bare HTTP endpoint lands: against the ledger floor, and ours against it (not goals)."""
+    def ratio(numerator: str, denominator: str) -> float | None:
+        top, bottom = rate(writes.get(numerator)), rate(writes.get(denominator))
+        return None if top is None or bottom is None else round(top / bottom, 2)
+
+    return {"bare HTTP endpoint / ledger floor": ratio(HTTP_FLOOR, "ledger-floor"),
+            "createPayment / bare HTTP endpoint": ratio("createPayment", HTTP_FLOOR)}
 
 
 def _mark(goal: dict[str, Any] | None) -> str:
@@ -78,13 +90,16 @@ def show(console: Console, report: dict[str, Any]) -> None:
                 "createPayment hot merchant": "hot merchant / distinct"}.get(name)
         marks = [_mark(by_key.get(("createPayment", column_goal))) if column_goal == goal else ""
                  for _, column_goal in _COLUMNS]
-        server = "bare asyncpg" if name.startswith("ledger-floor") else "ours"
+        server = "bare asyncpg" if name.startswith("ledger-floor") else "sql-floor" if name == HTTP_FLOOR else "ours"
         table.add_row(name, server, *_cells(figures), *marks)
     if "driver_ceiling" in http:
         table.add_section()
         table.add_row("driver ceiling (/noop)", "sql-floor", *_cells(http["driver_ceiling"], paths=False),
                       *[""] * len(_COLUMNS))
     console.print(table)
+    for name, value in report.get("context_ratios", {}).items():
+        if value is not None:
+            console.print(f"{name}: {value:.2f}")
 
 
 def _cells(figures: Any, *, paths: bool = True) -> list[str]:

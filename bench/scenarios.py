@@ -63,11 +63,11 @@ def graphql_problem(status: int, body: Any) -> str | None:
 class CreatePayment:
     """WALLET payments of distinct buyers, to distinct merchants or (one id given) to ONE hot merchant."""
 
-    path = "/graphql"
-
     def __init__(self, *, buyer_tokens: list[str], merchant_ids: list[str], run_id: str,
-                 name: str = "createPayment") -> None:
+                 name: str = "createPayment", path: str = "/graphql") -> None:
         self.name = name
+        #: ``/pay`` on the sql-floor peer (bench/floor.py) takes the same request.
+        self.path = path
         self.buyer_tokens = buyer_tokens
         self.merchant_ids = merchant_ids
         self.run_id = run_id

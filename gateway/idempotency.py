@@ -31,7 +31,7 @@ _KEEP_RESPONSE = "SELECT gateway.keep_response($1, $2, $3, $4, $5::jsonb)"
 
 
 @functools.lru_cache(maxsize=64)
-def _call_statement(function: str) -> str:
+def keyed_call_statement(function: str) -> str:
     """Claim, effect and stored answer in one statement (gateway/migrations/003_idempotent_call.sql).
 
     ``function`` is a ``SqlCall``'s, checked there to be a plain schema.function name.
@@ -82,7 +82,7 @@ async def run_idempotent_call(
     """``run_idempotent`` for an effect that is one function call: claim, effect and answer in one statement."""
     digest = request_hash(operation, request)
     with refusals(call.errors):
-        statement = _call_statement(call.function)
+        statement = keyed_call_statement(call.function)
         row = await pool.fetchrow(statement, principal, key, operation, digest, call.request_json())
     if not row["claimed"]:
         return call.decode(_replayable(row["response"], row["stored_request_hash"], digest))

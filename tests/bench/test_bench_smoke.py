@@ -15,10 +15,11 @@ import uuid
 from pathlib import Path
 
 from bench import postgraphile
+from bench.report import HTTP_FLOOR
 
 ROOT = Path(__file__).resolve().parents[2]
 READS = ("MerchantsPage", "ConsumerHome", "MerchantView")
-WRITES = ("createPayment", "createPayment hot merchant", "ledger-floor")
+WRITES = ("createPayment", "createPayment hot merchant", "ledger-floor", HTTP_FLOOR)
 
 
 def test_the_bench_measures_every_server_and_writes_json(tmp_path: Path) -> None:
@@ -51,7 +52,7 @@ def test_the_bench_measures_every_server_and_writes_json(tmp_path: Path) -> None
     if peer_missing:
         print(f"PostGraphile part skipped: {peer_missing}")
         assert report["http"]["reads"]["MerchantsPage"]["postgraphile"] == {"skipped": peer_missing}
-    for write in WRITES[:2]:
+    for write in (*WRITES[:2], HTTP_FLOOR):  # HTTP requests, error-free (the bare /pay endpoint too)
         _assert_measured(report["http"]["writes"][write])
     assert report["http"]["writes"]["ledger-floor"]["transactions_per_second"] > 0
     assert report["http"]["writes"]["ledger-floor, 4 round trips"]["transactions_per_second"] > 0
@@ -65,6 +66,7 @@ def test_the_bench_measures_every_server_and_writes_json(tmp_path: Path) -> None
     for goal in report["goals"]:
         skipped = peer_missing and goal["goal"] == "ours / postgraphile"
         assert (goal["ratio"] is None) == bool(skipped), goal
+    assert all(value is not None for value in report["context_ratios"].values()), report["context_ratios"]
     assert len(list(tmp_path.glob("*.json"))) == 2  # latest.json and the dated copy
 
 
