@@ -245,6 +245,8 @@ async def _writes(
             order.append((HTTP_FLOOR, measure_bare))
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in order}
         for number in range(args.write_rounds):
+            if number > 0:  # every round pays from full wallets (a small data set's buyers would run dry)
+                await ledger_floor.fund_buyers(dsn, buyer_ids, now=Clock.from_iso(args.now).now())
             for name, measure in order if number % 2 == 0 else reversed(order):
                 await _execute(dsn, "CHECKPOINT")
                 if name.startswith("ledger-floor"):
