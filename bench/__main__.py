@@ -224,9 +224,11 @@ async def _writes(
                                           by_statements=by_statements)
         return measure
 
-    def http(scenario: CreatePayment) -> Callable[[], Awaitable[dict[str, Any]]]:
+    def http(
+        scenario: CreatePayment, base_url: str = url, server: str = "ours"
+    ) -> Callable[[], Awaitable[dict[str, Any]]]:
         async def measure() -> dict[str, Any]:
-            return await _measure(args, url, scenario, "ours")
+            return await _measure(args, base_url, scenario, server)
         return measure
 
     order: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = [
@@ -238,11 +240,7 @@ async def _writes(
             floor_url = stack.enter_context(running_floor(dsn=dsn, secret=secret, now=args.now, log=log))
             bare = CreatePayment(buyer_tokens=tokens, merchant_ids=ids, run_id=f"{run_id}-bare", name=HTTP_FLOOR,
                                  path="/pay")
-
-            async def measure_bare() -> dict[str, Any]:
-                return await _measure(args, floor_url, bare, "sql-floor")
-
-            order.append((HTTP_FLOOR, measure_bare))
+            order.append((HTTP_FLOOR, http(bare, floor_url, "sql-floor")))
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in order}
         for number in range(args.write_rounds):
             if number > 0:  # every round pays from full wallets (a small data set's buyers would run dry)

@@ -38,6 +38,7 @@ from services.kernel.clock import Clock
 from services.kernel.errors import DomainError
 from services.kernel.ids import decode_id
 from services.kernel.money import parse_amount
+from services.kernel.principal import Principal, Role
 from services.payments.service import wallet_payment
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -137,10 +138,11 @@ def build_app(*, dsn: str, secret: str, clock: Clock, pool_max: int) -> Starlett
         call = wallet_payment(buyer_id=buyer[1], merchant_id=merchant[1], amount=amount, order_ref="order-1",
                               now=clock.now())
         request_key = {"amount": amount.fen, "merchant": merchant[1], "source": "WALLET", "order": "order-1"}
+        owner = Principal(Role.CONSUMER, party_id=buyer[1]).key  # whose keys, as the gateway names them
         assert pool is not None
         async with pool.acquire() as conn:
-            row = await conn.fetchrow(keyed_call_statement(call.function), f"consumer:{buyer[1]}", str(given["k"]),
-                                      "createPayment", request_hash("createPayment", request_key), call.request_json())
+            row = await conn.fetchrow(keyed_call_statement(call.function), owner, str(given["k"]), "createPayment",
+                                      request_hash("createPayment", request_key), call.request_json())
         payment = orjson.loads(row["response"])
         return Response(orjson.dumps({"data": {"createPayment": {"payment": payment, "userErrors": []}}}),
                         media_type="application/json")

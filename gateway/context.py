@@ -63,16 +63,19 @@ class RequestContext:
         effect: Callable[[asyncpg.Connection], Awaitable[Result]],
         result_type: type[Result],
     ) -> Result:
-        principal = self.principal.key if self.principal is not None else "anonymous"
         return await idempotency.run_idempotent(
-            self.pool, principal=principal, operation=operation, key=key, request=request, effect=effect,
+            self.pool, principal=self._key_owner, operation=operation, key=key, request=request, effect=effect,
             result_type=result_type,
         )
 
     async def idempotent_call(
         self, *, operation: str, key: str, request: Mapping[str, Any], call: SqlCall[Result]
     ) -> Result:
-        principal = self.principal.key if self.principal is not None else "anonymous"
         return await idempotency.run_idempotent_call(
-            self.pool, principal=principal, operation=operation, key=key, request=request, call=call
+            self.pool, principal=self._key_owner, operation=operation, key=key, request=request, call=call
         )
+
+    @property
+    def _key_owner(self) -> str:
+        """Whose idempotency keys these are: the principal's stable key."""
+        return self.principal.key if self.principal is not None else "anonymous"

@@ -52,10 +52,9 @@ class ArgumentBinder:
         ]
         resolver = field.base_resolver
         self.source_first = resolver is not None and resolver.self_parameter is not None
-        source_names = [] if resolver is None else [
+        self.source_names = [] if resolver is None else [
             parameter.name for parameter in (resolver.parent_parameter, resolver.root_parameter) if parameter
         ]
-        self.source_names = source_names
         self.info_name = None if resolver is None or resolver.info_parameter is None else resolver.info_parameter.name
 
     def bind(self, values: Mapping[str, Any], *, source: Any, info: Any) -> tuple[list[Any], dict[str, Any]]:
