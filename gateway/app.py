@@ -31,13 +31,14 @@ from gateway.cost import QueryCostLimiter, operation_cost
 from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
+from gateway.guards import GuardPipeline
 from gateway.middleware import (
     BearerTokenBackend,
     BodyLimitMiddleware,
     RequestIdMiddleware,
     auth_error,
 )
-from gateway.ratelimit import RateLimitMiddleware
+from gateway.ratelimit import OperationRateLimit, RateLimitMiddleware
 from gateway.settings import Settings
 from schema import build_schema, wire_services
 from schema.compiled import CompiledReads, all_specs
@@ -114,6 +115,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 await app.state.events.close()
             await pool.close()
 
+    # One budget per principal, spent by every operation on every transport (gateway/guards.py).
+    rate_limit = OperationRateLimit(settings.rate_limit)
     static = (
         [Mount("/graphiql/static", StaticFiles(directory=settings.graphiql_assets))] if settings.graphiql_assets else []
     )
@@ -129,12 +132,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Middleware(RequestIdMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(clock), on_error=auth_error),
-            Middleware(RateLimitMiddleware, rate=settings.rate_limit),
+            Middleware(RateLimitMiddleware, limit=rate_limit),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.guards = GuardPipeline(rate_limit=rate_limit, persisted_only=settings.persisted_only)
     # The compiled read path answers for the whole graph only (a subgraph's schema is a slice).
     app.state.compiled_reads = (
         CompiledReads(graphql_app.schema, all_specs(), max_cost=settings.max_cost, cost=operation_cost)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -45,14 +45,14 @@ def issue_token(principal: Principal, *, secret: str, now: datetime, ttl: timede
 
 def principal_from_token(token: str, *, secret: str, now: datetime) -> Principal:
     """The principal a valid token names; ``InvalidToken`` with the reason otherwise."""
-    principal, expires = _verified(token, secret)
-    if expires < now.timestamp():
+    principal = _verified(token, secret)
+    if principal.expired(now):
         raise InvalidToken("token expired")
     return principal
 
 
 @functools.lru_cache(maxsize=10_000)
-def _verified(token: str, secret: str) -> tuple[Principal, float]:
+def _verified(token: str, secret: str) -> Principal:
     """The signature check and claims of a token, remembered: a client sends the same token
     with every request, and verifying it costs more than a compiled read's planning.
     Expiry is checked on every use by the caller (against our clock); failures are not
@@ -66,22 +66,22 @@ def _verified(token: str, secret: str) -> tuple[Principal, float]:
             # Time claims are checked against our clock (FINGRAPH_NOW), not the wall clock.
             options={"require": ["exp", "iat", "role", "sub"], "verify_exp": False, "verify_iat": False},
         )
-        expires = float(claims["exp"])
+        expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
         role = Role(claims["role"])
-    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
         raise InvalidToken(str(exc) or type(exc).__name__) from exc
     if role in (Role.CONSUMER, Role.MERCHANT):
         decoded = decode_id(str(claims.get("party", "")), "Consumer" if role is Role.CONSUMER else "Merchant")
         if decoded is None:
             raise InvalidToken("token has no valid party")
-        return Principal(role, party_id=decoded[1]), expires
+        return Principal(role, party_id=decoded[1], expires_at=expires)
     if role is Role.PARTNER:
         decoded = decode_id(str(claims.get("partner", "")), "Partner")
         scopes = claims.get("scopes", [])
         if decoded is None or not isinstance(scopes, list) or not set(scopes) <= SCOPES:
             raise InvalidToken("token has no valid partner or scopes")
-        return Principal(role, partner_id=decoded[1], scopes=frozenset(scopes)), expires
-    return Principal(role), expires
+        return Principal(role, partner_id=decoded[1], scopes=frozenset(scopes), expires_at=expires)
+    return Principal(role, expires_at=expires)
 
 
 def principal_for(role: str, *, party: str | None = None, partner: str | None = None, scopes: str = "") -> Principal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import asyncpg
@@ -38,7 +38,14 @@ class RequestContext:
     token_secret: str = field(default="", repr=False)
     #: (merchant id, scope, field) a partner read in this request; see PartnerAccessLog.
     partner_reads: list[tuple[int, str, str]] = field(default_factory=list)
+    #: The partner's grants as read for this request (or WS operation); see gateway/guards.py.
+    grants_read: asyncio.Future[frozenset[tuple[int, str]]] | None = field(default=None, repr=False)
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    def for_operation(self) -> RequestContext:
+        """A context of its own for one operation on a WebSocket: its own loaders (no answer
+        cached by an earlier operation), partner reads and grants as of now."""
+        return replace(self, partner_reads=[], grants_read=None, _loaders={})
 
     def record_partner_read(self, party_id: int, scope: str, what: str) -> None:
         self.partner_reads.append((party_id, scope, what))

@@ -5,7 +5,8 @@ The cost of a selection is the number of object fields it may resolve. A field w
 variable, or the argument's default); the ``edges`` list inside it is already sized by
 that ``first``. Any other list field multiplies by ``DEFAULT_LIST_SIZE``. Leaf fields are
 free; ``__typename`` and introspection are free. Fragments on abstract types are summed
-(an upper bound).
+(an upper bound). A federation ``_entities`` call costs at least one resolution of its
+selection per representation it is given (each representation is one entity to fetch).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     SelectionSetNode,
     VariableNode,
     get_named_type,
@@ -53,6 +55,21 @@ def _first(field: FieldNode, default: Any, variables: _Watched) -> int | None:
             return int(given) if isinstance(given, int) else int(default) if isinstance(default, int) else None
         return None
     return int(default) if isinstance(default, int) else None
+
+
+def _representations(field: FieldNode, variables: _Watched) -> int | None:
+    """How many entities an ``_entities`` call asks for (its literal list or its variable's length)."""
+    for argument in field.arguments or ():
+        if argument.name.value != "representations":
+            continue
+        value = argument.value
+        if isinstance(value, ListValueNode):
+            return len(value.values)
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            return len(given) if isinstance(given, list) else 1
+        return 1  # a single representation, coerced to a list of one
+    return None
 
 
 class _Watched:
@@ -101,7 +118,10 @@ class _Costing:
             first_arg = definition.args.get("first")
             first = _first(field, first_arg.default_value if first_arg else None, self.variables) if first_arg else None
             is_list = isinstance(get_nullable_type(definition.type), GraphQLList)
-            if first is not None:
+            wanted = _representations(field, self.variables) if name == "_entities" else None
+            if wanted is not None:
+                multiplier, child_sized = wanted, False
+            elif first is not None:
                 multiplier, child_sized = max(first, 0), True
             elif is_list:
                 multiplier, child_sized = (1 if sized else DEFAULT_LIST_SIZE), False

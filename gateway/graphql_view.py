@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -24,11 +23,13 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway import graphiql, metrics, persisted
+from gateway import graphiql, metrics
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
+from gateway.guards import GuardPipeline, Refused
+from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
-from schema import partner_grants
+from gateway.ratelimit import COUNTED
 from schema.compiled import CompiledReads
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -75,7 +76,14 @@ def _plain_json_post(request: Request) -> bool:
     )
 
 
+def _client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 class FingraphGraphQL(GraphQL[RequestContext, None]):
+    #: Each WS subscribe passes the same guard pipeline as an HTTP operation (gateway/guards.py).
+    graphql_transport_ws_handler_class = GuardedTransportWSHandler
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if context is UNSET and root_value is UNSET and isinstance(request, Request):
             answer = await self._compiled_answer(request)
@@ -109,6 +117,14 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             return None
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
+        try:
+            await self._admit(request, context, query=query, extensions=None)
+        except Refused as refused:
+            error = self._refusal(refused, sub_response, lone=True)
+            sub_response.media_type = preferred_media_type(request.headers.get("accept", ""))
+            if not sub_response.status_code and sub_response.media_type == GRAPHQL_RESPONSE_JSON:
+                sub_response.status_code = 400  # refused before it ran: a request error
+            return self.create_response({"errors": [error.formatted]}, sub_response)
         request.state.compiled_tried = True
         data = await compiled.execute(context, query=query, operation_name=name, variables=variables)
         if data is None:
@@ -127,10 +143,8 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         user = request.scope.get("user")
         state = request.app.state
         request.state.sub_response = response
+        # Partner grants are read as of each operation by the guard pipeline (gateway/guards.py).
         principal = user.principal if isinstance(user, PrincipalUser) else None
-        if principal is not None and principal.is_partner and principal.partner_id is not None:
-            # Consents are read per request: a revocation holds from the next request on.
-            principal = replace(principal, grants=await partner_grants(state.pool, principal.partner_id))
         return RequestContext(
             pool=state.pool,
             clock=state.clock,
@@ -175,16 +189,15 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> Any:
-        settings = request.app.state.settings
-        try:
-            request_data.query = await persisted.resolve_document(
-                request.app.state.pool,
-                query=request_data.query,
-                extensions=request_data.extensions,
-                persisted_only=settings.persisted_only,
-            )
-        except persisted.PersistedQueryError as refused:
-            return ExecutionResult(data=None, errors=[refused.error])
+        # A lone POST the compiled path tried was admitted there already (its hit is spent).
+        if not getattr(request.state, "admitted", False):
+            try:
+                request_data.query = await self._admit(
+                    request, context, query=request_data.query, extensions=request_data.extensions
+                )
+            except Refused as refused:
+                lone = not getattr(request.state, "batch", False)
+                return ExecutionResult(data=None, errors=[self._refusal(refused, sub_response, lone=lone)])
         compiled: CompiledReads | None = request.app.state.compiled_reads
         tried = getattr(request.state, "compiled_tried", False)
         if compiled is not None and request_data.query and TRACE_HEADER not in request.headers and not tried:
@@ -217,12 +230,48 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             compiled.validated(request_data.query)
         return result
 
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Any,
+        root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        # A batch item refused by a guard is one error in the answer, not the request's status.
+        request.state.batch = isinstance(request_data, list)
+        return await super().execute_operation(
+            request=request, request_adapter=request_adapter, request_data=request_data, context=context,
+            root_value=root_value, sub_response=sub_response,
+        )
+
+    async def _admit(
+        self, request: Request, context: RequestContext, *, query: str | None, extensions: dict[str, Any] | None
+    ) -> str | None:
+        """The guard pipeline for one HTTP operation; the request now counts as rate limited."""
+        request.scope.setdefault("state", {})[COUNTED] = True
+        guards: GuardPipeline = request.app.state.guards
+        document = await guards.admit(context, query=query, extensions=extensions,
+                                      client_address=_client_address(request))
+        request.state.admitted = not getattr(request.state, "batch", False)
+        return document
+
+    @staticmethod
+    def _refusal(refused: Refused, sub_response: Response, *, lone: bool) -> GraphQLError:
+        """The refusal's error; a lone operation also answers with the refusal's status (401, 429)."""
+        if lone and refused.status is not None:
+            sub_response.status_code = refused.status
+            for name, value in refused.headers.items():
+                sub_response.headers[name] = value
+        return refused.error
+
     async def process_result(self, request: Request, result: Any) -> GraphQLHTTPResponse:
         media_type = preferred_media_type(request.headers.get("accept", ""))
         sub_response: Response = request.state.sub_response
         sub_response.media_type = media_type
         if is_request_error(result):
-            if media_type == GRAPHQL_RESPONSE_JSON:
+            if media_type == GRAPHQL_RESPONSE_JSON and not sub_response.status_code:
                 sub_response.status_code = 400
             return {"errors": [error.formatted for error in result.errors or []]}
         return process_result(result)

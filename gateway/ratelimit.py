@@ -1,21 +1,32 @@
-"""Rate limit per principal (or per client address when anonymous), with the ``limits`` library.
+"""Rate limit per principal (or per client address when anonymous), counted per operation.
 
-Counters live in this process's memory: with N gateway replicas a principal gets N
-times the limit. That is the usual trade for not putting Redis on the hot path; the
-``limits`` storage can be switched to Redis when an exact global limit is needed.
+Every GraphQL operation is one hit, whatever carries it: a single POST or GET, each item
+of a batch, each graphql-transport-ws ``subscribe`` (the guard pipeline, gateway/guards.py,
+takes the hit). A request to /graphql that never reaches an operation (an unparseable
+body, a method we refuse) still costs one hit, taken by ``RateLimitMiddleware`` after it
+was answered, so malformed requests cannot flood for free.
+
+Counters live in a ``limits`` storage. The default is this process's memory: with N
+gateway replicas a principal gets N times the limit, the usual trade for not putting a
+network hop on the hot path. Any ``limits.aio`` storage can be passed instead (a shared
+one when an exact global limit is needed).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 
-from limits import parse
-from limits.aio.storage import MemoryStorage
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.middleware import PrincipalUser
+from services.kernel.principal import Principal
+
+#: Set in the request's scope state once an operation of the request took its hit.
+COUNTED = "operations_counted"
 
 
 class SweepingMemoryStorage(MemoryStorage):
@@ -39,31 +50,51 @@ class SweepingMemoryStorage(MemoryStorage):
             await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
-class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, rate: str) -> None:
-        self.app = app
+@dataclass(frozen=True, slots=True)
+class OverLimit:
+    """A refused hit: the limit it ran into and when to try again."""
+
+    rate: RateLimitItem
+    retry_after: int
+
+
+def client_key(principal: Principal | None, client_address: str | None) -> str:
+    """Whose budget an operation spends: the principal's, else the client address's."""
+    return principal.key if principal is not None else f"anonymous:{client_address or '-'}"
+
+
+class OperationRateLimit:
+    """One budget of ``rate`` operations per key (``limits`` notation, e.g. ``5/second``)."""
+
+    def __init__(self, rate: str, *, storage: Storage | None = None) -> None:
         self.rate = parse(rate)
         # Sliding-window counter: O(1) per hit (a moving window keeps every hit, costly at 1000/s).
-        self.limiter = SlidingWindowCounterRateLimiter(SweepingMemoryStorage())
+        self.limiter = SlidingWindowCounterRateLimiter(storage if storage is not None else SweepingMemoryStorage())
+
+    async def hit(self, key: str) -> OverLimit | None:
+        """Spend one operation of ``key``'s budget; ``OverLimit`` when it is spent already."""
+        if await self.limiter.hit(self.rate, key):
+            return None
+        stats = await self.limiter.get_window_stats(self.rate, key)
+        return OverLimit(self.rate, retry_after=max(1, math.ceil(stats.reset_time - time.time())))
+
+
+class RateLimitMiddleware:
+    """Counts once a /graphql request that reached no operation (the operations count themselves)."""
+
+    def __init__(self, app: ASGIApp, *, limit: OperationRateLimit) -> None:
+        self.app = app
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
-        user = scope.get("user")
-        if isinstance(user, PrincipalUser):
-            key = user.principal.key
-        else:
-            client = scope.get("client")
-            key = f"anonymous:{client[0] if client else '-'}"
-        if not await self.limiter.hit(self.rate, key):
-            stats = await self.limiter.get_window_stats(self.rate, key)
-            retry_after = max(1, int(stats.reset_time - time.time()))
-            response = JSONResponse(
-                {"errors": [{"message": f"Rate limit {self.rate} exceeded", "extensions": {"code": "RATE_LIMITED"}}]},
-                status_code=429,
-                headers={"Retry-After": str(retry_after)},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        state = scope.setdefault("state", {})
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if not state.get(COUNTED):
+                user = scope.get("user")
+                client = scope.get("client")
+                await self.limit.hit(client_key(getattr(user, "principal", None), client[0] if client else None))

@@ -54,6 +54,9 @@ class Settings:
     #: Answer cacheable cross-service reads with one compiled SQL statement (ADR 010);
     #: ``FINGRAPH_COMPILED_READS=0`` sends every operation through the standard executor.
     compiled_reads: bool = True
+    #: How often an open subscription is held to its token's expiry and its partner's
+    #: grants again (besides before each event), in seconds.
+    subscription_recheck_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -80,5 +83,6 @@ class Settings:
             persisted_only=os.environ.get("FINGRAPH_PERSISTED_ONLY", "") in ("1", "true", "yes"),
             max_body_bytes=_int("FINGRAPH_MAX_BODY_BYTES", 1_000_000),
             compiled_reads=os.environ.get("FINGRAPH_COMPILED_READS", "1") not in ("0", "false", "no"),
+            subscription_recheck_seconds=float(os.environ.get("FINGRAPH_SUBSCRIPTION_RECHECK_SECONDS") or 5.0),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 
@@ -22,12 +23,18 @@ class Principal:
     #: For partners: the (merchant id, scope) pairs merchants have granted, loaded per
     #: request, so a revocation takes effect on the next request.
     grants: frozenset[tuple[int, str]] = field(default_factory=frozenset)
+    #: When the token that names this principal expires; checked before every operation
+    #: and while a subscription is open. Not part of who the principal is (equality, hash).
+    expires_at: datetime | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
         """A stable name for idempotency keys and rate limits: ``consumer:7``."""
         ident = self.party_id if self.party_id is not None else self.partner_id
         return f"{self.role.value}:{ident if ident is not None else '-'}"
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
     @property
     def is_operator(self) -> bool:

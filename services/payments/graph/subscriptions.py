@@ -1,7 +1,9 @@
 """``paymentEvents``: live payment changes over graphql-transport-ws.
 
-A merchant hears about payments it receives, a consumer about its own payments, an
-operator about all. Events come from the payments outbox (rows written in the payment's
+A merchant hears about payments it receives, a consumer about its own payments, a
+partner about payments received by merchants that granted it ``payments:read``, an
+operator about all. The transport ends a subscription whose token expires or whose
+partner loses a grant (gateway/guards_ws.py). Events come from the payments outbox (rows written in the payment's
 transaction, read by every gateway process), so a payment
 made through any gateway process reaches subscribers on every process.
 """
@@ -20,6 +22,8 @@ from services.payments import repository
 from services.payments.graph.types import PaymentType
 from services.payments.models import PAYMENT_EVENTS_CHANNEL, Payment, PaymentEventKind
 
+PAYMENTS_READ = "payments:read"
+
 PaymentEventKindEnum = strawberry.enum(PaymentEventKind, description="What happened to the payment.")
 
 
@@ -36,16 +40,19 @@ def _concerns(principal: Principal, event: dict[str, object]) -> bool:
         return event.get("merchant") == principal.party_id
     if principal.role is Role.CONSUMER:
         return event.get("buyer") == principal.party_id
-    return False
+    merchant = event.get("merchant")
+    return isinstance(merchant, int) and principal.partner_may_read(merchant, PAYMENTS_READ)
 
 
 @strawberry.type
 class PaymentsSubscription:
-    @strawberry.subscription(description="Payments you receive (merchant) or make (consumer), as they change.")
+    @strawberry.subscription(
+        description="Payments you receive (merchant), make (consumer) or may read (partner), as they change."
+    )
     async def payment_events(self, info: Info) -> AsyncGenerator[PaymentEvent, None]:
         principal = require_principal(info)
-        if principal.role is Role.PARTNER:
-            raise GraphQLError("Partners cannot subscribe to payment events", extensions={"code": "FORBIDDEN"})
+        if principal.is_partner and PAYMENTS_READ not in principal.scopes:
+            raise GraphQLError("This partner token lacks payments:read", extensions={"code": "FORBIDDEN"})
         async with info.context.listen(PAYMENT_EVENTS_CHANNEL) as queue:
             while (payload := await queue.get()) is not None:
                 event = json.loads(payload)

@@ -1,0 +1,138 @@
+"""The guard pipeline: what every GraphQL operation passes before it runs, on every transport.
+
+HTTP POST (the compiled fast path and the view), GET, each item of a batch and each
+graphql-transport-ws ``subscribe`` call ``GuardPipeline.admit`` with the operation as it
+arrived. In order (docs/adr/014-guard-pipeline.md):
+
+1. the rate limit, one hit per operation (cheapest, and it stops a flood before any
+   database work below);
+2. authentication freshness: the token has not expired by our clock, and a consumer or
+   merchant token names a party of that kind that exists;
+3. partner grants as of now (read once per HTTP request, once per WS operation);
+4. persisted-only mode and the APQ exchange, which give the document to run.
+
+Depth, alias, token and cost limits are Strawberry extensions of the schema (app.py,
+cost.py): every transport executes through the schema, so they run on each operation
+after these guards. An open subscription is held to 2 and 3 again on each event and on
+a timer (``recheck``), and ends when it no longer passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from graphql import GraphQLError
+
+from gateway import persisted
+from gateway.context import RequestContext
+from gateway.ratelimit import OperationRateLimit, client_key
+from schema import PartyKind, parties_by_ids, partner_grants
+from services.kernel.ids import encode_id
+from services.kernel.principal import Principal, Role
+
+#: Parties confirmed to exist with the kind their tokens name; a party's kind never
+#: changes, so a positive answer holds for the life of the process.
+_KNOWN_PARTIES_MAX = 100_000
+_KIND_OF_ROLE = {Role.CONSUMER: PartyKind.CONSUMER, Role.MERCHANT: PartyKind.MERCHANT}
+
+
+class Refused(Exception):
+    """An operation the pipeline turned away: the GraphQL error, and for a lone HTTP
+    operation the status (and headers) to answer with."""
+
+    def __init__(
+        self, message: str, code: str, *, status: int | None = None, headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error = GraphQLError(message, extensions={"code": code, **(extensions or {})})
+        self.status = status
+        self.headers = dict(headers or {})
+
+
+def unauthenticated(message: str) -> Refused:
+    return Refused(message, "UNAUTHENTICATED", status=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+class KnownParties:
+    """Confirms that a consumer or merchant principal names an existing party of its kind."""
+
+    def __init__(self) -> None:
+        self._confirmed: set[tuple[Role, int]] = set()
+
+    async def confirm(self, context: RequestContext, principal: Principal) -> None:
+        kind = _KIND_OF_ROLE.get(principal.role)
+        if kind is None or principal.party_id is None or (principal.role, principal.party_id) in self._confirmed:
+            return
+        async with context.pool.acquire() as conn:
+            found = await parties_by_ids(conn, [principal.party_id])
+        if not found or found[0].kind is not kind:
+            named = encode_id("Consumer" if kind is PartyKind.CONSUMER else "Merchant", principal.party_id)
+            role = principal.role.value
+            raise unauthenticated(f"The token names {role} {named}, and there is no such {role}")
+        if len(self._confirmed) >= _KNOWN_PARTIES_MAX:
+            self._confirmed.clear()
+        self._confirmed.add((principal.role, principal.party_id))
+
+
+class GuardPipeline:
+    def __init__(self, *, rate_limit: OperationRateLimit, persisted_only: bool) -> None:
+        self.rate_limit = rate_limit
+        self.persisted_only = persisted_only
+        self.known_parties = KnownParties()
+
+    async def admit(
+        self, context: RequestContext, *, query: str | None, extensions: Mapping[str, Any] | None,
+        client_address: str | None,
+    ) -> str | None:
+        """The document to run for this operation; ``Refused`` if a guard turns it away."""
+        over = await self.rate_limit.hit(client_key(context.principal, client_address))
+        if over is not None:
+            raise Refused(
+                f"Rate limit {over.rate} exceeded", "RATE_LIMITED", status=429,
+                headers={"Retry-After": str(over.retry_after)}, extensions={"retryAfter": over.retry_after},
+            )
+        await self._authenticated_now(context)
+        await self._grants_as_of_now(context)
+        try:
+            return await persisted.resolve_document(
+                context.pool, query=query, extensions=dict(extensions) if extensions else None,
+                persisted_only=self.persisted_only,
+            )
+        except persisted.PersistedQueryError as refused:
+            raise Refused(str(refused), str((refused.error.extensions or {})["code"])) from refused
+
+    async def recheck(self, context: RequestContext) -> None:
+        """For an open subscription: ``Refused`` once its token expired or a grant it had was revoked."""
+        principal = context.principal
+        if principal is None:
+            return
+        if principal.expired(context.clock.now()):
+            raise unauthenticated("The token expired")
+        if principal.is_partner and principal.partner_id is not None:
+            now = await partner_grants(context.pool, principal.partner_id)
+            if not principal.grants <= now:
+                raise Refused("A merchant revoked this partner's access", "FORBIDDEN")
+
+    async def _authenticated_now(self, context: RequestContext) -> None:
+        principal = context.principal
+        if principal is None:
+            return
+        if principal.expired(context.clock.now()):
+            raise unauthenticated("The token expired")
+        await self.known_parties.confirm(context, principal)
+
+    @staticmethod
+    async def _grants_as_of_now(context: RequestContext) -> None:
+        principal = context.principal
+        if principal is None or not principal.is_partner or principal.partner_id is None:
+            return
+        # The items of one HTTP batch share a context: they read the grants once, together.
+        if context.grants_read is None:
+            context.grants_read = asyncio.ensure_future(partner_grants(context.pool, principal.partner_id))
+        grants = await context.grants_read
+        if context.principal is principal:
+            context.principal = replace(principal, grants=grants)

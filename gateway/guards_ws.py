@@ -1,0 +1,137 @@
+"""graphql-transport-ws with the guard pipeline: each ``subscribe`` is admitted like an HTTP operation.
+
+Strawberry's handler runs every operation of a socket with the connection's context. Here
+each operation gets its own context (``RequestContext.for_operation``), passes
+``GuardPipeline.admit`` before it runs (a refusal is the protocol's ``error`` message with
+the GraphQL error and its ``extensions.code``), and, while it streams, is held to the
+pipeline's ``recheck`` before each event and every ``subscription_recheck_seconds``: a
+subscription whose token expired or whose partner lost a grant ends with an ``error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
+
+from gateway.context import RequestContext
+from gateway.guards import GuardPipeline, Refused
+
+log = logging.getLogger(__name__)
+
+
+class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: ``extensions`` of each pending subscribe (persisted queries), which Operation does not keep.
+        self._extensions: dict[str, dict[str, Any] | None] = {}
+
+    @property
+    def _app_state(self) -> Any:
+        return self.context.request.app.state
+
+    @property
+    def _guards(self) -> GuardPipeline:
+        guards: GuardPipeline = self._app_state.guards
+        return guards
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload: Any = message.get("payload")
+        if isinstance(payload, dict):
+            extensions = payload.get("extensions")
+            self._extensions[message["id"]] = extensions if isinstance(extensions, dict) else None
+            if "query" not in payload and self._extensions[message["id"]]:
+                payload["query"] = None  # a persisted query sent by its hash alone
+        await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
+        context = self.context.for_operation()
+        extensions = self._extensions.pop(operation.id, None)
+        client = self.context.request.client
+        # A malformed subscribe still spends its hit: it is admitted without a document, then refused.
+        well_formed = isinstance(operation.variables, dict | None) and isinstance(operation.operation_name, str | None)
+        given = operation.query if isinstance(operation.query, str) and well_formed else None
+        try:
+            query = await self._guards.admit(
+                context, query=given, extensions=extensions, client_address=client.host if client else None
+            )
+            if query is None:
+                raise Refused(
+                    "subscribe needs a `query` string, `variables` an object and `operationName` a string",
+                    "BAD_REQUEST",
+                )
+        except Refused as refused:
+            await self._end(operation, refused)
+            return
+        watchdog = asyncio.create_task(self._watch(operation, context))
+        try:
+            result_source = await self.schema.stream(
+                query,
+                variable_values=operation.variables,
+                context_value=context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_guarded(operation, context, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Refused as refused:
+            await self._end(operation, refused)
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+        finally:
+            watchdog.cancel()
+
+    async def _send_guarded(
+        self, operation: Operation[RequestContext, None], context: RequestContext, results: Any
+    ) -> None:
+        """Upstream's ``_send_result_stream``, with the pipeline's recheck before every later event."""
+        first = True
+        async for result in results:
+            if first and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            if not first:
+                await self._guards.recheck(context)
+            await operation.send_next(result)
+            first = False
+
+    async def _watch(self, operation: Operation[RequestContext, None], context: RequestContext) -> None:
+        """Ends the operation once it fails the recheck, even when no event comes."""
+        interval = self._app_state.settings.subscription_recheck_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._guards.recheck(context)
+            except Refused as refused:
+                await self._end(operation, refused)
+                if operation.task is not None:
+                    operation.task.cancel()
+                return
+            except Exception:
+                log.exception("rechecking subscription %s failed; checking again later", operation.id)
+
+    @staticmethod
+    async def _end(operation: Operation[RequestContext, None], refused: Refused) -> None:
+        # The protocol's `error` message ends the operation; the client already gone is no error of ours.
+        with contextlib.suppress(Exception):
+            await operation.send_initial_errors([refused.error])
