@@ -119,7 +119,10 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
         """Ends the operation once it fails the recheck, even when no event comes."""
         interval = self._app_state.settings.subscription_recheck_seconds
         while True:
-            await asyncio.sleep(interval)
+            # On the real clock, wake at the token's expiry rather than up to an interval after it.
+            expires_at = context.principal.expires_at if context.principal is not None else None
+            until_expiry = (expires_at - context.clock.now()).total_seconds() if expires_at is not None else interval
+            await asyncio.sleep(min(interval, max(until_expiry, 0.01)))
             try:
                 await self._guards.recheck(context)
             except Refused as refused:

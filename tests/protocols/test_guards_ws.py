@@ -99,21 +99,25 @@ async def _partner_granted_by(api: Api, server: Server, merchant_token: str) -> 
     return partner_id, _token(server, principal)
 
 
-async def test_a_revoked_grant_holds_from_the_next_ws_operation_and_ends_live_subscriptions(
-    api: Api, guarded: Server
-) -> None:
+async def test_a_revoked_grant_holds_from_the_next_ws_operation(api: Api, guarded: Server) -> None:
     merchant = await api.merchant("Consenting Co.")
     partner_id, token = await _partner_granted_by(api, guarded, merchant.token)
     async with TransportWs.connect(guarded.url, token) as ws:
         before = await ws.answer(ESCROW, id=merchant.id)
-        live = await ws.subscribe(EVENTS)
-        assert await ws.quiet_for(live, 0.6), ws.messages[live]
-
         assert (await api.gql(REVOKE, merchant.token, p=partner_id))["revokePartnerAccess"]["userErrors"] == []
         after = await ws.answer(ESCROW, id=merchant.id)
-        ended = await ws.final(live, timeout=5)
     assert before == {"data": {"merchant": {"id": merchant.id, "escrowHeld": {"amount": "0.00"}}}}
     assert after["data"] == {"merchant": None} and codes(after) == ["FORBIDDEN"]
+
+
+async def test_a_revoked_grant_ends_the_partners_live_subscriptions(api: Api, guarded: Server) -> None:
+    merchant = await api.merchant("Consenting Co.")
+    partner_id, token = await _partner_granted_by(api, guarded, merchant.token)
+    async with TransportWs.connect(guarded.url, token) as ws:
+        live = await ws.subscribe(EVENTS)
+        assert await ws.quiet_for(live, 0.6), ws.messages[live]
+        assert (await api.gql(REVOKE, merchant.token, p=partner_id))["revokePartnerAccess"]["userErrors"] == []
+        ended = await ws.final(live, timeout=5)
     assert ended["type"] == "error" and codes(ended) == ["FORBIDDEN"]
 
 
