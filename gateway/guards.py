@@ -97,6 +97,8 @@ class GuardPipeline:
             )
         await self._authenticated_now(context)
         await self._grants_as_of_now(context)
+        if extensions is not None and not isinstance(extensions, Mapping):
+            raise Refused("`extensions` must be an object", "BAD_REQUEST")
         try:
             return await persisted.resolve_document(
                 context.pool, query=query, extensions=dict(extensions) if extensions else None,

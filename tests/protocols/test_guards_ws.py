@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +22,7 @@ from tests.conftest import SECRET, START, Server, running_app
 from tests.protocols.ws_client import TransportWs, codes
 from tests.support import Api, new_key
 
+NODE_DIR = Path(__file__).parents[1] / "node"
 EVENTS = "subscription { paymentEvents { kind payment { id status } } }"
 TYPENAME = "query { __typename }"
 ME = "query { me { __typename } }"
@@ -164,3 +169,46 @@ async def test_query_limits_apply_over_ws(api: Api, server: Server) -> None:
         too_many = await ws.answer(entities, r=many, timeout=30)
     assert codes(too_costly) == ["QUERY_TOO_COMPLEX"]
     assert codes(too_many) == ["QUERY_TOO_COMPLEX"]
+
+
+#: The real graphql-ws client: one JSON line per event, the `error` sink's GraphQL errors as they came.
+GRAPHQL_WS_CLIENT = """
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+const [url, token, query] = process.argv.slice(1);
+const print = (obj) => process.stdout.write(JSON.stringify(obj) + '\\n');
+const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0,
+  connectionParams: { Authorization: `Bearer ${token}` }, on: { connected: () => print({ type: 'connected' }) } });
+client.subscribe({ query }, {
+  next: (payload) => print({ type: 'next', payload }),
+  error: (error) => { print({ type: 'error', payload: Array.isArray(error) ? error : [String(error)] }); client.dispose(); },
+  complete: () => { print({ type: 'complete' }); client.dispose(); },
+});
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+async def test_the_graphql_ws_client_sees_its_subscription_end_when_the_token_expires(
+    api: Api, guarded: Server
+) -> None:
+    consumer = await api.consumer()
+    token = _token(guarded, Principal(Role.CONSUMER, party_id=consumer.pk), ttl=timedelta(hours=1))
+    client = await asyncio.create_subprocess_exec(
+        "node", "--input-type=module", "-e", GRAPHQL_WS_CLIENT, guarded.url.replace("http", "ws") + "/graphql",
+        token, EVENTS, cwd=NODE_DIR, stdout=asyncio.subprocess.PIPE,
+    )
+    assert client.stdout is not None
+    try:
+        connected = json.loads(await asyncio.wait_for(client.stdout.readline(), timeout=20))
+        await asyncio.sleep(0.6)
+        guarded.clock.set(START + timedelta(hours=2))
+        out, _ = await asyncio.wait_for(client.communicate(), timeout=20)
+    finally:
+        guarded.clock.set(START)
+        if client.returncode is None:
+            client.kill()
+            await client.wait()
+    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+    assert connected == {"type": "connected"}
+    assert [line["type"] for line in lines] == ["error"]
+    assert codes(lines[0]) == ["UNAUTHENTICATED"]
