@@ -15,6 +15,7 @@ import contextlib
 import logging
 from typing import Any
 
+# _OperationStreamClosed: upstream's signal that an operation closed the socket (strawberry pinned).
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -53,6 +54,8 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
             if "query" not in payload and self._extensions[message["id"]]:
                 payload["query"] = None  # a persisted query sent by its hash alone
         await super().handle_subscribe(message)
+        if message.get("id") not in self.operations:  # refused by the protocol (duplicate id, too many)
+            self._extensions.pop(message.get("id"), None)
 
     async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         context = self.context.for_operation()
