@@ -120,7 +120,7 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
 
     async def _watch(self, operation: Operation[RequestContext, None], context: RequestContext) -> None:
         """Ends the operation once it fails the recheck, even when no event comes."""
-        interval = self._app_state.settings.subscription_recheck_seconds
+        interval = max(self._app_state.settings.subscription_recheck_seconds, 0.05)  # never a busy loop
         while True:
             # On the real clock, wake at the token's expiry rather than up to an interval after it.
             expires_at = context.principal.expires_at if context.principal is not None else None

@@ -4,7 +4,8 @@ Every GraphQL operation is one hit, whatever carries it: a single POST or GET, e
 of a batch, each graphql-transport-ws ``subscribe`` (the guard pipeline, gateway/guards.py,
 takes the hit). A request to /graphql that never reaches an operation (an unparseable
 body, a method we refuse) still costs one hit, taken by ``RateLimitMiddleware`` after it
-was answered, so malformed requests cannot flood for free.
+was answered, so malformed requests cannot flood for free; and a request whose budget is
+already spent is answered 429 by the middleware before its body is read.
 
 Counters live in a ``limits`` storage. The default is this process's memory: with N
 gateway replicas a principal gets N times the limit, the usual trade for not putting a
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.kernel.principal import Principal
@@ -75,12 +77,32 @@ class OperationRateLimit:
         """Spend one operation of ``key``'s budget; ``OverLimit`` when it is spent already."""
         if await self.limiter.hit(self.rate, key):
             return None
+        return await self._over_limit(key)
+
+    async def spent(self, key: str) -> OverLimit | None:
+        """``OverLimit`` if ``key`` has no operation left right now; spends nothing."""
+        if await self.limiter.test(self.rate, key):
+            return None
+        return await self._over_limit(key)
+
+    async def _over_limit(self, key: str) -> OverLimit:
         stats = await self.limiter.get_window_stats(self.rate, key)
         return OverLimit(self.rate, retry_after=max(1, math.ceil(stats.reset_time - time.time())))
 
 
+def too_many_requests(over: OverLimit) -> JSONResponse:
+    """The answer to a request whose every operation would be refused by the rate limit."""
+    return JSONResponse(
+        {"errors": [{"message": f"Rate limit {over.rate} exceeded",
+                     "extensions": {"code": "RATE_LIMITED", "retryAfter": over.retry_after}}]},
+        status_code=429,
+        headers={"Retry-After": str(over.retry_after)},
+    )
+
+
 class RateLimitMiddleware:
-    """Counts once a /graphql request that reached no operation (the operations count themselves)."""
+    """Refuses a /graphql request whose budget is spent before reading its body (429), and counts
+    once a request that reached no operation (the operations count themselves)."""
 
     def __init__(self, app: ASGIApp, *, limit: OperationRateLimit) -> None:
         self.app = app
@@ -90,11 +112,15 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
+        client = scope.get("client")
+        key = client_key(getattr(scope.get("user"), "principal", None), client[0] if client else None)
+        # A flood over its budget costs a counter read, not a body parse.
+        if (over := await self.limit.spent(key)) is not None:
+            await too_many_requests(over)(scope, receive, send)
+            return
         state = scope.setdefault("state", {})
         try:
             await self.app(scope, receive, send)
         finally:
             if not state.get(COUNTED):
-                user = scope.get("user")
-                client = scope.get("client")
-                await self.limit.hit(client_key(getattr(user, "principal", None), client[0] if client else None))
+                await self.limit.hit(key)

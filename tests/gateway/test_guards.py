@@ -63,9 +63,12 @@ async def test_a_request_that_reaches_no_operation_still_counts_once(api: Api, s
                        for _ in range(2)]
             allowed = await client.post("/graphql", json=TYPENAME, headers=headers)
             refused = await client.post("/graphql", json=TYPENAME, headers=headers)
-    assert all(400 <= status < 500 for status in garbage)
+            more_garbage = await client.post("/graphql", content=b"{not json", headers=headers)
+    assert all(400 <= status < 500 and status != 429 for status in garbage)
     assert allowed.json() == {"data": {"__typename": "Query"}}
-    assert refused.status_code == 429
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    # Over its budget, a request is refused before its body is read, whatever the body.
+    assert more_garbage.status_code == 429 and _codes(more_garbage.json()) == ["RATE_LIMITED"]
 
 
 async def test_twenty_thousand_entity_representations_are_too_complex(api: Api) -> None:
