@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -68,12 +70,16 @@ async def test_rate_limit_counts_each_subscribe(api: Api, server: Server) -> Non
     consumer = await api.consumer()
     async with running_app(replace(server.settings, rate_limit="5/second"), Clock(START)) as limited:
         async with TransportWs.connect(limited.url, consumer.token) as ws:
+            started = time.monotonic()
             ids = [await ws.subscribe(TYPENAME) for _ in range(50)]
             ends = [await ws.final(operation_id) for operation_id in ids]
+            seconds = time.monotonic() - started
     accepted = [end for end in ends if end["type"] == "complete"]
     refused = [end for end in ends if end["type"] == "error"]
-    # A sliding window may admit one more right at a window's edge.
-    assert len(accepted) <= 6 and len(accepted) + len(refused) == 50
+    # Five per second begun (a sliding window may admit one more at a window's edge): about
+    # five when the machine keeps up, never the fifty that ran before.
+    assert len(accepted) <= 5 * math.ceil(seconds) + 1 and len(accepted) + len(refused) == 50
+    assert len(refused) >= 30
     assert all(codes(end) == ["RATE_LIMITED"] for end in refused)
 
 
