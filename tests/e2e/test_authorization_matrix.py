@@ -1,7 +1,13 @@
-"""Every root and entity field x every kind of principal -> allowed, or the right error code.
+"""Every path to a Consumer, a Merchant or a Payment x every kind of principal -> allowed, or the right code.
 
-Rows are (name, document, variables); columns are principals. `_entities` rows must
-answer exactly like the equivalent root field: federation is not a side door.
+Rows are (name, subject, document, expected); columns are principals. The rule is one
+(services/kernel/access.py, ADR 015), so every path to an object must answer alike:
+root fields, nested fields, `node`, `_entities` (federation is not a side door), and
+both executors (the compiled read path and the standard one).
+
+Relations in the world: `consumer` has paid `merchant` (each is the other's
+counterparty); `other_consumer` and `other_merchant` are strangers to both; the
+partners' grants come from `merchant`.
 """
 
 from __future__ import annotations
@@ -79,9 +85,67 @@ MERCHANT_FUNDS = expect(merchant=OK, operator=OK, partner_funds=OK)
 MERCHANT_SCORE = expect(
     consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator=OK, partner_credit=OK,
 )
-CONSUMER_PUBLIC = expect(consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator=OK)
+#: A consumer is reached (and its personal fields read) by itself, its counterparty and operators.
+CONSUMER_PERSONAL = expect(consumer=OK, merchant=OK, operator=OK)
 CONSUMER_PRIVATE = expect(consumer=OK, operator=OK)
 ENTITY = '_entities(representations: [{__typename: "%s", id: $id}]) { ... on %s { %s } }'
+#: Through a payment: who may not read the payment gets null, whatever is selected below it.
+NO_PAYMENT = {"other_consumer": "NULL", "other_merchant": "NULL", "partner_credit": "NULL", "partner_funds": "NULL",
+              "partner_without_consent": "NULL"}
+PAYMENT_READERS = expect(consumer=OK, merchant=OK, operator=OK, partner_payments=OK, **NO_PAYMENT)
+#: The buyer's personal fields through a payment: never to a partner, whatever its scopes.
+BUYER_PERSONAL = expect(consumer=OK, merchant=OK, operator=OK, **NO_PAYMENT)
+BUYER_PRIVATE = expect(consumer=OK, operator=OK, **NO_PAYMENT)
+MERCHANT_OF_PAYMENT_PRIVATE = expect(merchant=OK, operator=OK, partner_payments=OK, **NO_PAYMENT)
+RECEIVED_BUYER_ID = MERCHANT_PAYMENTS
+RECEIVED_BUYER_NAME = expect(merchant=OK, operator=OK)
+
+
+def _through(path: str, selection: str) -> str:
+    """``selection`` on the object that ``path`` reaches (``%s`` marks where)."""
+    return "query($id: ID!) { " + path % selection + " }"
+
+
+#: Every way to a Consumer: (row name, subject of $id, path with %s for the consumer's selection).
+CONSUMER_PATHS = [
+    ("consumer", "consumer", "consumer(id: $id) { %s }"),
+    ("node Consumer", "consumer", "node(id: $id) { ... on Consumer { %s } }"),
+    ("_entities Consumer", "consumer", ENTITY % ("Consumer", "Consumer", "%s")),
+    ("payment.buyer", "payment", "payment(id: $id) { buyer { %s } }"),
+    ("node Payment.buyer", "payment", "node(id: $id) { ... on Payment { buyer { %s } } }"),
+    ("_entities Payment.buyer", "payment", ENTITY % ("Payment", "Payment", "buyer { %s }")),
+]
+#: Every way to a Merchant but the list (``merchants`` rows are below).
+MERCHANT_PATHS = [
+    ("merchant", "merchant", "merchant(id: $id) { %s }"),
+    ("node Merchant", "merchant", "node(id: $id) { ... on Merchant { %s } }"),
+    ("_entities Merchant", "merchant", ENTITY % ("Merchant", "Merchant", "%s")),
+    ("payment.merchant", "payment", "payment(id: $id) { merchant { %s } }"),
+    ("node Payment.merchant", "payment", "node(id: $id) { ... on Payment { merchant { %s } } }"),
+    ("_entities Payment.merchant", "payment", ENTITY % ("Payment", "Payment", "merchant { %s }")),
+]
+
+
+def _path_rows() -> list[tuple[str, str, str, dict[str, str]]]:
+    rows = []
+    for name, subject, path in CONSUMER_PATHS:
+        via_payment = subject == "payment"
+        for selection, expected in [
+            ("id", PAYMENT_READERS if via_payment else CONSUMER_PERSONAL),
+            ("name", BUYER_PERSONAL if via_payment else CONSUMER_PERSONAL),
+            ("realNameVerified", BUYER_PERSONAL if via_payment else CONSUMER_PERSONAL),
+            ("wallet { balance { amount } }", BUYER_PRIVATE if via_payment else CONSUMER_PRIVATE),
+        ]:
+            rows.append((f"{name} {{ {selection.split()[0]} }}", subject, _through(path, selection), expected))
+    for name, subject, path in MERCHANT_PATHS:
+        via_payment = subject == "payment"
+        for selection, expected in [
+            ("id", PAYMENT_READERS if via_payment else MERCHANT_PUBLIC),
+            ("name certified", PAYMENT_READERS if via_payment else MERCHANT_PUBLIC),
+            ("wallet { balance { amount } }", MERCHANT_OF_PAYMENT_PRIVATE if via_payment else MERCHANT_PAYMENTS),
+        ]:
+            rows.append((f"{name} {{ {selection.split()[0]} }}", subject, _through(path, selection), expected))
+    return rows
 
 ROWS: list[tuple[str, str, str, dict[str, str]]] = [
     ("merchant.name", "merchant", "query($id: ID!) { merchant(id: $id) { name } }", MERCHANT_PUBLIC),
@@ -107,7 +171,28 @@ ROWS: list[tuple[str, str, str, dict[str, str]]] = [
      '{ earningsComparison(amount: "1.00", fundAnnualYieldPercent: "1", bankRatePercent: "1") { ratio } }',
      {p: OK for p in PRINCIPALS}),
     ("creditAccrual", "-", '{ creditAccrual(date: "2026-11-01") { date } }', expect(operator="NULL")),
-    ("consumer.name", "consumer", "query($id: ID!) { consumer(id: $id) { name } }", CONSUMER_PUBLIC),
+    *_path_rows(),
+    # Lists and nested connections that reach a consumer or a merchant.
+    ("merchant.receivedPayments.buyer { id }", "merchant",
+     "query($id: ID!) { merchant(id: $id) { receivedPayments(first: 5) { edges { node { buyer { id } } } } } }",
+     RECEIVED_BUYER_ID),
+    ("merchant.receivedPayments.buyer { name }", "merchant",
+     "query($id: ID!) { merchant(id: $id) { receivedPayments(first: 5) { edges { node { buyer { name } } } } } }",
+     RECEIVED_BUYER_NAME),
+    ("merchant.receivedPayments.buyer { realNameVerified }", "merchant",
+     "query($id: ID!) { merchant(id: $id) { receivedPayments(first: 5) { edges { node { buyer { realNameVerified } } } } } }",
+     RECEIVED_BUYER_NAME),
+    ("consumer.payments.merchant { name }", "consumer",
+     "query($id: ID!) { consumer(id: $id) { payments(first: 5) { edges { node { merchant { name } } } } } }",
+     CONSUMER_PRIVATE),
+    ("consumer.payments.buyer { name }", "consumer",
+     "query($id: ID!) { consumer(id: $id) { payments(first: 5) { edges { node { buyer { name } } } } } }",
+     CONSUMER_PRIVATE),
+    ("merchants { name }", "-", "{ merchants(first: 1) { edges { node { name certified } } } }", {
+        **MERCHANT_PUBLIC, "partner_without_consent": OK}),
+    ("me Consumer { name }", "-", "{ me { ... on Consumer { id name realNameVerified } } }",
+     expect(consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator="NULL",
+            partner_payments="NULL", partner_credit="NULL", partner_funds="NULL", partner_without_consent="NULL")),
     ("consumer.wallet", "consumer", "query($id: ID!) { consumer(id: $id) { wallet { balance { amount } } } }", CONSUMER_PRIVATE),
     ("consumer.payments", "consumer",
      "query($id: ID!) { consumer(id: $id) { payments(first: 1) { edges { node { id } } } } }", CONSUMER_PRIVATE),
@@ -133,14 +218,20 @@ def _outcome(body: dict[str, Any]) -> str:
     return OK
 
 
+@pytest.fixture(params=["compiled", "standard"])
+def executor(request: pytest.FixtureRequest) -> Api:
+    """Each row on the app with the compiled read path and on the one without it (ADR 010)."""
+    return request.getfixturevalue("api" if request.param == "compiled" else "standard_api")  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize(("name", "subject", "document", "expected"), ROWS, ids=[row[0] for row in ROWS])
 async def test_authorization_matrix(
-    api: Api, world: World, name: str, subject: str, document: str, expected: dict[str, str]
+    executor: Api, world: World, name: str, subject: str, document: str, expected: dict[str, str]
 ) -> None:
     variables = {"merchant": {"id": world.merchant.id}, "consumer": {"id": world.consumer.id},
                  "payment": {"id": world.payment_id}}.get(subject, {})
     outcomes = {}
     for principal in PRINCIPALS:
-        body = (await api.post(document, world.tokens[principal], **variables)).json()
+        body = (await executor.post(document, world.tokens[principal], **variables)).json()
         outcomes[principal] = _outcome(body)
     assert outcomes == expected

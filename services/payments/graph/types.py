@@ -143,13 +143,15 @@ class ConsumerPaymentsFields:
     def id(self, root: Party) -> strawberry.ID:
         return strawberry.ID(encode_id("Consumer", root.id))
 
+    # Personal fields stay non-null (clients select ``name`` on Consumer and Merchant
+    # together): a FORBIDDEN one nulls its nearest nullable parent.
     @strawberry.field(description="Personal: the consumer, its counterparties (merchants it has paid) and operators.")
-    async def name(self, root: Party, info: Info) -> str | None:
+    async def name(self, root: Party, info: Info) -> str:
         await require_consumer_field(info, root, Exposure.PERSONAL, "Consumer.name")
         return root.name
 
     @strawberry.field(description="Personal: as `name`.")
-    async def real_name_verified(self, root: Party, info: Info) -> bool | None:
+    async def real_name_verified(self, root: Party, info: Info) -> bool:
         await require_consumer_field(info, root, Exposure.PERSONAL, "Consumer.realNameVerified")
         return root.real_name_verified
 
