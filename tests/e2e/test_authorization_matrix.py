@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from gateway.auth import issue_token
+from gateway.graphql_view import READ_PATH_HEADER
 from services.kernel.principal import Principal, Role
 from tests.conftest import SECRET, Server
 from tests.support import Api, Party
@@ -235,3 +236,35 @@ async def test_authorization_matrix(
         body = (await executor.post(document, world.tokens[principal], **variables)).json()
         outcomes[principal] = _outcome(body)
     assert outcomes == expected
+
+
+COUNTERPARTY_READS = [
+    ("merchant", "merchant", "query($id: ID!) { merchant(id: $id) { receivedPayments(first: 5) "
+     "{ edges { node { buyer { id name realNameVerified } } } } } }"),
+    ("merchant", "consumer", "query($id: ID!) { consumer(id: $id) { id name realNameVerified } }"),
+    ("merchant", "payment", "query($id: ID!) { payment(id: $id) { buyer { name } merchant { name } } }"),
+    ("consumer", "consumer", "query($id: ID!) { consumer(id: $id) { name payments(first: 5) "
+     "{ edges { node { buyer { name } merchant { name } } } } } }"),
+    ("operator", "consumer", "query($id: ID!) { node(id: $id) { ... on Consumer { name } } }"),
+]
+
+
+@pytest.mark.parametrize(("principal", "subject", "document"), COUNTERPARTY_READS)
+async def test_the_compiled_path_answers_allowed_personal_reads_itself(
+    api: Api, world: World, principal: str, subject: str, document: str
+) -> None:
+    """The rule is in the statement (an EXISTS for a counterparty), not a fallback on every read."""
+    ids = {"merchant": world.merchant.id, "consumer": world.consumer.id, "payment": world.payment_id}
+    first = await api.post(document, world.tokens[principal], id=ids[subject])  # validated once, then compiled
+    response = await api.post(document, world.tokens[principal], id=ids[subject])
+    assert not response.json().get("errors"), response.json()
+    assert response.json() == first.json()
+    assert response.headers[READ_PATH_HEADER] == "compiled"
+
+
+async def test_a_stranger_s_personal_read_is_refused_by_the_standard_path(api: Api, world: World) -> None:
+    document = "query($id: ID!) { consumer(id: $id) { name } }"
+    await api.post(document, world.tokens["merchant"], id=world.consumer.id)  # validated once, then compiled
+    response = await api.post(document, world.tokens["other_merchant"], id=world.consumer.id)
+    assert response.json()["errors"][0]["extensions"]["code"] == FORBID
+    assert response.headers[READ_PATH_HEADER] == "standard"

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 from graphql import GraphQLError
 
+from services.kernel.access import may_read_payment
 from services.kernel.graph import Info, require_principal
 from services.kernel.principal import Principal, Role
 from services.payments import repository
@@ -30,13 +31,11 @@ class PaymentEvent:
 
 
 def _concerns(principal: Principal, event: dict[str, object]) -> bool:
-    if principal.is_operator:
-        return True
-    if principal.role is Role.MERCHANT:
-        return event.get("merchant") == principal.party_id
-    if principal.role is Role.CONSUMER:
-        return event.get("buyer") == principal.party_id
-    return False
+    """The payment read rule (ADR 015), as for ``payment(id:)``; the payload's fields apply the rest."""
+    buyer, merchant = event.get("buyer"), event.get("merchant")
+    return isinstance(buyer, int) and isinstance(merchant, int) and may_read_payment(
+        principal, buyer_id=buyer, merchant_id=merchant
+    )
 
 
 @strawberry.type
