@@ -20,6 +20,8 @@ Payment       its buyer, its merchant, operators,     all fields; its buyer and 
               ``payments:read``
 ============  =====================================  ===========================================
 
+Private fields of either type are ``Principal.may_read`` (the party itself, operators, a
+partner the merchant granted the field's scope), applied by ``require_private_access``.
 Counterparty facts are data: the graph batches them (a loader, an EXISTS in SQL). A
 principal for whom no fact can change the answer gets it without one (``needs_counterparty``).
 """
@@ -42,6 +44,35 @@ class Exposure(str, Enum):
     PERSONAL = "personal"
     #: Balances, histories, holdings: the party itself, operators, partners by scope.
     PRIVATE = "private"
+
+
+#: Every field of the party types and its exposure; a test walks the schema against it,
+#: so a new field cannot arrive without a decision here (and a row in the matrix test).
+EXPOSURES: dict[str, dict[str, Exposure]] = {
+    "Consumer": {
+        "id": Exposure.PUBLIC,
+        "name": Exposure.PERSONAL,
+        "realNameVerified": Exposure.PERSONAL,
+        "wallet": Exposure.PRIVATE,
+        "payments": Exposure.PRIVATE,
+        "creditProfile": Exposure.PRIVATE,
+        "creditLine": Exposure.PRIVATE,
+        "fundHolding": Exposure.PRIVATE,
+    },
+    "Merchant": {
+        "id": Exposure.PUBLIC,
+        "name": Exposure.PUBLIC,
+        "certified": Exposure.PUBLIC,
+        # The credit index: public to consumers and merchants (buyers choose sellers by
+        # it); a partner needs credit:read (ADR 007), checked by its resolver.
+        "creditProfile": Exposure.PUBLIC,
+        "wallet": Exposure.PRIVATE,
+        "escrowHeld": Exposure.PRIVATE,
+        "receivedPayments": Exposure.PRIVATE,
+        "creditLine": Exposure.PRIVATE,
+        "fundHolding": Exposure.PRIVATE,
+    },
+}
 
 
 def needs_counterparty(principal: Principal, consumer_id: int) -> bool:
@@ -71,13 +102,6 @@ def may_read_consumer_field(
 def may_reach_merchant(principal: Principal, merchant_id: int) -> bool:
     """Anyone signed in reaches a merchant; a partner only one that granted it access."""
     return not principal.is_partner or principal.partner_has_consent(merchant_id)
-
-
-def may_read_merchant_field(principal: Principal, merchant_id: int, exposure: Exposure, *, scope: str) -> bool:
-    """A field of a merchant already reached; private fields need the merchant's own ``scope`` grant."""
-    if exposure is Exposure.PRIVATE:
-        return principal.may_read(merchant_id, scope)
-    return may_reach_merchant(principal, merchant_id)
 
 
 def may_read_payment(principal: Principal, *, buyer_id: int, merchant_id: int) -> bool:

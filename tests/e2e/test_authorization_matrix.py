@@ -12,14 +12,18 @@ partners' grants come from `merchant`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from graphql import GraphQLObjectType
 
 from gateway.auth import issue_token
 from gateway.graphql_view import READ_PATH_HEADER
+from schema import build_schema
+from services.kernel.access import EXPOSURES
 from services.kernel.principal import Principal, Role
 from tests.conftest import SECRET, Server
 from tests.support import Api, Party
@@ -268,3 +272,14 @@ async def test_a_stranger_s_personal_read_is_refused_by_the_standard_path(api: A
     response = await api.post(document, world.tokens["other_merchant"], id=world.consumer.id)
     assert response.json()["errors"][0]["extensions"]["code"] == FORBID
     assert response.headers[READ_PATH_HEADER] == "standard"
+
+
+@pytest.mark.parametrize("type_name", ["Consumer", "Merchant"])
+def test_every_field_of_a_party_has_an_exposure_and_a_matrix_row(type_name: str) -> None:
+    """Walks the schema: a new field of Consumer or Merchant needs a decision in the rule and a row here."""
+    type_ = build_schema()._schema.get_type(type_name)
+    assert isinstance(type_, GraphQLObjectType)
+    assert set(type_.fields) == set(EXPOSURES[type_name])
+    documents = " ".join(document for _, _, document, _ in ROWS)
+    unrowed = [field for field in type_.fields if not re.search(rf"\b{field}\b", documents)]
+    assert unrowed == []

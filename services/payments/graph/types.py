@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
-from services.kernel.access import Exposure
+from services.kernel.access import EXPOSURES
 from services.kernel.graph import (
     Connection,
     Info,
@@ -147,12 +147,12 @@ class ConsumerPaymentsFields:
     # together): a FORBIDDEN one nulls its nearest nullable parent.
     @strawberry.field(description="Personal: the consumer, its counterparties (merchants it has paid) and operators.")
     async def name(self, root: Party, info: Info) -> str:
-        await require_consumer_field(info, root, Exposure.PERSONAL, "Consumer.name")
+        await require_consumer_field(info, root, EXPOSURES["Consumer"]["name"], "Consumer.name")
         return root.name
 
     @strawberry.field(description="Personal: as `name`.")
     async def real_name_verified(self, root: Party, info: Info) -> bool:
-        await require_consumer_field(info, root, Exposure.PERSONAL, "Consumer.realNameVerified")
+        await require_consumer_field(info, root, EXPOSURES["Consumer"]["realNameVerified"], "Consumer.realNameVerified")
         return root.real_name_verified
 
     @strawberry.field(directives=private(_SCOPE))
