@@ -19,6 +19,8 @@ from gateway import db
 from gateway.auth import issue_token, principal_for, secret_in_database, secret_in_file
 from gateway.settings import Settings
 from services.kernel.clock import Clock
+from services.kernel.errors import DomainError
+from services.kernel.principal import Principal
 
 
 def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
@@ -148,21 +150,45 @@ def token(role: str, party: str | None, partner: str | None, scopes: str, ttl_da
     """Print one bearer token (and nothing else) for the server's secret."""
     from datetime import timedelta
 
-    settings = Settings.from_env(data_dir=data_dir)
     try:
         principal = principal_for(role, party=party, partner=partner, scopes=scopes)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    secret = settings.jwt_secret
-    if secret is None:
-        if settings.database_url is None:
-            secret = secret_in_file(settings.data_dir)
-        else:
-            asyncio.run(db.migrate_dsn(settings.database_url))
-            secret = asyncio.run(_database_secret(settings.database_url))
+    settings = Settings.from_env(data_dir=data_dir)
+    if principal.party_id is None:  # operators and partners: no party row to check
+        secret = settings.jwt_secret or _secret(settings)
+    else:
+        with database(settings) as settings:
+            assert settings.database_url is not None and settings.jwt_secret is not None
+            # A principal is a kind and an id: mer_1 must name a merchant that exists.
+            if not asyncio.run(_party_exists(settings.database_url, principal)):
+                raise click.BadParameter(f"no {principal.role.value} {party}", param_hint="'--party'")
+            secret = settings.jwt_secret
     click.echo(
         issue_token(principal, secret=secret, now=Clock.from_iso(settings.now).now(), ttl=timedelta(days=ttl_days))
     )
+
+
+def _secret(settings: Settings) -> str:
+    """The server's token secret: beside the embedded server's data, or in the given database."""
+    if settings.database_url is None:
+        return secret_in_file(settings.data_dir)
+    asyncio.run(db.migrate_dsn(settings.database_url))
+    return asyncio.run(_database_secret(settings.database_url))
+
+
+async def _party_exists(dsn: str, principal: Principal) -> bool:
+    from services.payments import PartyKind, party_of_kind
+
+    assert principal.party_id is not None
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        await party_of_kind(conn, principal.party_id, PartyKind(principal.role.value.upper()), field="party")
+    except DomainError:
+        return False
+    finally:
+        await conn.close()
+    return True
 
 
 @main.command()

@@ -13,23 +13,32 @@ import strawberry
 
 from services.credit.graph import ConsumerCreditFields, MerchantCreditFields
 from services.funds.graph import ConsumerFundsFields, MerchantFundsFields
-from services.kernel.graph import Info, Node, forbidden, require_principal
+from services.kernel.graph import Info, Node, require_principal
 from services.kernel.ids import decode_id
-from services.partners import PUBLIC_SCOPE
 from services.payments import Party, PartyKind
-from services.payments.graph import ConsumerPaymentsFields, MerchantPaymentsFields, PartyByIdLoader
+from services.payments.graph import (
+    ConsumerPaymentsFields,
+    MerchantPaymentsFields,
+    PartyByIdLoader,
+    require_consumer_reach,
+    require_merchant_reach,
+)
 
 
 async def _party(info: Info, id: str, type_name: str, kind: PartyKind) -> Party | None:
+    """A consumer or merchant by typed id, for every root path (field, ``node``, ``_entities``).
+
+    The id's prefix must name the row's kind (``con_5`` never answers merchant 5), and
+    the read rule decides before the row is looked at, so FORBIDDEN says nothing about
+    whether the party exists."""
     decoded = decode_id(id, type_name)
     if decoded is None:
         return None
-    principal = require_principal(info)
-    if principal.is_partner:
-        # Partners reach merchants that granted them access, and nothing else.
-        if kind is not PartyKind.MERCHANT or not principal.partner_has_consent(decoded[1]):
-            raise forbidden(f"{type_name} {id}")
-        info.context.record_partner_read(decoded[1], PUBLIC_SCOPE, type_name)
+    require_principal(info)
+    if kind is PartyKind.CONSUMER:
+        await require_consumer_reach(info, decoded[1], f"{type_name} {id}")
+    else:
+        require_merchant_reach(info, decoded[1], f"{type_name} {id}")
     party: Party | None = await info.context.loader(PartyByIdLoader).load(decoded[1])
     return party if party is not None and party.kind is kind else None
 

@@ -49,7 +49,7 @@ from services.kernel.graph.compiled import (
     cursor,
 )
 from services.kernel.graph.pagination import MAX_PAGE_SIZE, decode_cursor
-from services.kernel.principal import Principal
+from services.kernel.principal import Principal, Role
 
 #: Where a private field's row is not the principal's: the request reruns on the standard path.
 DENIED = "fingraph:denied:3b9f0c"
@@ -301,15 +301,23 @@ class Planner:
         return tree
 
     def guarded(self, guard: Guard | None, row: Row, sql: str) -> str:
-        """``require_private_access``: operators read everything, a party only its own rows."""
+        """The read rule: operators read everything, a party its own rows (and, for
+        ``counterparty`` guards, a merchant the rows' consumer has paid)."""
         if guard is None or self.principal.is_operator:
             return sql
+        me = self.me()
+        allowed = f"{guard.party_id(row)} = {me}"
+        if guard.counterparty is not None and self.principal.role is Role.MERCHANT:
+            allowed = f"({allowed} OR {guard.counterparty(row, me)})"
+        return f"CASE WHEN {allowed} THEN to_json({sql}) ELSE to_json('{DENIED}'::text) END"
+
+    def me(self) -> str:
+        """The asking party's id as a parameter (``Fallback`` for principals without one)."""
         if self._me is None:
             if self.principal.party_id is None:
                 raise Fallback("no party to read as")
             self._me = self.params.add(self.principal.party_id, "bigint")
-        return (f"CASE WHEN {guard.party_id(row)} = {self._me} THEN to_json({sql})"
-                f" ELSE to_json('{DENIED}'::text) END")
+        return self._me
 
 
 def checked_variables(

@@ -11,11 +11,11 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLObjectType
 
-from schema.compiled.planner import Fallback, Planner, RootSpec, object_type
+from schema.compiled.planner import DENIED, Fallback, Planner, RootSpec, object_type
 from services.kernel.graph.compiled import Row
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
-from services.payments.graph.compiled import one_party, one_payment, parties_rows
+from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_rows
 
 
 def _type(planner: Planner, name: str) -> GraphQLObjectType:
@@ -28,6 +28,20 @@ def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str
     alias = planner.scope.aliases()
     built = planner.object(_type(planner, type_name), nodes, Row(alias))
     return f"(SELECT {built} FROM {one_party(type_name.upper(), party_id, alias)})"
+
+
+def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: int) -> str:
+    """``merchant(id:)``/``consumer(id:)``/``node``: a consumer only for the read rule's
+    audience (``services.kernel.access.may_reach_consumer``); others get the standard
+    path's FORBIDDEN (a merchant's counterparty fact is one EXISTS in the statement)."""
+    principal = planner.principal
+    if type_name != "Consumer" or principal.is_operator or principal.is_party(pk):
+        return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
+    if principal.role is not Role.MERCHANT:
+        raise Fallback("not this consumer's audience")
+    consumer = planner.params.add(pk, "bigint")
+    paid = paid_by(Row(columns={"id": consumer}), planner.me())
+    return f"CASE WHEN {paid} THEN {_one(planner, type_name, nodes, consumer)} ELSE to_json('{DENIED}'::text) END"
 
 
 class Me(RootSpec):
@@ -50,7 +64,7 @@ class PartyById(RootSpec):
         decoded = decode_id(args["id"], self.type_name)
         if decoded is None:
             return "NULL::json"
-        return _one(planner, self.type_name, nodes, planner.params.add(decoded[1], "bigint"))
+        return _party_by_id(planner, self.type_name, nodes, decoded[1])
 
 
 class PaymentById(RootSpec):
@@ -83,7 +97,7 @@ class NodeById(RootSpec):
         type_name, pk = decoded
         if type_name == "Payment":
             return _payment(planner, nodes, pk)
-        return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
+        return _party_by_id(planner, type_name, nodes, pk)
 
 
 class Merchants(RootSpec):

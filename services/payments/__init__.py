@@ -20,6 +20,7 @@ from services.payments.models import (
     Wallet,
     wallet_code,
 )
+from services.payments.parties import named_party, party_of_kind, party_ref
 from services.payments.repository import (
     PaymentHistory,
     oldest_parties,
@@ -44,8 +45,11 @@ __all__ = [
     "Wallet",
     "create_party",
     "move",
+    "named_party",
     "oldest_parties",
     "parties_by_ids",
+    "party_of_kind",
+    "party_ref",
     "payment_history_by_party_ids",
     "payment_history_sql",
     "payments_by_ids",

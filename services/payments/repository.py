@@ -94,6 +94,24 @@ async def parties_by_ids(conn: asyncpg.Connection, ids: Sequence[int]) -> list[P
     return [party_from_row(row) for row in rows]
 
 
+async def party_of_kind(conn: asyncpg.Connection, party_id: int, kind: PartyKind) -> Party | None:
+    row = await conn.fetchrow("SELECT * FROM payments.parties WHERE id = $1 AND kind = $2", party_id, kind.value)
+    return None if row is None else party_from_row(row)
+
+
+async def counterparties(conn: asyncpg.Connection, pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (consumer id, merchant id) pairs among ``pairs`` where the consumer has paid the merchant."""
+    rows = await conn.fetch(
+        """
+        SELECT k.buyer, k.merchant FROM unnest($1::bigint[], $2::bigint[]) AS k(buyer, merchant)
+         WHERE EXISTS (SELECT 1 FROM payments.payments p WHERE p.buyer_id = k.buyer AND p.merchant_id = k.merchant)
+        """,
+        [buyer for buyer, _ in pairs],
+        [merchant for _, merchant in pairs],
+    )
+    return {(row["buyer"], row["merchant"]) for row in rows}
+
+
 async def oldest_parties(
     conn: asyncpg.Connection, *, kind: PartyKind, limit: int, name: str | None = None
 ) -> list[Party]:

@@ -96,8 +96,9 @@ async def test_a_consumer_cannot_read_another_consumers_wallet_or_payments(api: 
 
     body = (await api.post(CONSUMER_PRIVATE, other.token, id=owner.id)).json()
 
-    assert _codes(body) == {"consumer.wallet": "FORBIDDEN", "consumer.payments": "FORBIDDEN"}
-    assert body["data"]["consumer"] == {"id": owner.id, "name": "Owner", "wallet": None, "payments": None}
+    # A stranger does not reach the consumer at all: not even its name (ADR 015).
+    assert _codes(body) == {"consumer": "FORBIDDEN"}
+    assert body["data"]["consumer"] is None
     assert (await api.gql(PAYMENT, other.token, id=payment["id"]))["payment"] is None
     # The owner, the payment's merchant and operators do see them.
     mine = await api.gql(CONSUMER_PRIVATE, owner.token, id=owner.id)

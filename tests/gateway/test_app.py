@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import strawberry
@@ -120,12 +124,19 @@ async def test_a_client_request_id_is_echoed(api: Api) -> None:
 
 async def test_the_token_command_prints_one_token_the_server_accepts(api: Api, server: Server) -> None:
     buyer = await api.consumer("Token Holder")
-    env = {"FINGRAPH_JWT_SECRET": SECRET, "FINGRAPH_NOW": server.clock.now().isoformat(), "DATABASE_URL": ""}
+    # The command checks the party in the database, as the server will (ADR 015).
+    env = {"FINGRAPH_JWT_SECRET": SECRET, "FINGRAPH_NOW": server.clock.now().isoformat(),
+           "DATABASE_URL": server.settings.database_url or ""}
 
-    result = CliRunner().invoke(main, ["token", "--role", "consumer", "--party", buyer.id], env=env)
+    # As from a shell: the command runs its own event loop and signal handlers.
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "fingraph"), "token", "--role", "consumer", "--party", buyer.id,
+        env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
 
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    assert process.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
     assert len(lines) == 1 and lines[0].count(".") == 2
     data = await api.gql(CONSUMER_HOME, lines[0])
     assert data["me"]["id"] == buyer.id

@@ -21,6 +21,7 @@ from services.kernel.graph import Info, UserError, require_operator, require_par
 from services.kernel.ids import decode_id
 from services.kernel.money import parse_amount
 from services.kernel.principal import Role
+from services.payments import party_of_kind, party_ref
 
 
 @strawberry.input
@@ -110,16 +111,15 @@ class CreditMutation:
     @strawberry.mutation(description="Operator: open a credit line for a consumer or merchant.")
     async def open_credit_line(self, info: Info, input: OpenCreditLineInput) -> CreditLinePayload:
         require_operator(info)
-        decoded = decode_id(input.party_id, "Consumer", "Merchant")
         try:
-            if decoded is None:
-                raise DomainError(ErrorCode.NOT_FOUND, "no such party", field="partyId")
+            kind, party_id = party_ref(input.party_id, field="partyId")
             limit = parse_amount(input.limit, field="limit") if input.limit is not None else None
         except DomainError as error:
             return CreditLinePayload(credit_line=None, user_errors=_bad(error))
 
         async def effect(conn: asyncpg.Connection) -> CreditLine:
-            return await service.open_credit_line(conn, party_id=decoded[1], limit=limit, daily_rate=input.daily_rate,
+            await party_of_kind(conn, party_id, kind, field="partyId")  # con_5 never opens merchant 5's line
+            return await service.open_credit_line(conn, party_id=party_id, limit=limit, daily_rate=input.daily_rate,
                                                   now=info.context.clock.now())
 
         line, errors = await run_once(info, effect)

@@ -81,10 +81,14 @@ class Scope:
 
 @dataclass(frozen=True)
 class Guard:
-    """``require_private_access(info, <party id>, what, scope=scope)`` in SQL terms."""
+    """The read rule (``services.kernel.access``) in SQL terms: the row's party may read it,
+    and, when ``counterparty`` is given, a merchant the party has paid (``counterparty(row,
+    me)`` is the SQL condition, ``me`` the asking merchant's id); operators read everything.
+    Partners never take the compiled path, so their scopes are left to the standard path."""
 
     party_id: Callable[[Row], str]
     scope: str
+    counterparty: Callable[[Row, str], str] | None = None
 
     @classmethod
     def party_row(cls, scope: str) -> Guard:

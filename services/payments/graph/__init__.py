@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.payments.graph.access import readable_payment, require_consumer_reach, require_merchant_reach
 from services.payments.graph.loaders import (
     PartyByIdLoader,
     PaymentByIdLoader,
@@ -11,7 +12,7 @@ from services.payments.graph.loaders import (
 from services.payments.graph.mutations import PaymentsMutation
 from services.payments.graph.queries import PaymentsQuery
 from services.payments.graph.subscriptions import PaymentsSubscription
-from services.payments.graph.types import ConsumerPaymentsFields, MerchantPaymentsFields, PaymentType, readable_payment
+from services.payments.graph.types import ConsumerPaymentsFields, MerchantPaymentsFields, PaymentType
 
 __all__ = [
     "ConsumerPaymentsFields",
@@ -25,4 +26,6 @@ __all__ = [
     "PaymentsQuery",
     "PaymentsSubscription",
     "readable_payment",
+    "require_consumer_reach",
+    "require_merchant_reach",
 ]

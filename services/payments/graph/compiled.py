@@ -48,10 +48,27 @@ def parties_rows(kind: str, limit: str, before: str) -> str:
     )
 
 
+def paid_by(row: Row, merchant_id: str) -> str:
+    """SQL: the consumer of ``row`` has paid the merchant ``merchant_id`` (the read rule's
+    counterparty fact). A buyer reached through a payment carries that payment's merchant,
+    which settles it without a lookup."""
+    exists = (f"EXISTS (SELECT 1 FROM payments.payments paid WHERE paid.buyer_id = {row['id']}"
+              f" AND paid.merchant_id = {merchant_id})")
+    via = row.columns.get(_VIA_MERCHANT)
+    return exists if via is None else f"({via} = {merchant_id} OR {exists})"
+
+
+_VIA_MERCHANT = "via_payment_merchant_id"
+#: ``Consumer.name``/``realNameVerified`` (Exposure.PERSONAL): itself, its counterparties, operators.
+_PERSONAL = Guard(lambda row: row["id"], _SCOPE, counterparty=paid_by)
+
+
 def _party(kind: str, column: str) -> Nested:
     def source(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:
         alias = scope.aliases()
-        return f"payments.parties {alias} WHERE {alias}.id = {row[column]}", Row(alias)
+        # The buyer of a payment remembers the payment's merchant for the counterparty rule.
+        via = {_VIA_MERCHANT: row["merchant_id"]} if kind == "CONSUMER" else {}
+        return f"payments.parties {alias} WHERE {alias}.id = {row[column]}", Row(alias, via)
 
     return Nested(source)
 
@@ -74,7 +91,7 @@ def _payments(column: str) -> Page:
 def _party_fields(type_name: str) -> FieldSpecs:
     return {
         (type_name, "id"): Leaf(lambda row: typed_id(type_name, row["id"])),
-        (type_name, "name"): Leaf(lambda row: row["name"]),
+        (type_name, "name"): Leaf(lambda row: row["name"], _PERSONAL if type_name == "Consumer" else None),
         (type_name, "wallet"): Nested(_wallet, _OWN),
     }
 
@@ -89,7 +106,7 @@ FIELDS: FieldSpecs = {
         guard=_OWN,
     ),
     ("Merchant", "receivedPayments"): _payments("merchant_id"),
-    ("Consumer", "realNameVerified"): Leaf(lambda row: row["real_name_verified"]),
+    ("Consumer", "realNameVerified"): Leaf(lambda row: row["real_name_verified"], _PERSONAL),
     ("Consumer", "payments"): _payments("buyer_id"),
     ("Wallet", "balance"): money("{balance}", "{currency}"),
     ("Payment", "id"): Leaf(lambda row: typed_id("Payment", row["id"])),

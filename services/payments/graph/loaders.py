@@ -77,3 +77,12 @@ class PaymentsByBuyerIdLoader(_PaymentsPageLoader):
 
 class PaymentsByMerchantIdLoader(_PaymentsPageLoader):
     party_column = "merchant_id"
+
+
+class CounterpartyLoader(_PoolLoader):
+    """(consumer id, merchant id) -> has the consumer paid the merchant: one statement per batch."""
+
+    async def batch_load_fn(self, keys: Sequence[tuple[int, int]]) -> list[bool]:
+        async with self.pool.acquire() as conn:
+            paid = await repository.counterparties(conn, keys)
+        return [key in paid for key in keys]

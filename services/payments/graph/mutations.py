@@ -27,9 +27,10 @@ from services.kernel.ids import decode_id
 from services.kernel.money import Money, parse_amount
 from services.kernel.principal import Role
 from services.payments import service
-from services.payments.errors import DomainError, ErrorCode, no_such_merchant, payment_not_found
+from services.payments.errors import DomainError, no_such_merchant, payment_not_found
 from services.payments.graph.types import FundingSourceEnum, PaymentType, WalletType
 from services.payments.models import FundingSource, Party, PartyKind, Payment, Wallet
+from services.payments.parties import party_ref
 
 if TYPE_CHECKING:
     from schema.entities import Consumer, Merchant
@@ -195,12 +196,9 @@ class PaymentsMutation:
         party_id = require_party(info, Role.CONSUMER, Role.MERCHANT)
         try:
             amount = parse_amount(input.amount)
-            decoded = decode_id(input.to_party_id, "Consumer", "Merchant")
-            if decoded is None:
-                raise DomainError(ErrorCode.NOT_FOUND, "no such party", field="toPartyId")
+            to_kind, to_party_id = party_ref(input.to_party_id, field="toPartyId")
         except DomainError as error:
             return WalletPayload(wallet=None, user_errors=[user_error(error)])
-        to_kind, to_party_id = PartyKind(decoded[0].upper()), decoded[1]
 
         async def effect(conn: asyncpg.Connection) -> Wallet:
             return await service.transfer(

@@ -3,8 +3,8 @@
 A merchant hears about payments it receives, a consumer about its own payments, a
 partner about payments received by merchants that granted it ``payments:read``, an
 operator about all. The transport ends a subscription whose token expires or whose
-partner loses a grant (gateway/guards_ws.py). Events come from the payments outbox (rows written in the payment's
-transaction, read by every gateway process), so a payment
+partner loses a grant (gateway/guards_ws.py). Events come from the payments outbox
+(rows written in the payment's transaction, read by every gateway process), so a payment
 made through any gateway process reaches subscribers on every process.
 """
 
@@ -16,13 +16,12 @@ from collections.abc import AsyncGenerator
 import strawberry
 from graphql import GraphQLError
 
+from services.kernel.access import PAYMENTS_SCOPE, may_read_payment
 from services.kernel.graph import Info, require_principal
-from services.kernel.principal import Principal, Role
+from services.kernel.principal import Principal
 from services.payments import repository
 from services.payments.graph.types import PaymentType
 from services.payments.models import PAYMENT_EVENTS_CHANNEL, Payment, PaymentEventKind
-
-PAYMENTS_READ = "payments:read"
 
 PaymentEventKindEnum = strawberry.enum(PaymentEventKind, description="What happened to the payment.")
 
@@ -34,14 +33,11 @@ class PaymentEvent:
 
 
 def _concerns(principal: Principal, event: dict[str, object]) -> bool:
-    if principal.is_operator:
-        return True
-    if principal.role is Role.MERCHANT:
-        return event.get("merchant") == principal.party_id
-    if principal.role is Role.CONSUMER:
-        return event.get("buyer") == principal.party_id
-    merchant = event.get("merchant")
-    return isinstance(merchant, int) and principal.partner_may_read(merchant, PAYMENTS_READ)
+    """The payment read rule (ADR 015), as for ``payment(id:)``; the payload's fields apply the rest."""
+    buyer, merchant = event.get("buyer"), event.get("merchant")
+    return isinstance(buyer, int) and isinstance(merchant, int) and may_read_payment(
+        principal, buyer_id=buyer, merchant_id=merchant
+    )
 
 
 @strawberry.type
@@ -51,7 +47,7 @@ class PaymentsSubscription:
     )
     async def payment_events(self, info: Info) -> AsyncGenerator[PaymentEvent, None]:
         principal = require_principal(info)
-        if principal.is_partner and PAYMENTS_READ not in principal.scopes:
+        if principal.is_partner and PAYMENTS_SCOPE not in principal.scopes:
             raise GraphQLError("This partner token lacks payments:read", extensions={"code": "FORBIDDEN"})
         async with info.context.listen(PAYMENT_EVENTS_CHANNEL) as queue:
             while (payload := await queue.get()) is not None:

@@ -7,22 +7,22 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
+from services.kernel.access import EXPOSURES
 from services.kernel.graph import (
     Connection,
     Info,
     MoneyType,
     Node,
     page_window,
-    require_principal,
     require_private_access,
 )
 from services.kernel.graph.directives import paginated, private
-from services.kernel.ids import decode_id, encode_id
+from services.kernel.ids import encode_id
 from services.kernel.money import Money
+from services.payments.graph.access import known_counterparty, readable_payment, require_consumer_field
 from services.payments.graph.loaders import (
     EscrowHeldByMerchantIdLoader,
     PartyByIdLoader,
-    PaymentByIdLoader,
     PaymentsByBuyerIdLoader,
     PaymentsByMerchantIdLoader,
     WalletByPartyIdLoader,
@@ -42,23 +42,6 @@ class WalletType:
     @strawberry.field
     def balance(self, root: Wallet) -> MoneyType:
         return root.balance  # type: ignore[return-value]  # Money resolves as Money type
-
-
-def may_read_payment(info: Info, payment: Payment) -> bool:
-    """Its buyer, its merchant, operators, and partners the merchant granted payments:read."""
-    principal = require_principal(info)
-    if principal.partner_may_read(payment.merchant_id, _SCOPE):
-        info.context.record_partner_read(payment.merchant_id, _SCOPE, "Payment")
-        return True
-    return principal.is_operator or principal.is_party(payment.buyer_id) or principal.is_party(payment.merchant_id)
-
-
-async def readable_payment(info: Info, id: str) -> Payment | None:
-    decoded = decode_id(id, "Payment")
-    if decoded is None:
-        return None
-    payment: Payment | None = await info.context.loader(PaymentByIdLoader).load(decoded[1])
-    return payment if payment is not None and may_read_payment(info, payment) else None
 
 
 @strawberry.federation.type(
@@ -120,6 +103,9 @@ class PaymentType(Node):
 
     @strawberry.field
     async def buyer(self, root: Payment, info: Info) -> Annotated[Consumer, strawberry.lazy("schema.entities")]:
+        # Whoever reads the payment reaches its buyer (its id); the buyer's other fields
+        # ask the read rule, for which this payment already proves buyer and merchant met.
+        known_counterparty(info, root)
         party: Party = await info.context.loader(PartyByIdLoader).load(root.buyer_id)
         return party  # type: ignore[return-value]
 
@@ -157,12 +143,16 @@ class ConsumerPaymentsFields:
     def id(self, root: Party) -> strawberry.ID:
         return strawberry.ID(encode_id("Consumer", root.id))
 
-    @strawberry.field
-    def name(self, root: Party) -> str:
+    # Personal fields stay non-null (clients select ``name`` on Consumer and Merchant
+    # together): a FORBIDDEN one nulls its nearest nullable parent.
+    @strawberry.field(description="Personal: the consumer, its counterparties (merchants it has paid) and operators.")
+    async def name(self, root: Party, info: Info) -> str:
+        await require_consumer_field(info, root, EXPOSURES["Consumer"]["name"], "Consumer.name")
         return root.name
 
-    @strawberry.field
-    def real_name_verified(self, root: Party) -> bool:
+    @strawberry.field(description="Personal: as `name`.")
+    async def real_name_verified(self, root: Party, info: Info) -> bool:
+        await require_consumer_field(info, root, EXPOSURES["Consumer"]["realNameVerified"], "Consumer.realNameVerified")
         return root.real_name_verified
 
     @strawberry.field(directives=private(_SCOPE))

@@ -1,0 +1,67 @@
+"""Subscription payloads apply the read rule of ADR 015 like every other path to a party.
+
+A merchant hears its payments with the buyer's personal fields (it is the buyer's
+counterparty); a consumer hears its own; a partner, which never sees a consumer's
+personal data, cannot subscribe at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from gateway.auth import issue_token
+from services.kernel.principal import Principal, Role
+from tests.conftest import SECRET, Server
+from tests.protocols.test_subscriptions import NODE_DIR, _next_event, _next_line, _rest, second_process
+from tests.support import Api
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+
+__all__ = ["second_process"]  # the fixture, shared with the transport's own tests
+
+EVENTS = ("subscription { paymentEvents { payment { id buyer { id name realNameVerified }"
+          " merchant { id name } } } }")
+
+
+async def _subscribe(url: str, token: str, count: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        "node", str(NODE_DIR / "subscribe.mjs"), url.replace("http", "ws") + "/graphql", token, str(count), EVENTS,
+        stdout=asyncio.subprocess.PIPE,
+    )
+
+
+async def _first_event(url: str, token: str, pay: Any) -> dict[str, Any]:
+    client = await _subscribe(url, token, 1)
+    assert await _next_line(client, 20) == {"type": "connected"}
+    for _ in range(40):
+        await pay()
+        if (event := await _next_event(client, 0.5)) is not None:
+            await _rest(client)
+            return event
+    raise AssertionError("no event within 40 payments")
+
+
+@pytest.mark.parametrize("listener", ["merchant", "buyer"])
+async def test_payment_events_carry_the_buyer_to_its_counterparty_and_itself(
+    api: Api, second_process: str, listener: str
+) -> None:
+    buyer, merchant = await api.consumer("Wei Event", balance="90.00"), await api.merchant("Event Shop")
+    token = merchant.token if listener == "merchant" else buyer.token
+
+    event = await _first_event(second_process, token, lambda: api.pay(buyer, merchant, "1.00"))
+
+    assert event["payment"]["buyer"] == {"id": buyer.id, "name": "Wei Event", "realNameVerified": True}
+    assert event["payment"]["merchant"] == {"id": merchant.id, "name": "Event Shop"}
+
+
+async def test_a_partner_cannot_subscribe_to_payment_events(api: Api, server: Server, second_process: str) -> None:
+    partner = Principal(Role.PARTNER, partner_id=1, scopes=frozenset({"payments:read"}))
+    token = issue_token(partner, secret=SECRET, now=server.clock.now(), ttl=timedelta(days=1))
+    lines = await _rest(await _subscribe(second_process, token, 1))
+    errors = [line for line in lines if line["type"] == "next"]
+    assert errors and errors[0]["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
