@@ -1,14 +1,27 @@
-"""Idempotency keys: at most one effect per (principal, key), in the effect's own transaction.
+"""Idempotency keys: at most one effect per (principal, key), and one answer.
 
 Flow of one key: the mutation resolver calls ``context.idempotent`` (gateway/context.py),
 which lands here; we take the key's lock first (``gateway.claim_key``), so a concurrent
-retry waits until we commit, then reads our stored response instead of acting again;
-the key's row is written once, with the response (``gateway.keep_response``).
+retry waits until we commit, then reads our stored answer instead of acting again;
+the key's row is written once, with the answer (``gateway.keep_response``).
 
 ``run_idempotent_call`` does the same for an effect that is one SQL function call
 (``SqlCall``): one statement claims the key, calls the function and stores its answer,
 so the whole payment is one round trip (gateway/migrations/003_idempotent_call.sql,
 docs/adr/012).
+
+The answer a key keeps (``gateway.idempotency_keys.response``, jsonb) is either
+
+* the effect's result, as the result type's JSON (pydantic's ``TypeAdapter``), or
+* the effect's refusal: ``{"refusal": {"code": "INSUFFICIENT_FUNDS", "message": ..., "field": ...}}``,
+  replayed as the same ``DomainError`` (ADR 003: a refusal is a definitive answer, as a
+  card network's decline is). Keys stored before refusals were kept hold only results.
+
+A refusal rolls the effect back with its transaction, then one more statement keeps it
+under the key (``_KEEP_REFUSAL``: claim and keep, as a keyed call does). A success pays
+no extra round trip for that. Between the two, the key's lock is free: a concurrent
+retry may run the effect itself; whichever answer is stored first is the key's answer,
+and ``_KEEP_REFUSAL`` then replays it instead of keeping ours.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import asyncpg
+import orjson
 
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.sql_call import SqlCall, json_adapter, refusals
@@ -28,6 +42,23 @@ Result = TypeVar("Result")
 
 _CLAIM_KEY = "SELECT claimed, stored_request_hash, stored_response FROM gateway.claim_key($1, $2)"
 _KEEP_RESPONSE = "SELECT gateway.keep_response($1, $2, $3, $4, $5::jsonb)"
+#: Keep a refusal under the key, unless an answer was stored meanwhile (then that one).
+_KEEP_REFUSAL = """
+    SELECT c.claimed, c.stored_request_hash,
+           CASE WHEN c.claimed THEN gateway.keep_response($1, $2, $3, $4, $5::jsonb)
+                ELSE c.stored_response END AS response
+      FROM gateway.claim_key($1, $2) c
+"""
+
+#: Refusals a key does not keep (ADR 003): they depend on the request alone (malformed
+#: input: the same request is always refused alike, and a corrected one may reuse the
+#: key), on who asks (authorisation), or on the key itself. Every other refusal of an
+#: effect is an answer about the ledger's state at that moment, and is kept.
+NOT_KEPT = frozenset({ErrorCode.INVALID_INPUT, ErrorCode.FORBIDDEN, ErrorCode.IDEMPOTENCY_KEY_REUSED})
+
+#: How every stored refusal starts (jsonb prints ``{"key": value}``): a result never
+#: has a lone ``refusal`` member.
+_REFUSAL_PREFIX = '{"refusal": '
 
 
 @functools.lru_cache(maxsize=64)
@@ -54,6 +85,14 @@ def request_hash(operation: str, request: Mapping[str, Any]) -> bytes:
     return hashlib.sha256(canonical.encode()).digest()
 
 
+class _Refused(Exception):
+    """Leaves the effect's transaction, rolling it back, with the refusal to keep."""
+
+    def __init__(self, refusal: DomainError) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
 async def run_idempotent(
     pool: asyncpg.Pool,
     *,
@@ -66,13 +105,26 @@ async def run_idempotent(
 ) -> Result:
     digest = request_hash(operation, request)
     adapter = json_adapter(result_type)
-    async with pool.acquire() as conn, conn.transaction():
-        claim = await conn.fetchrow(_CLAIM_KEY, principal, key)
-        if not claim["claimed"]:
-            return adapter.validate_json(_replayable(claim["stored_response"], claim["stored_request_hash"], digest))
-        result = await effect(conn)
-        await conn.execute(_KEEP_RESPONSE, principal, key, operation, digest, adapter.dump_json(result).decode())
-        return result
+    async with pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                claim = await conn.fetchrow(_CLAIM_KEY, principal, key)
+                if not claim["claimed"]:
+                    return adapter.validate_json(
+                        _replayable(claim["stored_response"], claim["stored_request_hash"], digest)
+                    )
+                try:
+                    result = await effect(conn)
+                except DomainError as error:
+                    if error.code in NOT_KEPT:
+                        raise
+                    raise _Refused(error) from error
+                answer = adapter.dump_json(result).decode()
+                await conn.execute(_KEEP_RESPONSE, principal, key, operation, digest, answer)
+                return result
+        except _Refused as refused:
+            stored = await _keep_refusal(conn, principal, key, operation, digest, refused.refusal)
+    return adapter.validate_json(stored)
 
 
 async def run_idempotent_call(
@@ -81,20 +133,42 @@ async def run_idempotent_call(
 ) -> Result:
     """``run_idempotent`` for an effect that is one function call: claim, effect and answer in one statement."""
     digest = request_hash(operation, request)
-    with refusals(call.errors):
-        statement = keyed_call_statement(call.function)
-        row = await pool.fetchrow(statement, principal, key, operation, digest, call.request_json())
+    try:
+        with refusals(call.errors):
+            statement = keyed_call_statement(call.function)
+            row = await pool.fetchrow(statement, principal, key, operation, digest, call.request_json())
+    except DomainError as error:  # the statement failed: the function's writes are rolled back
+        if error.code in NOT_KEPT:
+            raise
+        return call.decode(await _keep_refusal(pool, principal, key, operation, digest, error))
     if not row["claimed"]:
         return call.decode(_replayable(row["response"], row["stored_request_hash"], digest))
     return call.decode(row["response"])
 
 
+async def _keep_refusal(
+    db: asyncpg.Pool | asyncpg.Connection, principal: str, key: str, operation: str, digest: bytes,
+    refusal: DomainError,
+) -> str:
+    """Keep ``refusal`` as the key's answer and raise it; or the answer a concurrent retry stored first."""
+    stored = orjson.dumps({"refusal": {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}})
+    row = await db.fetchrow(_KEEP_REFUSAL, principal, key, operation, digest, stored.decode())
+    if row["claimed"]:
+        raise refusal
+    return _replayable(row["response"], row["stored_request_hash"], digest)
+
+
 def _replayable(response: str | None, stored_hash: bytes | None, digest: bytes) -> str:
-    """The stored response of a key used before, if it was used for this very request."""
+    """The stored answer of a key used before, if it was used for this very request; a refusal is raised."""
     if response is None or stored_hash != digest:
         raise DomainError(
             ErrorCode.IDEMPOTENCY_KEY_REUSED,
             "this idempotencyKey was already used for a different request",
             field="idempotencyKey",
         )
+    if response.startswith(_REFUSAL_PREFIX):
+        stored = orjson.loads(response)
+        if len(stored) == 1:
+            refusal = stored["refusal"]
+            raise DomainError(ErrorCode(refusal["code"]), refusal["message"], field=refusal["field"])
     return response
