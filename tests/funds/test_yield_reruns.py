@@ -3,23 +3,14 @@ success, another rate is refused with the stored one named, over HTTP and by the
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from tests.conftest import SECRET, Server
+from tests.conftest import Server
+from tests.funds.batch_cli import empty_database, fingraph
 from tests.funds.support import PUBLISH, clock_at, custody_and_units, holding, private_fund, subscribe
-from tests.gateway.test_demo import fresh_database
 from tests.support import Api
-
-__all__ = ["fresh_database"]  # the fixture, used here as the demo tests use it
-
-FINGRAPH = Path(sys.executable).parent / "fingraph"
 
 
 async def _published(db: asyncpg.Pool, fund: str) -> list[tuple[Any, ...]]:
@@ -61,33 +52,21 @@ async def test_publishing_a_day_again_at_another_rate_is_refused_and_changes_not
     assert custody == all_units
 
 
-async def _fingraph(dsn: str, *args: str, now: str) -> tuple[int, str, str]:
-    env = {**os.environ, "DATABASE_URL": dsn, "FINGRAPH_NOW": now, "FINGRAPH_JWT_SECRET": SECRET}
-    process = await asyncio.create_subprocess_exec(
-        str(FINGRAPH), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
-async def test_the_cli_publishes_once_and_refuses_another_rate_for_that_day(
-    fresh_database: Callable[[], Awaitable[str]],
-) -> None:
-    dsn = await fresh_database()
+async def test_the_cli_publishes_once_and_refuses_another_rate_for_that_day(database_url: str) -> None:
     now = "2026-11-25T08:00:00+08:00"
     publish = ("publish-yield", "--fund", "YEB", "--date", "2026-11-24")
-
-    first = await _fingraph(dsn, *publish, "--earnings-per-10k", "1.6500", now=now)
-    same = await _fingraph(dsn, *publish, "--earnings-per-10k", "1.65", now=now)
-    other = await _fingraph(dsn, *publish, "--earnings-per-10k", "2.0000", now=now)
+    async with empty_database(database_url) as dsn:
+        first = await fingraph(dsn, *publish, "--earnings-per-10k", "1.6500", now=now)
+        same = await fingraph(dsn, *publish, "--earnings-per-10k", "1.65", now=now)
+        other = await fingraph(dsn, *publish, "--earnings-per-10k", "2.0000", now=now)
+        conn = await asyncpg.connect(dsn)
+        try:
+            rates = await conn.fetch("SELECT date::text, earnings_per_10k::text FROM funds.daily_yields")
+        finally:
+            await conn.close()
 
     assert first[0] == 0 and "published YEB 2026-11-24 at 1.6500 per 10k" in first[1], first
     assert same[0] == 0 and "was already published (1.6500 per 10k): nothing changed" in same[1], same
     assert other[0] == 1, other
     assert "INVALID_STATE" in other[2] and "already published at 1.6500 per 10k, not 2.0000" in other[2], other
-    conn = await asyncpg.connect(dsn)
-    try:
-        rates = await conn.fetch("SELECT date::text, earnings_per_10k::text FROM funds.daily_yields")
-    finally:
-        await conn.close()
     assert [tuple(r) for r in rates] == [("2026-11-24", "1.6500")]
