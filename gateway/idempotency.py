@@ -10,18 +10,19 @@ the key's row is written once, with the answer (``gateway.keep_response``).
 so the whole payment is one round trip (gateway/migrations/003_idempotent_call.sql,
 docs/adr/012).
 
-The answer a key keeps (``gateway.idempotency_keys.response``, jsonb) is either
+The answer a key keeps (``gateway.idempotency_keys.response``, jsonb) is one of
 
-* the effect's result, as the result type's JSON (pydantic's ``TypeAdapter``), or
-* the effect's refusal: ``{"refusal": {"code": "INSUFFICIENT_FUNDS", "message": ..., "field": ...}}``,
-  replayed as the same ``DomainError`` (ADR 003: a refusal is a definitive answer, as a
-  card network's decline is). Keys stored before refusals were kept hold only results.
+* the effect's result, as the result type's JSON (pydantic's ``TypeAdapter``);
+* a Python effect's refusal: ``{"refusal": {"code": "INSUFFICIENT_FUNDS", "message": ..., "field": ...}}``;
+* a function's refusal, as the function answered it: ``{"refusal": "insufficient_funds"}``
+  (``SqlCall.decode`` names its DomainError, services/kernel/sql_call.py).
 
-A refusal rolls the effect back with its transaction, then one more statement keeps it
-under the key (``_KEEP_REFUSAL``: claim and keep, as a keyed call does). A success pays
-no extra round trip for that. Between the two, the key's lock is free: a concurrent
-retry may run the effect itself; whichever answer is stored first is the key's answer,
-and ``_KEEP_REFUSAL`` then replays it instead of keeping ours.
+A refusal is replayed as the same ``DomainError`` (ADR 003: a refusal is a definitive
+answer, as a card network's decline is); keys stored before refusals were kept hold
+only results. It is kept in the effect's transaction while the key's lock is held, so
+concurrent retries replay it: a Python effect runs after a savepoint and a refusal
+rolls back to it; a function answers its refusal from its own subtransaction.
+Refusals of the request itself (``NOT_KEPT``) roll back everything, the key included.
 """
 
 from __future__ import annotations
@@ -42,14 +43,6 @@ Result = TypeVar("Result")
 
 _CLAIM_KEY = "SELECT claimed, stored_request_hash, stored_response FROM gateway.claim_key($1, $2)"
 _KEEP_RESPONSE = "SELECT gateway.keep_response($1, $2, $3, $4, $5::jsonb)"
-#: Keep a refusal under the key, unless an answer was stored meanwhile (then that one).
-_KEEP_REFUSAL = """
-    SELECT c.claimed, c.stored_request_hash,
-           CASE WHEN c.claimed THEN gateway.keep_response($1, $2, $3, $4, $5::jsonb)
-                ELSE c.stored_response END AS response
-      FROM gateway.claim_key($1, $2) c
-"""
-
 #: Refusals a key does not keep (ADR 003): they depend on the request alone (malformed
 #: input: the same request is always refused alike, and a corrected one may reuse the
 #: key), on who asks (authorisation), or on the key itself. Every other refusal of an
@@ -85,14 +78,6 @@ def request_hash(operation: str, request: Mapping[str, Any]) -> bytes:
     return hashlib.sha256(canonical.encode()).digest()
 
 
-class _Refused(Exception):
-    """Leaves the effect's transaction, rolling it back, with the refusal to keep."""
-
-    def __init__(self, refusal: DomainError) -> None:
-        super().__init__(refusal.message)
-        self.refusal = refusal
-
-
 async def run_idempotent(
     pool: asyncpg.Pool,
     *,
@@ -105,26 +90,24 @@ async def run_idempotent(
 ) -> Result:
     digest = request_hash(operation, request)
     adapter = json_adapter(result_type)
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
+        claim = await conn.fetchrow(_CLAIM_KEY, principal, key)
+        if not claim["claimed"]:
+            return adapter.validate_json(_replayable(claim["stored_response"], claim["stored_request_hash"], digest))
+        # No RELEASE on success: COMMIT ends the savepoint with the transaction.
+        await conn.execute("SAVEPOINT effect")
         try:
-            async with conn.transaction():
-                claim = await conn.fetchrow(_CLAIM_KEY, principal, key)
-                if not claim["claimed"]:
-                    return adapter.validate_json(
-                        _replayable(claim["stored_response"], claim["stored_request_hash"], digest)
-                    )
-                try:
-                    result = await effect(conn)
-                except DomainError as error:
-                    if error.code in NOT_KEPT:
-                        raise
-                    raise _Refused(error) from error
-                answer = adapter.dump_json(result).decode()
-                await conn.execute(_KEEP_RESPONSE, principal, key, operation, digest, answer)
-                return result
-        except _Refused as refused:
-            stored = await _keep_refusal(conn, principal, key, operation, digest, refused.refusal)
-    return adapter.validate_json(stored)
+            result = await effect(conn)
+        except DomainError as error:
+            if error.code in NOT_KEPT:
+                raise
+            await conn.execute("ROLLBACK TO SAVEPOINT effect")
+            await conn.execute(_KEEP_RESPONSE, principal, key, operation, digest, _refusal_answer(error))
+            refusal = error
+        else:
+            await conn.execute(_KEEP_RESPONSE, principal, key, operation, digest, adapter.dump_json(result).decode())
+            return result
+    raise refusal  # once the refusal is committed with its key
 
 
 async def run_idempotent_call(
@@ -133,29 +116,17 @@ async def run_idempotent_call(
 ) -> Result:
     """``run_idempotent`` for an effect that is one function call: claim, effect and answer in one statement."""
     digest = request_hash(operation, request)
-    try:
-        with refusals(call.errors):
-            statement = keyed_call_statement(call.function)
-            row = await pool.fetchrow(statement, principal, key, operation, digest, call.request_json())
-    except DomainError as error:  # the statement failed: the function's writes are rolled back
-        if error.code in NOT_KEPT:
-            raise
-        return call.decode(await _keep_refusal(pool, principal, key, operation, digest, error))
+    with refusals(call.errors):  # a refusal the function raises: the statement failed, nothing is kept
+        statement = keyed_call_statement(call.function)
+        row = await pool.fetchrow(statement, principal, key, operation, digest, call.request_json())
     if not row["claimed"]:
         return call.decode(_replayable(row["response"], row["stored_request_hash"], digest))
-    return call.decode(row["response"])
+    return call.decode(row["response"])  # a refusal the function answered is kept, and raised here
 
 
-async def _keep_refusal(
-    db: asyncpg.Pool | asyncpg.Connection, principal: str, key: str, operation: str, digest: bytes,
-    refusal: DomainError,
-) -> str:
-    """Keep ``refusal`` as the key's answer and raise it; or the answer a concurrent retry stored first."""
-    stored = orjson.dumps({"refusal": {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}})
-    row = await db.fetchrow(_KEEP_REFUSAL, principal, key, operation, digest, stored.decode())
-    if row["claimed"]:
-        raise refusal
-    return _replayable(row["response"], row["stored_request_hash"], digest)
+def _refusal_answer(refusal: DomainError) -> str:
+    answer = {"refusal": {"code": refusal.code.value, "message": refusal.message, "field": refusal.field}}
+    return orjson.dumps(answer).decode()
 
 
 def _replayable(response: str | None, stored_hash: bytes | None, digest: bytes) -> str:
@@ -168,7 +139,7 @@ def _replayable(response: str | None, stored_hash: bytes | None, digest: bytes) 
         )
     if response.startswith(_REFUSAL_PREFIX):
         stored = orjson.loads(response)
-        if len(stored) == 1:
-            refusal = stored["refusal"]
+        refusal = stored["refusal"] if len(stored) == 1 else None
+        if isinstance(refusal, dict):  # a function's refusal (a reason) is SqlCall.decode's to raise
             raise DomainError(ErrorCode(refusal["code"]), refusal["message"], field=refusal["field"])
     return response

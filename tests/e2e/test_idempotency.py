@@ -132,14 +132,28 @@ async def test_a_refusal_is_kept_under_its_key(api: Api, db: asyncpg.Pool) -> No
         stored = await conn.fetchval(
             "SELECT response FROM gateway.idempotency_keys WHERE principal = $1 AND key = $2", f"consumer:{buyer.pk}", key
         )
-    assert json.loads(stored) == {"refusal": {
-        "code": "INSUFFICIENT_FUNDS", "message": "the wallet balance is too low for this amount", "field": "amount"}}
+    assert json.loads(stored) == {"refusal": "insufficient_funds"}  # as payments.pay_from_wallet_answer said it
 
     await api.gql(TOP_UP, buyer.token, a="50.00", k=new_key())
     again = await api.post(CREATE_PAYMENT, buyer.token, m=merchant.id, a="80.00", s="WALLET", k=key)
     assert again.content == too_much.content
     assert await api.balance(buyer) == "100.00"
     assert (await footprint(db, buyer.pk))["payments"] == []
+
+
+async def test_a_python_effect_keeps_its_refusal_with_code_message_and_field(api: Api, db: asyncpg.Pool) -> None:
+    party = await api.consumer(balance="5.00")
+    key = new_key()
+    refused = await api.post(WITHDRAW, party.token, a="8.00", k=key)
+    async with db.acquire() as conn:
+        stored = await conn.fetchval(
+            "SELECT response FROM gateway.idempotency_keys WHERE principal = $1 AND key = $2", f"consumer:{party.pk}", key
+        )
+    [error] = refused.json()["data"]["withdraw"]["userErrors"]
+    assert json.loads(stored) == {"refusal": error} and error["code"] == "INSUFFICIENT_FUNDS"
+    await api.gql(TOP_UP, party.token, a="5.00", k=new_key())
+    assert (await api.post(WITHDRAW, party.token, a="8.00", k=key)).content == refused.content
+    assert await api.balance(party) == "10.00"
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256], ids=["empty", "256-chars"])

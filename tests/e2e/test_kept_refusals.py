@@ -33,6 +33,9 @@ from tests.support import (
     new_key,
 )
 
+PAY_WITH_ORDER = """mutation($m: ID!, $a: Decimal!, $o: String!, $k: String!) {
+  createPayment(input: {merchantId: $m, amount: $a, orderRef: $o, idempotencyKey: $k}) {
+    payment { status } userErrors { code field message } } }"""
 #: Root fields the compiled path answers (schema/compiled/mutations.py KEYED).
 COMPILED = {"createPayment", "withdraw", "transfer", "confirmReceipt", "refundPayment"}
 
@@ -185,6 +188,12 @@ async def _post(http: httpx.AsyncClient, refused: Refused, key: str) -> httpx.Re
                            headers={"Authorization": f"Bearer {refused.token}"})
 
 
+async def _payment_ids_taken(db: asyncpg.Pool) -> int:
+    async with db.acquire() as conn:
+        row = await conn.fetchrow("SELECT last_value, is_called FROM payments.payments_id_seq")
+    return int(row["last_value"]) if row["is_called"] else int(row["last_value"]) - 1
+
+
 async def stored_keys(db: asyncpg.Pool, key: str) -> list[Any]:
     async with db.acquire() as conn:
         return [r["response"] for r in await conn.fetch("SELECT response FROM gateway.idempotency_keys WHERE key = $1",
@@ -246,10 +255,15 @@ async def test_concurrent_retries_of_a_refusal_all_get_it_and_a_later_retry_too(
         refused = Refused("withdraw", WITHDRAW, buyer.token, {"a": "9.00"}, "INSUFFICIENT_FUNDS", (buyer.pk,),
                           lambda: _top_up(api, buyer.token, "5.00"))
     key = new_key()
+    ids_before = await _payment_ids_taken(db)
 
     responses = await asyncio.gather(*(
         _post(api.http if i % 2 else standard_api.http, refused, key) for i in range(20)
     ))
+    if path == "one statement":
+        # The payment ran once (a refused one still takes an id): the others waited on the
+        # key's lock and found the refusal already kept, rather than each paying in turn.
+        assert await _payment_ids_taken(db) == ids_before + 1
     await refused.change()
     before = await ledger_state(db, refused.parties)
     later = await _post(api.http, refused, key)
@@ -279,3 +293,18 @@ async def test_a_refusal_of_the_request_itself_keeps_nothing(api: Api, db: async
 
     assert corrected["transfer"]["userErrors"] == []
     assert await api.balance(friend) == "4.00"
+
+
+async def test_an_order_ref_too_long_found_by_the_payment_function_keeps_nothing(api: Api, db: asyncpg.Pool) -> None:
+    # payments.pay_from_wallet finds the length with the merchant, inside the keyed statement;
+    # it is still the request's own fault, so the corrected request may use the key.
+    buyer, merchant = await api.consumer(balance="10.00"), await api.merchant()
+    key = new_key()
+    too_long = await api.gql(PAY_WITH_ORDER, buyer.token, m=merchant.id, a="3.00", o="x" * 256, k=key)
+    assert too_long["createPayment"]["userErrors"][0]["code"] == "INVALID_INPUT"
+    assert await stored_keys(db, key) == []
+
+    corrected = await api.gql(PAY_WITH_ORDER, buyer.token, m=merchant.id, a="3.00", o="x" * 255, k=key)
+
+    assert corrected["createPayment"] == {"payment": {"status": "HELD"}, "userErrors": []}
+    assert await api.balance(buyer) == "7.00"
