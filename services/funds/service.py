@@ -155,8 +155,9 @@ async def publish_fund_yield(
 ) -> Distribution:
     """Pay one day's income to every holder in one set-based pass; idempotent per date.
 
-    Refuses a day that has not ended (Asia/Shanghai) and a day before the latest one
-    already published (income compounds in date order). The income paid moves
+    Refuses a day that has not ended (Asia/Shanghai), a day before the latest one
+    already published (income compounds in date order), and a day already published at
+    another rate; the same rate again is ``already_published``. The income paid moves
     FUND_INCOME -> FUND_CUSTODY so that units x 1.00 always equal the custody balance;
     the residue (exact income minus what was paid, each holder rounded down to the fen)
     stays with the fund and is recorded on the day's row.
@@ -169,6 +170,13 @@ async def publish_fund_yield(
         raise fund_not_found()
     existing = await repository.daily_yield_row(conn, fund_id=fund.id, day=day)
     if existing is not None:
+        # A re-run is a success only if it asks for what was paid: holders' income was
+        # credited at the stored rate and cannot be paid again at another (ADR 003).
+        if existing["earnings_per_10k"] != rate:
+            raise invalid_state(
+                f"{fund.code} {day} was already published at {existing['earnings_per_10k']} per 10k, not {rate}: "
+                "a published yield cannot be changed", field="earningsPer10k",
+            )
         return _distribution(fund, existing, already_published=True)
     latest = await repository.latest_published_date(conn, fund.id)
     if latest is not None and day < latest:

@@ -8,7 +8,10 @@ transaction); the gateway's idempotency keys wrap the same call in the same stat
 
 A refusal is ``RAISE EXCEPTION USING ERRCODE = 'FG001', MESSAGE = '<reason>'``: the
 statement fails, so the function's writes are rolled back with it, and the reason
-names a DomainError the Python side builds (its messages stay in one place).
+names a DomainError the Python side builds (its messages stay in one place). A function
+an idempotency key wraps answers its refusals instead (``{"refusal": "<reason>"}``, its
+writes rolled back by its own EXCEPTION block), so that the key's statement can keep
+them (docs/adr/003-idempotency.md); ``decode`` raises the same DomainError for either.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ Decoded = TypeVar("Decoded", covariant=True)
 #: The SQLSTATE of a domain rule's refusal inside a function (class FG: fingraph).
 REFUSAL_SQLSTATE = "FG001"
 
+#: How a refusal answered as a value starts (jsonb prints ``{"refusal": "<reason>"}``).
+_REFUSAL_ANSWER = '{"refusal": '
+
 _FUNCTION_NAME = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}
@@ -52,10 +58,13 @@ def refusals(errors: Mapping[str, Callable[[], DomainError]]) -> Iterator[None]:
     except asyncpg.PostgresError as error:
         if getattr(error, "sqlstate", None) != REFUSAL_SQLSTATE:
             raise
-        reason = getattr(error, "message", "")
-        if reason not in errors:
-            raise RuntimeError(f"unknown refusal {reason!r} from PostgreSQL") from error
-        raise errors[reason]() from None
+        raise _refusal(errors, getattr(error, "message", "")) from None
+
+
+def _refusal(errors: Mapping[str, Callable[[], DomainError]], reason: str) -> DomainError:
+    if reason not in errors:
+        raise RuntimeError(f"unknown refusal {reason!r} from PostgreSQL")
+    return errors[reason]()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +92,11 @@ class SqlCall(Generic[Decoded]):
         return orjson.dumps(self.request).decode()
 
     def decode(self, response: str) -> Decoded:
+        """The answer as ``result_type``; a refusal answer raises the DomainError its reason names."""
+        if response.startswith(_REFUSAL_ANSWER):
+            answer = orjson.loads(response)
+            if len(answer) == 1 and isinstance(answer["refusal"], str):
+                raise _refusal(self.errors, answer["refusal"])
         return json_adapter(self.result_type).validate_json(response)
 
 

@@ -92,10 +92,12 @@ def wallet_payment(
     """A WALLET payment as one call of ``payments.pay_from_wallet``: the payment, its event and the escrow hold.
 
     Refused, with nothing written: no such merchant, then an over-long ``order_ref``, then
-    insufficient funds (the same checks, in the same order, as ``create_payment``).
+    insufficient funds (the same checks, in the same order, as ``create_payment``). The
+    call goes through ``payments.pay_from_wallet_answer`` (migrations/005), which answers
+    a refusal rather than failing, so that an idempotency key keeps it.
     """
     return SqlCall(
-        function="payments.pay_from_wallet",
+        function="payments.pay_from_wallet_answer",
         request={"buyer_id": buyer_id, "merchant_id": merchant_id, "amount": amount.fen, "currency": amount.currency,
                  "order_ref": order_ref, "at": now.isoformat()},
         result_type=Payment,

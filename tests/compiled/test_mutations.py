@@ -5,7 +5,8 @@ standard app, then to the compiled app again, all with the same idempotency key.
 success is executed once, by whichever app sees it first, and replayed twice: each
 case below first warms its document in the compiled app with another key, so that the
 one execution is the compiled path's and the standard app's answer is its replay.
-A refusal (userErrors) writes nothing, so each app runs it for itself.
+A refusal for the ledger's state (userErrors) is kept under its key as a success is, and
+replayed alike; a refusal of malformed input keeps nothing, so each app runs it for itself.
 """
 
 from __future__ import annotations

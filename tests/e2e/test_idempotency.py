@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import asyncpg
 import pytest
@@ -118,23 +119,41 @@ async def test_a_python_effect_sent_twenty_times_at_once_has_exactly_one_effect(
     assert await api.balance(consumer) == "7.00"
 
 
-async def test_a_failed_operation_does_not_burn_the_key(api: Api, db: asyncpg.Pool) -> None:
+async def test_a_refusal_is_kept_under_its_key(api: Api, db: asyncpg.Pool) -> None:
+    # A business refusal is a definitive answer (ADR 003): the key keeps it, and a retry
+    # after a top-up replays it instead of paying. tests/e2e/test_kept_refusals.py does
+    # this for every keyed mutation.
     buyer = await api.consumer(balance="50.00")
     merchant = await api.merchant()
     key = new_key()
-    too_much = await api.gql(CREATE_PAYMENT, buyer.token, m=merchant.id, a="80.00", s="WALLET", k=key)
-    assert too_much["createPayment"]["userErrors"][0]["code"] == "INSUFFICIENT_FUNDS"
+    too_much = await api.post(CREATE_PAYMENT, buyer.token, m=merchant.id, a="80.00", s="WALLET", k=key)
+    assert too_much.json()["data"]["createPayment"]["userErrors"][0]["code"] == "INSUFFICIENT_FUNDS"
     async with db.acquire() as conn:
         stored = await conn.fetchval(
-            "SELECT count(*) FROM gateway.idempotency_keys WHERE principal = $1 AND key = $2", f"consumer:{buyer.pk}", key
+            "SELECT response FROM gateway.idempotency_keys WHERE principal = $1 AND key = $2", f"consumer:{buyer.pk}", key
         )
-    assert stored == 0
+    assert json.loads(stored) == {"refusal": "insufficient_funds"}  # as payments.pay_from_wallet_answer said it
 
     await api.gql(TOP_UP, buyer.token, a="50.00", k=new_key())
-    again = await api.gql(CREATE_PAYMENT, buyer.token, m=merchant.id, a="80.00", s="WALLET", k=key)
-    assert again["createPayment"]["userErrors"] == []
-    assert again["createPayment"]["payment"]["status"] == "HELD"
-    assert await api.balance(buyer) == "20.00"
+    again = await api.post(CREATE_PAYMENT, buyer.token, m=merchant.id, a="80.00", s="WALLET", k=key)
+    assert again.content == too_much.content
+    assert await api.balance(buyer) == "100.00"
+    assert (await footprint(db, buyer.pk))["payments"] == []
+
+
+async def test_a_python_effect_keeps_its_refusal_with_code_message_and_field(api: Api, db: asyncpg.Pool) -> None:
+    party = await api.consumer(balance="5.00")
+    key = new_key()
+    refused = await api.post(WITHDRAW, party.token, a="8.00", k=key)
+    async with db.acquire() as conn:
+        stored = await conn.fetchval(
+            "SELECT response FROM gateway.idempotency_keys WHERE principal = $1 AND key = $2", f"consumer:{party.pk}", key
+        )
+    [error] = refused.json()["data"]["withdraw"]["userErrors"]
+    assert json.loads(stored) == {"refusal": error} and error["code"] == "INSUFFICIENT_FUNDS"
+    await api.gql(TOP_UP, party.token, a="5.00", k=new_key())
+    assert (await api.post(WITHDRAW, party.token, a="8.00", k=key)).content == refused.content
+    assert await api.balance(party) == "10.00"
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256], ids=["empty", "256-chars"])
