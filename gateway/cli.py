@@ -39,8 +39,8 @@ def database(settings: Settings, *, seed_if_empty: bool = False) -> Iterator[Set
             if settings.database_url is None:
                 from gateway.embedded import embedded_server
 
+                stack.callback(_say_left, settings.data_dir / "pgdata")  # runs after the server's exit
                 embedded = stack.enter_context(embedded_server(settings.data_dir / "pgdata"))
-                stack.callback(_say_left, embedded.data_dir)
                 click.echo(
                     f"{'started' if embedded.started else 'using the running'} embedded PostgreSQL"
                     f" in {settings.data_dir}", err=True,

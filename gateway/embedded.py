@@ -362,6 +362,8 @@ def _previous_port(data_dir: Path) -> int | None:
     except (FileNotFoundError, ValueError):
         return None
     with socket.socket() as sock:
+        # As PostgreSQL binds: connections of the last run in TIME_WAIT do not hold the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((_HOST, port))
         except OSError:
