@@ -1,6 +1,7 @@
 // Drives GraphiQL in headless Chromium: runs the first (preloaded) tab and prints the result pane.
 // Usage: node graphiql.mjs http://127.0.0.1:PORT/graphql screenshot.png
-import { chromium } from 'playwright-core';
+import { peer } from './peers.mjs';
+const { chromium } = await peer('playwright-core');
 
 const [url, screenshot] = process.argv.slice(2);
 const browser = await chromium.launch({
