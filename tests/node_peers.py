@@ -17,9 +17,9 @@ def missing_node_peers(node_dir: Path = NODE_DIR) -> list[str]:
     return [name for name in wanted if not (node_dir / "node_modules" / name / "package.json").is_file()]
 
 
-def require_node_peers() -> None:
+def require_node_peers(node_dir: Path = NODE_DIR) -> None:
     """Fail the calling test with a clear message when a peer package is missing."""
-    missing = missing_node_peers()
+    missing = missing_node_peers(node_dir)
     if missing:
-        pytest.fail(f"missing npm package(s) {', '.join(missing)} in {NODE_DIR}: run make node-peers",
+        pytest.fail(f"missing npm package(s) {', '.join(missing)} in {node_dir}: run make node-peers",
                     pytrace=False)

@@ -40,8 +40,7 @@ def test_a_peer_script_names_its_missing_package(bare_peers: Path, script: str) 
     assert "ERR_MODULE_NOT_FOUND" not in done.stderr and "at " not in done.stderr  # no stack trace
 
 
-def test_the_python_side_names_the_missing_packages(bare_peers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_python_side_names_the_missing_packages(bare_peers: Path) -> None:
     assert "graphql-http" in missing_node_peers(bare_peers) and "playwright-core" in missing_node_peers(bare_peers)
-    monkeypatch.setattr("tests.node_peers.NODE_DIR", bare_peers)
     with pytest.raises(pytest.fail.Exception, match=r"missing npm package\(s\) .*graphql-http.*run make node-peers"):
-        require_node_peers()
+        require_node_peers(bare_peers)

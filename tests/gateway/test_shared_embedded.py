@@ -103,12 +103,12 @@ def test_commands_use_the_running_server_and_leave_it_running(serving: Serving) 
         assert done.returncode == 0, (command, done.stderr)
 
         # then the command used the running PostgreSQL and left it running: the server still answers
-        assert "using the running embedded PostgreSQL" in done.stderr, done.stderr
-        assert serving.postmaster_pid() == pid, command
         response = serving.home()
         assert response.status_code == 200, (command, response.text)
         assert response.json()["data"]["me"]["name"] == "Li Lei"
         assert httpx.get(f"{serving.url}/healthz").status_code == 200
+        assert serving.postmaster_pid() == pid, command
+        assert "using the running embedded PostgreSQL" in done.stderr, done.stderr
 
 
 @pytest.mark.timeout(600)
