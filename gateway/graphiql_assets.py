@@ -77,7 +77,7 @@ def local_folder(configured: Path | None) -> Path | None:
     return STATIC_DIR if complete(STATIC_DIR) else None
 
 
-def fetch(dest: Path = STATIC_DIR, *, registry: str = REGISTRY, timeout: float = 60) -> list[Path]:
+def fetch(dest: Path = STATIC_DIR, *, registry: str = REGISTRY, timeout: float = 20) -> list[Path]:
     """Download, check and unpack the pinned files into ``dest``; returns the files written."""
     written: list[Path] = []
     for package in PACKAGES:
