@@ -107,7 +107,8 @@ def embedded_server(data_dir: Path, *, database: str = "fingraph") -> Iterator[E
     """
     data_dir = Path(data_dir).expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    users = os.open(data_dir.parent / f".{data_dir.name}.users", os.O_RDWR | os.O_CREAT, 0o666)
+    # Read-only is enough for flock, and lets any account that may read the data dir share it.
+    users = os.open(data_dir.parent / f".{data_dir.name}.users", os.O_RDONLY | os.O_CREAT, 0o666)
     handover = data_dir.parent / f".{data_dir.name}.handover"
     try:
         with _start_lock(data_dir):
