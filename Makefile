@@ -5,15 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install node-peers bench-peers browser serve test bench schema lint
+.PHONY: install node-peers bench-peers browser serve test bench schema lint graphiql-assets
 
-install: $(STAMP)
+install: $(STAMP) graphiql-assets
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
+
+# GraphiQL's pinned browser files (checked against npm's sha512 integrity) in
+# gateway/graphiql_static, so the page works without internet; where the npm registry
+# cannot be reached the page loads them from the CDN instead, and says so here.
+GRAPHIQL_STAMP := gateway/graphiql_static/graphiql/graphiql.min.js
+
+graphiql-assets: $(GRAPHIQL_STAMP)
+
+$(GRAPHIQL_STAMP): | $(STAMP)
+	-$(BIN)/fingraph graphiql-assets
 
 # Real protocol peers for the tests (graphql-http audit, graphql-ws, Apollo), pinned
 # by tests/node/package-lock.json.
@@ -34,8 +44,10 @@ browser:
 		|| echo "could not install chromium: the browser test will be skipped"; \
 	fi
 
+# Demo mode: demo tokens printed, GraphiQL prefills one for browsers on this machine.
 serve: install
-	$(BIN)/fingraph serve
+	@echo "make serve runs in demo mode (fingraph serve --demo); production runs plain fingraph serve"
+	$(BIN)/fingraph serve --demo
 
 test: install node-peers bench-peers browser
 	$(BIN)/python -m pytest

@@ -25,8 +25,9 @@ from strawberry.extensions import (
 )
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from gateway import db
+from gateway import db, graphiql, graphiql_assets
 from gateway.auth import secret_in_database
+from gateway.availability import RETRY_AFTER_SECONDS, DatabaseAvailability, DatabaseAvailabilityMiddleware
 from gateway.cost import QueryCostLimiter, operation_cost
 from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
@@ -68,6 +69,8 @@ def build_gateway_schema(settings: Settings) -> Any:
         PartnerAccessLog,
         # ftv1 inline traces for federation routers, only when they ask for them.
         FederatedTracing,
+        # After MaskUnexpectedErrors, so that it sees the errors before they are masked.
+        DatabaseAvailability,
     ]
     if settings.subgraph is not None:
         extensions += subgraph_extensions(build_schema(), settings.subgraph)
@@ -79,7 +82,9 @@ async def healthz(request: Request) -> Response:
         await request.app.state.pool.fetchval("SELECT 1")
     except Exception:
         log.exception("health check failed")
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+        # The pool replaces broken connections at their next use: the next check can pass.
+        return JSONResponse({"status": "unavailable"}, status_code=503,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return JSONResponse({"status": "ok"})
 
 
@@ -117,9 +122,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
     # One budget per principal, spent by every operation on every transport (gateway/guards.py).
     rate_limit = OperationRateLimit(settings.rate_limit)
-    static = (
-        [Mount("/graphiql/static", StaticFiles(directory=settings.graphiql_assets))] if settings.graphiql_assets else []
-    )
+    assets = graphiql_assets.local_folder(settings.graphiql_assets) if settings.graphiql else None
+    static = [Mount(graphiql.STATIC_PREFIX, StaticFiles(directory=assets))] if assets is not None else []
     app = Starlette(
         routes=[
             *static,
@@ -130,6 +134,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(DatabaseAvailabilityMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(clock), on_error=auth_error),
             Middleware(RateLimitMiddleware, limit=rate_limit),
@@ -139,6 +144,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     app.state.settings = settings
     app.state.clock = clock
     app.state.guards = GuardPipeline(rate_limit=rate_limit, persisted_only=settings.persisted_only)
+    app.state.graphiql_local_assets = assets is not None
     # The compiled read path answers for the whole graph only (a subgraph's schema is a slice).
     app.state.compiled_reads = (
         CompiledReads(graphql_app.schema, all_specs(), max_cost=settings.max_cost, cost=operation_cost)

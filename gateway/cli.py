@@ -1,4 +1,4 @@
-"""The ``fingraph`` command: serve, token, migrate, seed, accrue, schema export."""
+"""The ``fingraph`` command: serve, token, migrate, seed, accrue, schema export, graphiql-assets."""
 
 from __future__ import annotations
 
@@ -30,28 +30,39 @@ def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
 
 @contextlib.contextmanager
 def database(settings: Settings, *, seed_if_empty: bool = False) -> Iterator[Settings]:
-    """Settings with a database_url and a token secret: the given server, or the embedded one."""
-    embedded = None
+    """Settings with a database_url and a token secret: the given server, or the embedded one.
+
+    The embedded server of the data dir is shared: a command run while ``fingraph serve``
+    runs uses that server and leaves it running (``gateway.embedded.embedded_server``).
+    """
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        if settings.database_url is None:
-            from gateway.embedded import start_embedded
+        with contextlib.ExitStack() as stack:
+            if settings.database_url is None:
+                from gateway.embedded import embedded_server
 
-            click.echo(f"starting embedded PostgreSQL in {settings.data_dir}", err=True)
-            embedded = start_embedded(settings.data_dir / "pgdata")
-            settings = replace(
-                settings, database_url=embedded.dsn, jwt_secret=settings.jwt_secret or secret_in_file(settings.data_dir)
-            )
-        assert settings.database_url is not None
-        asyncio.run(_prepare(settings, seed_if_empty=seed_if_empty))
-        if settings.jwt_secret is None:
-            settings = replace(settings, jwt_secret=asyncio.run(_database_secret(settings.database_url)))
-        yield settings
+                stack.callback(_say_left, settings.data_dir / "pgdata")  # runs after the server's exit
+                embedded = stack.enter_context(embedded_server(settings.data_dir / "pgdata"))
+                click.echo(
+                    f"{'started' if embedded.started else 'using the running'} embedded PostgreSQL"
+                    f" in {settings.data_dir}", err=True,
+                )
+                settings = replace(
+                    settings, database_url=embedded.dsn,
+                    jwt_secret=settings.jwt_secret or secret_in_file(settings.data_dir),
+                )
+            assert settings.database_url is not None
+            asyncio.run(_prepare(settings, seed_if_empty=seed_if_empty))
+            if settings.jwt_secret is None:
+                settings = replace(settings, jwt_secret=asyncio.run(_database_secret(settings.database_url)))
+            yield settings
     finally:
-        if embedded is not None:
-            embedded.stop()
-            click.echo("embedded PostgreSQL stopped", err=True)
         signal.signal(signal.SIGTERM, previous)
+
+
+def _say_left(data_dir: Path) -> None:
+    running = (data_dir / "postmaster.pid").exists()
+    click.echo(f"embedded PostgreSQL {'left running' if running else 'stopped'}", err=True)
 
 
 async def _prepare(settings: Settings, *, seed_if_empty: bool) -> None:
@@ -92,16 +103,26 @@ def main() -> None:
 @data_dir_option
 @click.option("--workers", default=1, show_default=True, type=int)
 @click.option("--subgraph", type=click.Choice(["payments", "credit", "funds"]), default=None)
-def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: str | None) -> None:
+@click.option("--demo", is_flag=True, default=False,
+              help="Demo mode (also FINGRAPH_DEMO=1): print demo tokens, GraphiQL prefills one for loopback clients.")
+def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: str | None, demo: bool) -> None:
     """Serve GraphQL (GraphiQL in a browser) at http://HOST:PORT/graphql."""
     import uvicorn
 
-    with database(Settings.from_env(data_dir=data_dir, subgraph=subgraph), seed_if_empty=True) as settings:
-        settings = _print_demo_tokens(settings)
+    overrides = {"data_dir": data_dir, "subgraph": subgraph, "demo": True if demo else None}
+    with database(Settings.from_env(**overrides), seed_if_empty=True) as settings:
+        if settings.demo:
+            click.echo("demo mode: demo tokens are printed and GraphiQL prefills one for loopback clients"
+                       " (never use it where others can reach the server)", err=True)
+            settings = _print_demo_tokens(settings)
+        else:
+            # Named demo parties mean nothing outside demo mode: nothing prefills a token.
+            settings = replace(settings, demo_consumer=None, demo_merchant=None)
         click.echo(f"serving http://{host}:{port}/graphql", err=True)
         if workers > 1:
             os.environ["DATABASE_URL"] = settings.database_url or ""
             os.environ["FINGRAPH_JWT_SECRET"] = settings.jwt_secret or ""
+            os.environ["FINGRAPH_DEMO"] = "1" if settings.demo else "0"
             for name, value in [
                 ("FINGRAPH_DEMO_CONSUMER", settings.demo_consumer),
                 ("FINGRAPH_DEMO_MERCHANT", settings.demo_merchant),
@@ -203,22 +224,47 @@ def migrate(data_dir: Path | None) -> None:
 @click.option("--consumers", default=200, show_default=True, type=int)
 @click.option("--merchants", default=50, show_default=True, type=int)
 @click.option("--seed", "random_seed", default=2026, show_default=True, type=int)
+@click.option("--force", is_flag=True, help="Load another data set even if the database already holds parties.")
 @data_dir_option
-def seed(consumers: int, merchants: int, random_seed: int, data_dir: Path | None) -> None:
-    """Load a deterministic demo data set (named parties, months of payments)."""
+def seed(consumers: int, merchants: int, random_seed: int, force: bool, data_dir: Path | None) -> None:
+    """Load a deterministic demo data set (named parties, months of payments) into an empty database.
+
+    A database that already holds parties is left as it is (run it again: nothing
+    changes); --force loads another data set beside them.
+    """
     from gateway import demo
 
     with database(Settings.from_env(data_dir=data_dir)) as settings:
-        asyncio.run(
-            demo.seed(
+        found = asyncio.run(
+            demo.seed_unless_seeded(
                 settings.database_url or "",
                 consumers=consumers,
                 merchants=merchants,
                 random_seed=random_seed,
                 clock=Clock.from_iso(settings.now),
                 progress=True,
+                force=force,
             )
         )
+    if found is not None:
+        click.echo(f"the database already holds {found}: nothing loaded (--force loads another data set"
+                   " beside it)", err=True)
+
+
+@main.command(name="graphiql-assets")
+def graphiql_assets_command() -> None:
+    """Fetch GraphiQL's pinned browser files so the page works without internet (make install runs it)."""
+    from gateway import graphiql_assets
+
+    if graphiql_assets.complete(graphiql_assets.STATIC_DIR):
+        click.echo(f"GraphiQL's files are in {graphiql_assets.STATIC_DIR}", err=True)
+        return
+    try:
+        written = graphiql_assets.fetch()
+    except graphiql_assets.AssetsError as exc:
+        click.echo(f"{exc}\nGraphiQL will load from the CDN until this succeeds", err=True)
+        sys.exit(1)
+    click.echo(f"fetched {len(written)} GraphiQL files into {graphiql_assets.STATIC_DIR}", err=True)
 
 
 @main.command(name="publish-yield")

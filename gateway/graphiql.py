@@ -1,13 +1,18 @@
-"""GraphiQL for people: the contract's operations preloaded, a demo token prefilled.
+"""GraphiQL for people: the contract's operations preloaded, in demo mode a token prefilled.
 
-Assets come from jsDelivr at pinned versions, or from a local copy of the npm packages
-(``FINGRAPH_GRAPHIQL_ASSETS=<node_modules dir>``) for machines without internet, served
-under ``/graphiql/static/``.
+The page loads GraphiQL from the local copy ``make install`` fetched (or the folder
+``FINGRAPH_GRAPHIQL_ASSETS`` names), served under ``/graphiql/static/``; from jsDelivr at
+the same pinned versions only when there is none (``gateway.graphiql_assets``).
+
+A token in a page is a credential handed to whoever loads it, so one is rendered only
+in demo mode and only for a client on this machine: the connection comes from a
+loopback address and no proxy header says it was forwarded from elsewhere.
 """
 
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -16,24 +21,30 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from gateway.auth import issue_token
+from gateway.graphiql_assets import CDN_URLS, FILES
 from services.kernel.ids import decode_id
 from services.kernel.principal import Principal, Role
 
-CDN = "https://cdn.jsdelivr.net/npm"
-ASSETS = {
-    "react": "react@18.3.1/umd/react.production.min.js",
-    "react_dom": "react-dom@18.3.1/umd/react-dom.production.min.js",
-    "graphiql_js": "graphiql@3.8.3/graphiql.min.js",
-    "graphiql_css": "graphiql@3.8.3/graphiql.min.css",
-}
+STATIC_PREFIX = "/graphiql/static"
 EXAMPLES = Path(__file__).parent / "graphiql_examples.graphql"
+#: Headers a proxy adds: their presence means the peer address is the proxy's, not the client's.
+_FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip", "x-client-ip")
 
 
 def asset_urls(local: bool) -> dict[str, str]:
     if not local:
-        return {name: f"{CDN}/{path}" for name, path in ASSETS.items()}
-    # node_modules layout: drop the @version from the package folder.
-    return {name: "/graphiql/static/" + path.replace("@18.3.1", "").replace("@3.8.3", "") for name, path in ASSETS.items()}
+        return dict(CDN_URLS)
+    return {name: f"{STATIC_PREFIX}/{path}" for name, path in FILES.items()}
+
+
+def is_loopback_client(request: Request) -> bool:
+    """True if the request comes from this machine, directly (not through a proxy)."""
+    if request.client is None or any(name in request.headers for name in _FORWARDING_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:  # a unix socket path or a test client's made-up name
+        return False
 
 
 def example_tabs(demo_merchant: str | None) -> list[dict[str, str]]:
@@ -54,8 +65,8 @@ def render(request: Request) -> HTMLResponse:
     state = request.app.state
     settings = state.settings
     headers: dict[str, str] = {}
-    decoded = decode_id(settings.demo_consumer or "", "Consumer")
-    if decoded is not None:
+    decoded = decode_id(settings.demo_consumer or "", "Consumer") if settings.demo else None
+    if decoded is not None and is_loopback_client(request):
         principal = Principal(Role.CONSUMER, party_id=decoded[1])
         token = issue_token(principal, secret=state.jwt_secret, now=state.clock.now(), ttl=timedelta(days=1))
         headers["Authorization"] = f"Bearer {token}"
@@ -63,7 +74,7 @@ def render(request: Request) -> HTMLResponse:
         "tabs": example_tabs(settings.demo_merchant),
         "headers": json.dumps(headers, indent=2) if headers else "",
     }
-    urls = asset_urls(settings.graphiql_assets is not None)
+    urls = asset_urls(state.graphiql_local_assets)
     page = _PAGE.format(
         css=html.escape(urls["graphiql_css"]), react=html.escape(urls["react"]),
         react_dom=html.escape(urls["react_dom"]), graphiql=html.escape(urls["graphiql_js"]),

@@ -178,7 +178,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A hash-only persisted query over GET has no `query` either: it is not a browser.
-        return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+        # With GraphiQL off, a browser's GET is a request without a query (400), not a 404.
+        return (self.graphql_ide is not None and super().should_render_graphql_ide(request)
+                and "extensions" not in request.query_params)
 
     async def execute_single(
         self,

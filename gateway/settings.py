@@ -14,6 +14,13 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value not in ("0", "false", "no", "off")
+
+
 def _path(name: str) -> Path | None:
     value = os.environ.get(name)
     return Path(value) if value else None
@@ -43,12 +50,18 @@ class Settings:
     #: Refuse documents that are not already persisted (production hardening).
     persisted_only: bool = False
     max_body_bytes: int = 1_000_000
+    #: Serve GraphiQL to browsers at /graphql (``FINGRAPH_GRAPHIQL=0`` turns it off).
     graphiql: bool = True
+    #: Demo mode (``--demo``, ``FINGRAPH_DEMO=1``): demo tokens printed, and GraphiQL
+    #: prefills one for loopback clients. Off, no token is ever rendered into a page.
+    demo: bool = False
     #: Serve only this service's slice as a federation subgraph (payments, credit, funds).
     subgraph: str | None = None
-    #: Local node_modules with react, react-dom and graphiql (else the CDN is used).
+    #: A folder with GraphiQL's files (``gateway.graphiql_assets.FILES``, or a node_modules
+    #: with react, react-dom and graphiql); None uses the copy ``make install`` fetched,
+    #: else the CDN.
     graphiql_assets: Path | None = None
-    #: On the demo data set: GraphiQL prefills a token for this consumer (e.g. con_1).
+    #: In demo mode: GraphiQL prefills a token for this consumer (e.g. con_1).
     demo_consumer: str | None = None
     demo_merchant: str | None = None
     #: Answer cacheable cross-service reads with one compiled SQL statement (ADR 010);
@@ -77,6 +90,8 @@ class Settings:
             subgraph=os.environ.get("FINGRAPH_SUBGRAPH") or None,
             rate_limit=os.environ.get("FINGRAPH_RATE_LIMIT") or "1000/second",
             max_batch=_int("FINGRAPH_MAX_BATCH", 10),
+            graphiql=_flag("FINGRAPH_GRAPHIQL", True),
+            demo=_flag("FINGRAPH_DEMO", False),
             graphiql_assets=_path("FINGRAPH_GRAPHIQL_ASSETS"),
             demo_consumer=os.environ.get("FINGRAPH_DEMO_CONSUMER") or None,
             demo_merchant=os.environ.get("FINGRAPH_DEMO_MERCHANT") or None,

@@ -19,6 +19,7 @@ from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTyp
 from schema import build_schema
 from schema.export import SCHEMA_DIR
 from tests.conftest import SECRET, START, Server
+from tests.node_peers import require_node_peers
 from tests.support import (
     CONSUMER_HOME,
     CREATE_PAYMENT,
@@ -33,6 +34,13 @@ from tests.support import (
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 
 NODE_DIR = Path(__file__).parents[1] / "node"
+
+
+@pytest.fixture(autouse=True)
+def _node_peers_installed() -> None:
+    require_node_peers()  # a clear failure, not Node's import error, when `make node-peers` has not run
+
+
 FEDERATION_MACHINERY = {"_Any", "_Entity", "_Service", "_FieldSet", "link__Import", "link__Purpose"}
 FEDERATION_FIELDS = {"_entities", "_service"}
 

@@ -5,11 +5,16 @@ Each test seeds fresh databases created on the test server, so nothing else is i
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +30,7 @@ from services.kernel.principal import Role
 from tests.conftest import SECRET, running_app
 from tests.support import CONSUMER_HOME
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.fromisoformat("2026-11-20T10:00:00+08:00")
 #: Midnight starting 2026-11-20 in Asia/Shanghai: the demo's history ends before it.
 CUTOFF = datetime.fromisoformat("2026-11-20T00:00:00+08:00")
@@ -249,3 +255,36 @@ async def test_the_demo_parties_have_credit_and_fund_data(fresh_database: Callab
     assert Decimal(me["fundHolding"]["totalIncome"]["amount"]) > 0
     assert me["fundHolding"]["fund"]["code"] == "YEB"
     assert me["creditProfile"]["score"] > 0 and me["creditProfile"]["factors"]
+
+
+async def test_seed_run_three_times_loads_the_data_set_once(fresh_database: Callable[[], Awaitable[str]]) -> None:
+    # given an empty database
+    dsn = await fresh_database()
+    env = dict(os.environ, DATABASE_URL=dsn, FINGRAPH_NOW=NOW.isoformat(), PYTHONPATH=str(ROOT))
+    seed = [sys.executable, "-m", "gateway.cli", "seed", "--consumers", "6", "--merchants", "3"]
+
+    # when `fingraph seed` runs three times
+    runs = [await asyncio.to_thread(subprocess.run, seed, cwd=ROOT, env=env, capture_output=True, text=True,
+                                    timeout=180) for _ in range(3)]
+
+    # then every run succeeds, the later ones say the database already holds the data and change nothing
+    assert [run.returncode for run in runs] == [0, 0, 0], [run.stderr for run in runs]
+    assert "already holds" not in runs[0].stderr
+    assert all("already holds parties" in run.stderr and "nothing loaded" in run.stderr for run in runs[1:])
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        names = [r["name"] for r in await conn.fetch("SELECT name FROM payments.parties ORDER BY id")]
+        assert names.count("Hangzhou Tea Co.") == 1 and names.count("Li Lei") == 1
+        assert len(names) == 9
+    finally:
+        await conn.close()
+
+    # when it runs with --force, it loads another data set beside the first (documented, on purpose)
+    forced = await asyncio.to_thread(subprocess.run, [*seed, "--force"], cwd=ROOT, env=env, capture_output=True,
+                                     text=True, timeout=180)
+    assert forced.returncode == 0, forced.stderr
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM payments.parties WHERE name = 'Hangzhou Tea Co.'") == 2
+    finally:
+        await conn.close()

@@ -13,7 +13,7 @@ import asyncpg  # type: ignore[import-untyped, unused-ignore]
 import psutil  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
-from gateway.embedded import EmbeddedPostgres, default_data_dir, start_embedded
+from gateway.embedded import EmbeddedPostgres, default_data_dir, embedded_server, start_embedded
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="embedded server is POSIX-only")
 
@@ -182,3 +182,47 @@ def test_concurrent_first_start(data_dir: Path, tmp_path: Path) -> None:
     dsn = dsns.pop()
     assert fetch(dsn, "SELECT 1") == 1
     start_embedded(data_dir).stop()
+
+
+def test_a_shared_server_is_stopped_by_its_starter_only_when_nobody_else_uses_it(data_dir: Path) -> None:
+    # given a server started by one user and adopted by a second
+    with embedded_server(data_dir) as first:
+        pid = postmaster_pid(data_dir)
+        with embedded_server(data_dir) as second:
+            assert (first.started, second.started) == (True, False) and second.dsn == first.dsn
+        # when the second leaves, it leaves the server it did not start running
+        assert not is_dead(pid) and fetch(first.dsn, "SELECT 1") == 1
+    # and the starter, last out, stops it
+    assert is_dead(pid)
+
+
+def test_the_last_user_out_stops_a_server_whose_starter_left_first(data_dir: Path) -> None:
+    starter = embedded_server(data_dir)
+    first = starter.__enter__()
+    pid = postmaster_pid(data_dir)
+    with embedded_server(data_dir) as second:
+        # when the starter leaves while another still uses the server
+        starter.__exit__(None, None, None)
+        # then the server keeps running for it
+        assert not is_dead(pid) and fetch(second.dsn, "SELECT 1") == 1 and not second.started
+    # and the last user out stops it
+    assert is_dead(pid)
+    assert first.started
+
+
+def test_a_server_found_running_is_left_running(data_dir: Path) -> None:
+    # given a server started outside any shared use (as by a killed parent)
+    outside = start_embedded(data_dir)
+    pid = postmaster_pid(data_dir)
+    # when a user adopts it and leaves
+    with embedded_server(data_dir) as adopted:
+        assert adopted.dsn == outside.dsn and not adopted.started
+    # then it never stops what it did not start
+    assert not is_dead(pid)
+    outside.stop()
+
+
+def test_a_restarted_server_keeps_its_port(data_dir: Path) -> None:
+    pg = start_embedded(data_dir)
+    pg.stop()
+    assert start_embedded(data_dir).dsn == pg.dsn  # clients' DSNs stay valid across a restart

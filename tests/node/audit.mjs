@@ -1,6 +1,7 @@
 // Runs graphql-http's server audits against a live fingraph server and prints JSON.
 // Usage: node audit.mjs http://127.0.0.1:8000/graphql
-import { serverAudits } from 'graphql-http';
+import { peer } from './peers.mjs';
+const { serverAudits } = await peer('graphql-http');
 
 const url = process.argv[2];
 const results = [];

@@ -2,8 +2,9 @@
 // errors, hints, the supergraph SDL and the API schema's types and fields.
 // Usage: node compose.mjs payments=path.graphql credit=path.graphql ...
 import { readFileSync } from 'node:fs';
-import { composeServices } from '@apollo/composition';
-import { parse, isObjectType, isInterfaceType, isInputObjectType, isEnumType, isUnionType } from 'graphql';
+import { peer } from './peers.mjs';
+const { composeServices } = await peer('@apollo/composition');
+const { parse, isObjectType, isInterfaceType, isInputObjectType, isEnumType, isUnionType } = await peer('graphql');
 
 const services = process.argv.slice(2).map((arg) => {
   const [name, path] = arg.split('=');

@@ -1,9 +1,10 @@
 // A real Apollo Federation gateway in front of fingraph's subgraphs.
 // Usage: node federation_gateway.mjs PORT payments=http://127.0.0.1:P1/graphql credit=... funds=...
 // Prints {"ready": url} once it serves; forwards Authorization to the subgraphs.
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { peer } from './peers.mjs';
+const { ApolloServer } = await peer('@apollo/server');
+const { startStandaloneServer } = await peer('@apollo/server/standalone');
+const { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } = await peer('@apollo/gateway');
 
 const [port, ...specs] = process.argv.slice(2);
 const subgraphs = specs.map((spec) => {

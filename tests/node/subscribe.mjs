@@ -1,7 +1,8 @@
 // A real graphql-ws client: subscribes, prints one JSON line per message, exits after N.
 // Usage: node subscribe.mjs ws://127.0.0.1:PORT/graphql TOKEN COUNT 'subscription { ... }'
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import { peer } from './peers.mjs';
+const { createClient } = await peer('graphql-ws');
+const { default: WebSocket } = await peer('ws');
 
 const [url, token, count, query] = process.argv.slice(2);
 const wanted = Number(count);

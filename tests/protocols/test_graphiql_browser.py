@@ -1,4 +1,5 @@
-"""GraphiQL in a real browser: preloaded contract operations, the demo token prefilled, ConsumerHome runs."""
+"""GraphiQL in a real browser without internet: the default settings load the local copy of its files,
+the contract operations are preloaded, demo mode prefills the token, ConsumerHome runs."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway import graphiql_assets
 from services.kernel.clock import Clock
 from tests.conftest import START, Server, running_app
+from tests.node_peers import require_node_peers
 from tests.support import Api
 
 NODE_DIR = Path(__file__).parents[1] / "node"
@@ -28,14 +31,16 @@ pytestmark = [
 ]
 
 
-async def test_graphiql_runs_consumer_home_for_the_demo_consumer(api: Api, server: Server) -> None:
+async def test_graphiql_runs_consumer_home_offline_with_the_default_settings(api: Api, server: Server) -> None:
+    require_node_peers()
+    if not graphiql_assets.complete(graphiql_assets.STATIC_DIR):
+        pytest.fail(f"GraphiQL's files are not in {graphiql_assets.STATIC_DIR}: run make install", pytrace=False)
     consumer = await api.consumer("Li Lei", balance="1234.56")
     merchant = await api.merchant()
     await api.pay(consumer, merchant, "34.56")
-    settings = replace(
-        server.settings, demo_consumer=consumer.id, demo_merchant=merchant.id,
-        graphiql_assets=NODE_DIR / "node_modules",
-    )
+    # The default asset settings (no FINGRAPH_GRAPHIQL_ASSETS), in demo mode.
+    assert server.settings.graphiql_assets is None
+    settings = replace(server.settings, demo=True, demo_consumer=consumer.id, demo_merchant=merchant.id)
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "graphiql-consumer-home.png"
     async with running_app(settings, Clock(START)) as browser_server:
@@ -47,6 +52,7 @@ async def test_graphiql_runs_consumer_home_for_the_demo_consumer(api: Api, serve
     assert process.returncode == 0, err.decode()
     report = json.loads(out)
     assert report["problems"] == []
+    assert report["offsite"] == []  # nothing asked of the CDN (which this browser cannot reach anyway)
     assert any("ConsumerHome" in tab for tab in report["tabs"]), report["tabs"]
     assert any("MerchantsPage" in tab for tab in report["tabs"]), report["tabs"]
     assert "Authorization" in report["headersText"] and "Bearer " in report["headersText"]

@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Server
+from tests.node_peers import require_node_peers
 from tests.support import Api
 
 NODE_DIR = Path(__file__).parents[1] / "node"
+
+
+@pytest.fixture(autouse=True)
+def _node_peers_installed() -> None:
+    require_node_peers()  # a clear failure, not Node's import error, when `make node-peers` has not run
 
 
 def run_audit(url: str) -> dict[str, object]:

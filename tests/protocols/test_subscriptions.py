@@ -15,11 +15,19 @@ from typing import Any
 import pytest
 
 from tests.conftest import SECRET, START, Server
+from tests.node_peers import require_node_peers
 from tests.support import CONFIRM_RECEIPT, Api, free_port, new_key, wait_until_up
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 
 NODE_DIR = Path(__file__).parents[1] / "node"
+
+
+@pytest.fixture(autouse=True)
+def _node_peers_installed() -> None:
+    require_node_peers()  # a clear failure, not Node's import error, when `make node-peers` has not run
+
+
 EVENTS = "subscription { paymentEvents { kind payment { id status amount { amount } } } }"
 
 

@@ -1,0 +1,46 @@
+"""CI and its tooling: lint runs before the suite; a missing Node peer package is named, not an import error."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.node_peers import NODE_DIR, missing_node_peers, require_node_peers
+
+ROOT = Path(__file__).resolve().parents[1]
+PEER_SCRIPTS = sorted(path.name for path in NODE_DIR.glob("*.mjs") if path.name != "peers.mjs")
+
+
+def test_ci_runs_lint_before_the_suite() -> None:
+    commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
+                if line.strip().startswith("make ")]
+    assert commands[-2:] == ["make lint", "make test"]
+    assert "mypy" in (ROOT / "Makefile").read_text().split("\nlint:")[1]
+
+
+@pytest.fixture
+def bare_peers(tmp_path: Path) -> Path:
+    """tests/node's scripts and package.json where `make node-peers` never ran (no node_modules)."""
+    for path in [*NODE_DIR.glob("*.mjs"), NODE_DIR / "package.json"]:
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@pytest.mark.parametrize("script", PEER_SCRIPTS)
+def test_a_peer_script_names_its_missing_package(bare_peers: Path, script: str) -> None:
+    done = subprocess.run(["node", str(bare_peers / script), "http://127.0.0.1:9/graphql"], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 3, done.stderr
+    first_line = done.stderr.splitlines()[0]
+    assert first_line.startswith('missing npm package "') and first_line.endswith("run make node-peers")
+    assert "ERR_MODULE_NOT_FOUND" not in done.stderr and "at " not in done.stderr  # no stack trace
+
+
+def test_the_python_side_names_the_missing_packages(bare_peers: Path) -> None:
+    assert "graphql-http" in missing_node_peers(bare_peers) and "playwright-core" in missing_node_peers(bare_peers)
+    with pytest.raises(pytest.fail.Exception, match=r"missing npm package\(s\) .*graphql-http.*run make node-peers"):
+        require_node_peers(bare_peers)
