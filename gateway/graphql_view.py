@@ -19,15 +19,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol, process_result
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway import graphiql, metrics, persisted
+from gateway import graphiql, metrics, persisted, request_body
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
 from gateway.middleware import PrincipalUser, new_request_id
+from gateway.request_body import BAD_USER_INPUT, BadRequest
 from schema import partner_grants
 from schema.compiled import CompiledReads
 
@@ -37,6 +38,8 @@ JSON = "application/json"
 READ_PATH_HEADER = "Fingraph-Read-Path"
 #: Apollo routers ask for ftv1 traces with it; traces come from the standard executor.
 TRACE_HEADER = "apollo-federation-include-trace"
+#: ``extensions.code`` of the view's own refusals (Strawberry raises them with a status only).
+_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
 def preferred_media_type(accept: str) -> str:
@@ -77,11 +80,17 @@ def _plain_json_post(request: Request) -> bool:
 
 class FingraphGraphQL(GraphQL[RequestContext, None]):
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        if context is UNSET and root_value is UNSET and isinstance(request, Request):
-            answer = await self._compiled_answer(request)
-            if answer is not None:
-                return answer
-        return await super().run(request, context, root_value)
+        try:
+            if context is UNSET and root_value is UNSET and isinstance(request, Request):
+                answer = await self._compiled_answer(request)
+                if answer is not None:
+                    return answer
+            return await super().run(request, context, root_value)
+        except BadRequest as refused:
+            return self._refusal(request, refused)
+        except HTTPException as refused:
+            return self._refusal(request, BadRequest(refused.reason, code=_HTTP_CODES.get(refused.status_code,
+                                 "BAD_REQUEST"), status=refused.status_code))
 
     async def _compiled_answer(self, request: Request) -> Response | None:
         """The compiled path's answer to a plain JSON POST, without Strawberry's request handling.
@@ -106,6 +115,8 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             return None
         query, variables, name = body.get("query"), body.get("variables"), body.get("operationName")
         if not (isinstance(query, str) and isinstance(variables, dict | None) and isinstance(name, str | None)):
+            return None
+        if variables and request_body.nul_path(variables) is not None:  # the view's reader refuses it
             return None
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
@@ -158,6 +169,50 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         except InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
         return None
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Every JSON the view reads (a POST body, GET's variables and extensions) is read strictly.
+        return request_body.read_json(data)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request(s) of a POST body or a GET query string, each checked by ``request_body``.
+
+        Strawberry's own parsing trusts a batch's items to be objects of the right
+        shape (a ``[1]`` batch or ``{"query": 5}`` in one was a 500); here every item,
+        single or batched, is held to the same rules.
+        """
+        content_type, _ = parse_content_type(request.content_type or "")
+        transport = self._get_stream_transport_from_headers(request.headers)
+        protocol: GraphQLRequestProtocol = transport.protocol if transport else "http"
+        data: object
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif "application/json" in content_type:
+            data = self.parse_json(await request.get_body())
+        elif self.multipart_uploads_enabled and content_type == "multipart/form-data":
+            data = await self.parse_multipart(request)
+        else:
+            raise BadRequest(f"Unsupported content type {content_type!r}: send application/json",
+                             code="UNSUPPORTED_MEDIA_TYPE", status=415)
+        parsed = request_body.request_data(data, protocol=protocol)
+        if isinstance(parsed, list):
+            self._validate_batch_request(parsed, protocol=protocol)
+        return parsed
+
+    def _refusal(self, request: Any, refused: BadRequest) -> Response:
+        """A request refused before it ran, as GraphQL over HTTP answers one: ``errors`` only.
+
+        Unreadable requests are 400 (405, 415) for every media type; a readable request
+        with refused input values is a request error like a failed validation (400 for
+        ``application/graphql-response+json``, 200 for legacy ``application/json``).
+        """
+        accept = request.headers.get("accept", "") if hasattr(request, "headers") else ""
+        media_type = preferred_media_type(accept)
+        status = refused.status
+        if refused.code == BAD_USER_INPUT and media_type == JSON:
+            status = 200
+        metrics.GRAPHQL_ERRORS.labels(code=refused.code).inc()
+        return Response(orjson.dumps(refused.as_response_body()), status_code=status, media_type=media_type)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         return graphiql.render(request)

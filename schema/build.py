@@ -10,9 +10,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, Info
 
 import services.credit
 import services.funds
@@ -20,6 +21,7 @@ import services.partners
 import services.payments
 from schema.entities import Consumer, Merchant
 from schema.queries import PartiesQuery
+from schema.representations import checked_representation, entity_keys
 from services.credit.graph import CreditMutation, CreditQuery
 from services.funds.graph import FundsMutation, FundsQuery
 from services.kernel.graph import DECIMAL_SCALAR
@@ -37,6 +39,21 @@ class FingraphSchema(strawberry.federation.Schema):
         # MaskUnexpectedErrors extension.
         for error in errors:
             log.debug("graphql error: %s", error.message)
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        # Each representation is checked before Strawberry's resolver reads it: a bad one is
+        # an error at its index (BAD_USER_INPUT), not a crash of the whole field.
+        keys = self._entity_keys()
+        checked = [checked_representation(r, index, keys) for index, r in enumerate(representations)]
+        well_formed = [FederationAny(c) for c in checked if not isinstance(c, GraphQLError)]
+        resolved = iter(super().entities_resolver(info, well_formed))
+        return [FederationAny(c) if isinstance(c, GraphQLError) else next(resolved) for c in checked]
+
+    def _entity_keys(self) -> dict[str, frozenset[str]]:
+        keys: dict[str, frozenset[str]] | None = getattr(self, "_keys_of_entities", None)
+        if keys is None:
+            keys = self._keys_of_entities = entity_keys(self.schema_converter.type_map)
+        return keys
 
 
 def build_schema(
