@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -29,6 +30,7 @@ from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
 from gateway.middleware import PrincipalUser, new_request_id
 from gateway.request_body import BAD_USER_INPUT, BadRequest
+from gateway.ws_input import StrictTransportWSHandler
 from schema import partner_grants
 from schema.compiled import CompiledReads
 
@@ -79,6 +81,8 @@ def _plain_json_post(request: Request) -> bool:
 
 
 class FingraphGraphQL(GraphQL[RequestContext, None]):
+    graphql_transport_ws_handler_class = StrictTransportWSHandler
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
             if context is UNSET and root_value is UNSET and isinstance(request, Request):
@@ -170,9 +174,16 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
         return None
 
-    def decode_json(self, data: str | bytes) -> object:
+    def parse_json(self, data: str | bytes) -> Any:
         # Every JSON the view reads (a POST body, GET's variables and extensions) is read strictly.
         return request_body.read_json(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # WebSocket messages: as strict, and a JSONDecodeError is what closes the socket with 4400.
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise json.JSONDecodeError(exc.msg, exc.doc, exc.pos) from None
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         """The request(s) of a POST body or a GET query string, each checked by ``request_body``.

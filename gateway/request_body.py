@@ -43,12 +43,12 @@ class BadRequest(Exception):
         return {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
 
 
-def read_json(raw: bytes | str, *, what: str = "the request body") -> Any:
+def read_json(raw: bytes | str, *, what: str = "the request's JSON") -> Any:
     """``raw`` decoded as strict JSON, or :class:`BadRequest` saying where it stops being JSON."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"Unable to parse {what} as JSON: {exc.msg} (line {exc.lineno} column {exc.colno})") from None
+        raise BadRequest(f"Unable to parse {what}: {exc.msg} (line {exc.lineno} column {exc.colno})") from None
 
 
 def request_data(
@@ -79,6 +79,29 @@ def _one(item: object, *, protocol: GraphQLRequestProtocol, where: str) -> Graph
         extensions=item.get("extensions"),
         protocol=protocol,
     )
+
+
+def message_problem(message: object) -> str | None:
+    """What makes a graphql-transport-ws message malformed (a short close reason), or None.
+
+    The socket handler indexes messages as the protocol's shapes: a list, a null
+    payload or a numeric ``query`` was a crash of the handler instead of a 4400 close.
+    """
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "A message must be an object with a string `type`"
+    if message["type"] == "subscribe":
+        if not isinstance(message.get("id"), str) or not message["id"]:
+            return "subscribe needs a non-empty string `id`"
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return "subscribe needs a `payload` object with a string `query`"
+        for name, kind in _FIELDS.items():
+            value = payload.get(name)
+            if value is not None and not isinstance(value, kind):
+                return f"subscribe: `{name}` must be {_KIND[kind]} or null"
+    elif message["type"] == "complete" and not isinstance(message.get("id"), str):
+        return "complete needs a string `id`"
+    return None
 
 
 def refuse_nul(variables: Mapping[str, Any]) -> None:
@@ -130,4 +153,7 @@ def _json_kind(value: object) -> str:
     return "an object"
 
 
-__all__ = ["BAD_REQUEST", "BAD_USER_INPUT", "BadRequest", "nul_path", "read_json", "refuse_nul", "request_data"]
+__all__ = [
+    "BAD_REQUEST", "BAD_USER_INPUT", "BadRequest", "message_problem", "nul_path", "read_json", "refuse_nul",
+    "request_data",
+]
