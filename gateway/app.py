@@ -31,7 +31,7 @@ from gateway.cost import QueryCostLimiter, operation_cost
 from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
-from gateway.input_rules import NoNulInStringLiterals, RefuseNulInVariables
+from gateway.input_rules import NoNulInStringLiterals, RefuseUnreadableInput
 from gateway.middleware import (
     BearerTokenBackend,
     BodyLimitMiddleware,
@@ -64,7 +64,8 @@ def build_gateway_schema(settings: Settings) -> Any:
         lambda: ValidationCache(maxsize=1_000),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: QueryCostLimiter(max_cost=settings.max_cost),
-        RefuseNulInVariables,
+        # After ValidationCache: its refusal replaces validation's errors (see the class).
+        RefuseUnreadableInput,
         MaskUnexpectedErrors,
         OperationMetrics,
         PartnerAccessLog,

@@ -7,20 +7,37 @@ statement that binds it. Two doors, for every transport (HTTP, batches, WebSocke
 
 - the document: :class:`NoNulInStringLiterals`, a validation rule (cached with the
   document's validation, so it costs nothing on a repeated document);
-- the variables: :class:`RefuseNulInVariables`, an extension that checks them before
+- the variables: :class:`RefuseUnreadableInput`, an extension that checks them before
   execution. The HTTP reader (``gateway.request_body``) already refuses them before
   the compiled path could see them; this is the door for the other transports.
+
+The same extension refuses, once per document, a number literal no one could mean: a
+5,000-digit one made Python's own int-conversion error the client's message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, StringValueNode, ValidationRule
+from graphql import (
+    DocumentNode,
+    FloatValueNode,
+    GraphQLError,
+    IntValueNode,
+    StringValueNode,
+    ValidationRule,
+    Visitor,
+    visit,
+)
 from strawberry.extensions import SchemaExtension
 
 from gateway.request_body import BAD_USER_INPUT, NUL, nul_path
+
+#: Characters a number literal may have: more than any Int (10 digits) or Float needs, far
+#: below the 4,300 digits past which Python refuses to read an int.
+MAX_NUMBER_LITERAL = 40
 
 
 class NoNulInStringLiterals(ValidationRule):
@@ -36,11 +53,20 @@ class NoNulInStringLiterals(ValidationRule):
             )
 
 
-class RefuseNulInVariables(SchemaExtension):
-    """A variable holding a NUL character anywhere refuses the operation (a request error)."""
+class RefuseUnreadableInput(SchemaExtension):
+    """Refuses, as a request error, an operation carrying input no resolver could read.
+
+    Listed after ``ValidationCache``, which validates in its own hook: an oversized
+    number's error then replaces validation's (whose message would quote Python).
+    """
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.query is not None:
+            oversized = _oversized_number(context.query, document)
+            if oversized is not None:
+                context.pre_execution_errors = [oversized]
         if not context.pre_execution_errors and context.variables:
             path = nul_path(context.variables)
             if path is not None:
@@ -53,4 +79,31 @@ class RefuseNulInVariables(SchemaExtension):
         yield
 
 
-__all__ = ["NoNulInStringLiterals", "RefuseNulInVariables"]
+class _NumberLiterals(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.oversized: GraphQLError | None = None
+
+    def enter_int_value(self, node: IntValueNode, *_args: Any) -> None:
+        self._check(node, "Int")
+
+    def enter_float_value(self, node: FloatValueNode, *_args: Any) -> None:
+        self._check(node, "Float")
+
+    def _check(self, node: IntValueNode | FloatValueNode, kind: str) -> None:
+        if self.oversized is None and len(node.value) > MAX_NUMBER_LITERAL:
+            self.oversized = GraphQLError(
+                f"{kind} literal of {len(node.value)} characters: at most {MAX_NUMBER_LITERAL} are read",
+                nodes=node, extensions={"code": BAD_USER_INPUT},
+            )
+
+
+@lru_cache(maxsize=1_000)
+def _oversized_number(_query: str, document: DocumentNode) -> GraphQLError | None:
+    # Keyed by the query text too: the parser cache hands back the same document for it.
+    numbers = _NumberLiterals()
+    visit(document, numbers)
+    return numbers.oversized
+
+
+__all__ = ["MAX_NUMBER_LITERAL", "NoNulInStringLiterals", "RefuseUnreadableInput"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from schema.queries import PartiesQuery
 from schema.representations import checked_representation, entity_keys
 from services.credit.graph import CreditMutation, CreditQuery
 from services.funds.graph import FundsMutation, FundsQuery
-from services.kernel.graph import DECIMAL_SCALAR
+from services.kernel.graph import DATE_SCALAR, DATETIME_SCALAR, DECIMAL_SCALAR
 from services.partners.graph import PartnersMutation, PartnersQuery
 from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentsSubscription, PaymentType
 
@@ -68,7 +69,8 @@ def build_schema(
         types=[Merchant, Consumer, PaymentType],
         extensions=list(extensions),
         config=StrawberryConfig(
-            scalar_map={Decimal: DECIMAL_SCALAR}, batching_config={"max_operations": max_batch}
+            scalar_map={Decimal: DECIMAL_SCALAR, date: DATE_SCALAR, datetime: DATETIME_SCALAR},
+            batching_config={"max_operations": max_batch},
         ),
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
     )
