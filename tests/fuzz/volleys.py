@@ -102,6 +102,6 @@ async def volley(http: httpx.AsyncClient, roles: Roles, ledger: asyncpg.Pool, re
         if problem is not None:
             failures.append(f"{request.describe()}\n  -> {problem}")
     assert not failures, "\n".join(failures)
-    if all(is_refusal(response, mutation=request.mutation) for request, response in zip(requests, responses)):
+    if all(is_refusal(response, mutation=request.mutation) for request, response in zip(requests, responses, strict=True)):
         after = await ledger_snapshot(ledger)
         assert after == before, "refused requests changed the ledger:\n" + "\n".join(r.describe() for r in requests)

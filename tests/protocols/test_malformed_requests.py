@@ -16,6 +16,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from tests.conftest import Server
 from tests.fuzz.judge import verdict
@@ -285,7 +286,7 @@ WS_MESSAGES = [
 
 
 async def _socket(server: Server, token: str) -> Any:
-    socket = await connect(server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"],
+    socket = await connect(server.url.replace("http", "ws") + "/graphql", subprotocols=[Subprotocol("graphql-transport-ws")],
                            max_size=None)
     await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
     assert json.loads(await socket.recv())["type"] == "connection_ack"
