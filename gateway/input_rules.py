@@ -17,8 +17,8 @@ The same extension refuses, once per document, a number literal no one could mea
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -98,11 +98,20 @@ class _NumberLiterals(Visitor):
             )
 
 
-@lru_cache(maxsize=1_000)
-def _oversized_number(_query: str, document: DocumentNode) -> GraphQLError | None:
-    # Keyed by the query text too: the parser cache hands back the same document for it.
+#: Per query text, what its document's numbers gave: the same text parses the same way.
+#: Keyed by the text, not the document: hashing a DocumentNode walks the whole tree.
+_CHECKED: OrderedDict[str, GraphQLError | None] = OrderedDict()
+_CHECKED_SIZE = 1_000
+
+
+def _oversized_number(query: str, document: DocumentNode) -> GraphQLError | None:
+    if query in _CHECKED:
+        return _CHECKED[query]
     numbers = _NumberLiterals()
     visit(document, numbers)
+    _CHECKED[query] = numbers.oversized
+    if len(_CHECKED) > _CHECKED_SIZE:
+        _CHECKED.popitem(last=False)
     return numbers.oversized
 
 
