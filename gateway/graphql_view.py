@@ -18,6 +18,7 @@ from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol, process_result
@@ -83,18 +84,27 @@ def _plain_json_post(request: Request) -> bool:
 class FingraphGraphQL(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = StrictTransportWSHandler
 
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Strawberry answers its own refusals in plain text; here every refusal of a request
+        # (ours from ``request_body``, Strawberry's HTTPException) is a GraphQL error body.
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        request = Request(scope=scope, receive=receive)
         try:
-            if context is UNSET and root_value is UNSET and isinstance(request, Request):
-                answer = await self._compiled_answer(request)
-                if answer is not None:
-                    return answer
-            return await super().run(request, context, root_value)
+            response = await self.run(request)
         except BadRequest as refused:
-            return self._refusal(request, refused)
+            response = self._refusal(request, refused)
         except HTTPException as refused:
-            return self._refusal(request, BadRequest(refused.reason, code=_HTTP_CODES.get(refused.status_code,
-                                 "BAD_REQUEST"), status=refused.status_code))
+            code = _HTTP_CODES.get(refused.status_code, "BAD_REQUEST")
+            response = self._refusal(request, BadRequest(refused.reason, code=code, status=refused.status_code))
+        await response(scope, receive, send)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if context is UNSET and root_value is UNSET and isinstance(request, Request):
+            answer = await self._compiled_answer(request)
+            if answer is not None:
+                return answer
+        return await super().run(request, context, root_value)
 
     async def _compiled_answer(self, request: Request) -> Response | None:
         """The compiled path's answer to a plain JSON POST, without Strawberry's request handling.
@@ -210,15 +220,14 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             self._validate_batch_request(parsed, protocol=protocol)
         return parsed
 
-    def _refusal(self, request: Any, refused: BadRequest) -> Response:
+    def _refusal(self, request: Request, refused: BadRequest) -> Response:
         """A request refused before it ran, as GraphQL over HTTP answers one: ``errors`` only.
 
         Unreadable requests are 400 (405, 415) for every media type; a readable request
         with refused input values is a request error like a failed validation (400 for
         ``application/graphql-response+json``, 200 for legacy ``application/json``).
         """
-        accept = request.headers.get("accept", "") if hasattr(request, "headers") else ""
-        media_type = preferred_media_type(accept)
+        media_type = preferred_media_type(request.headers.get("accept", ""))
         status = refused.status
         if refused.code == BAD_USER_INPUT and media_type == JSON:
             status = 200
