@@ -11,8 +11,10 @@ that is not a well-formed GraphQL-over-HTTP request is refused with a
 - A request is an object; a batch is a non-empty array of objects. ``query`` and
   ``operationName`` are strings (or null), ``variables`` and ``extensions`` objects
   (or null).
-- No string anywhere in ``variables`` holds a NUL character: PostgreSQL cannot store
-  one in text, and nothing in this API has a use for it.
+- No string anywhere in ``variables`` or ``extensions`` holds a NUL character:
+  PostgreSQL cannot store one in text, and nothing in this API has a use for it.
+- A subscription comes over WebSocket (or a streaming transport, if one is enabled),
+  not as a plain request: it was executed as a query and crashed in its resolver.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 
 #: The code of a request the server could not read as GraphQL over HTTP.
@@ -69,9 +72,16 @@ def _one(item: object, *, protocol: GraphQLRequestProtocol, where: str) -> Graph
         value = item.get(name)
         if value is not None and not isinstance(value, kind):
             raise BadRequest(f"{where}: `{name}` must be {_KIND[kind]} or null, got {_json_kind(value)}")
-    variables = item.get("variables")
+    variables, extensions = item.get("variables"), item.get("extensions")
     if variables is not None:
         refuse_nul(variables)
+    if extensions is not None and nul_path(extensions) is not None:
+        # Extensions reach SQL too (a persisted query's hash): no NUL there either.
+        raise BadRequest(f"{where}: `extensions` contain a NUL character (U+0000)")
+    if protocol == "http" and _is_subscription(item.get("query"), item.get("operationName")):
+        raise BadRequest(
+            "Subscriptions are served over WebSocket (graphql-transport-ws) at this URL, not as an HTTP request"
+        )
     return GraphQLRequestData(
         query=item.get("query"),
         variables=variables,
@@ -79,6 +89,18 @@ def _one(item: object, *, protocol: GraphQLRequestProtocol, where: str) -> Graph
         extensions=item.get("extensions"),
         protocol=protocol,
     )
+
+
+def _is_subscription(query: object, operation_name: object) -> bool:
+    """Is this a subscription (which a plain request/response cannot carry)? Parsed only if it may be."""
+    if not isinstance(query, str) or "subscription" not in query:
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False  # the view answers the syntax error itself
+    operation = get_operation_ast(document, operation_name if isinstance(operation_name, str) else None)
+    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
 
 
 def message_problem(message: object) -> str | None:

@@ -95,6 +95,19 @@ async def test_malformed_get_parameters_are_400_with_a_graphql_error(
     assert says in _refused_as_bad_request(response)
 
 
+async def test_nul_in_extensions_is_400_before_any_persisted_query_lookup(http: httpx.AsyncClient) -> None:
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": "\x00" * 64}}
+    response = await http.post("/graphql", json={"extensions": extensions})
+    assert "NUL" in _refused_as_bad_request(response)
+
+
+async def test_a_subscription_over_http_is_400_not_a_crash(api: Api, http: httpx.AsyncClient) -> None:
+    for accept in ("application/json", "text/event-stream"):
+        response = await http.post("/graphql", json={"query": "subscription { paymentEvents { kind } }"},
+                                   headers={"Authorization": f"Bearer {api.operator}", "Accept": accept})
+        assert "WebSocket" in _refused_as_bad_request(response)
+
+
 async def test_a_body_that_is_not_json_is_415(http: httpx.AsyncClient) -> None:
     response = await http.post("/graphql", content=b"{ __typename }", headers={"Content-Type": "text/plain"})
     _refused_as_bad_request(response, status=415, code="UNSUPPORTED_MEDIA_TYPE")
