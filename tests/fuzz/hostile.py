@@ -113,6 +113,9 @@ raw_bodies = st.one_of(
         _deep(100_000), _deep(1_025), b'{"query": "{ __typename }", "variables": {"a": ' + b"9" * 5000 + b"}}",
         b'{"query": "{ __typename }", "x": "\xff\xfe"}', b'{"query": "\xed\xa0\x80"}', b"[]", b"[[]]", b"{}",
         b'{"query": "{ __typename }", "variables": NaN}', b'{"query": "{ __typename }"', b"\xef\xbb\xbf{}",
+        b'{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "' + b"\\u0000" * 64 + b'"}}}',
+        b'{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "' + b"z" * 64 + b'"}}}',
+        b'{"query": "subscription { paymentEvents { kind } }"}',
     ]),
     st.fixed_dictionaries(
         {},
