@@ -33,6 +33,7 @@ from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
 from gateway.guards import GuardPipeline
+from gateway.input_rules import NoNulInStringLiterals, RefuseUnreadableInput
 from gateway.middleware import (
     BearerTokenBackend,
     BodyLimitMiddleware,
@@ -56,6 +57,7 @@ def build_gateway_schema(settings: Settings) -> Any:
     limits = [
         *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        NoNulInStringLiterals,
     ]
     extensions: list[Any] = [
         # Parse and validate each distinct document once per process.
@@ -64,6 +66,8 @@ def build_gateway_schema(settings: Settings) -> Any:
         lambda: ValidationCache(maxsize=1_000),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: QueryCostLimiter(max_cost=settings.max_cost),
+        # After ValidationCache: its refusal replaces validation's errors (see the class).
+        RefuseUnreadableInput,
         MaskUnexpectedErrors,
         OperationMetrics,
         PartnerAccessLog,

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -16,20 +17,22 @@ from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol, process_result
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway import graphiql, metrics
+from gateway import graphiql, metrics, request_body
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
 from gateway.guards import GuardPipeline, Refused
 from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
 from gateway.ratelimit import COUNTED
+from gateway.request_body import BAD_USER_INPUT, BadRequest
 from schema.compiled import CompiledReads
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -38,6 +41,8 @@ JSON = "application/json"
 READ_PATH_HEADER = "Fingraph-Read-Path"
 #: Apollo routers ask for ftv1 traces with it; traces come from the standard executor.
 TRACE_HEADER = "apollo-federation-include-trace"
+#: ``extensions.code`` of the view's own refusals (Strawberry raises them with a status only).
+_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
 def preferred_media_type(accept: str) -> str:
@@ -81,8 +86,24 @@ def _client_address(request: Request) -> str | None:
 
 
 class FingraphGraphQL(GraphQL[RequestContext, None]):
-    #: Each WS subscribe passes the same guard pipeline as an HTTP operation (gateway/guards.py).
+    #: Each WS message is held to the protocol's shapes (gateway/ws_input.py) and each
+    #: subscribe passes the same guard pipeline as an HTTP operation (gateway/guards.py).
     graphql_transport_ws_handler_class = GuardedTransportWSHandler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Strawberry answers its own refusals in plain text; here every refusal of a request
+        # (ours from ``request_body``, Strawberry's HTTPException) is a GraphQL error body.
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except BadRequest as refused:
+            response = self._bad_request(request, refused)
+        except HTTPException as refused:
+            code = _HTTP_CODES.get(refused.status_code, "BAD_REQUEST")
+            response = self._bad_request(request, BadRequest(refused.reason, code=code, status=refused.status_code))
+        await response(scope, receive, send)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if context is UNSET and root_value is UNSET and isinstance(request, Request):
@@ -114,6 +135,8 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             return None
         query, variables, name = body.get("query"), body.get("variables"), body.get("operationName")
         if not (isinstance(query, str) and isinstance(variables, dict | None) and isinstance(name, str | None)):
+            return None
+        if variables and request_body.nul_path(variables) is not None:  # the view's reader refuses it
             return None
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
@@ -172,6 +195,56 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         except InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
         return None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # Every JSON the view reads (a POST body, GET's variables and extensions) is read strictly.
+        return request_body.read_json(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # WebSocket messages: as strict, and a JSONDecodeError is what closes the socket with 4400.
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise json.JSONDecodeError(exc.msg, exc.doc, exc.pos) from None
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request(s) of a POST body or a GET query string, each checked by ``request_body``.
+
+        Strawberry's own parsing trusts a batch's items to be objects of the right
+        shape (a ``[1]`` batch or ``{"query": 5}`` in one was a 500); here every item,
+        single or batched, is held to the same rules.
+        """
+        content_type, _ = parse_content_type(request.content_type or "")
+        transport = self._get_stream_transport_from_headers(request.headers)
+        protocol: GraphQLRequestProtocol = transport.protocol if transport else "http"
+        data: object
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif "application/json" in content_type:
+            data = self.parse_json(await request.get_body())
+        elif self.multipart_uploads_enabled and content_type == "multipart/form-data":
+            data = await self.parse_multipart(request)
+        else:
+            raise BadRequest(f"Unsupported content type {content_type!r}: send application/json",
+                             code="UNSUPPORTED_MEDIA_TYPE", status=415)
+        parsed = request_body.request_data(data, protocol=protocol)
+        if isinstance(parsed, list):
+            self._validate_batch_request(parsed, protocol=protocol)
+        return parsed
+
+    def _bad_request(self, request: Request, refused: BadRequest) -> Response:
+        """A request refused before it ran, as GraphQL over HTTP answers one: ``errors`` only.
+
+        Unreadable requests are 400 (405, 415) for every media type; a readable request
+        with refused input values is a request error like a failed validation (400 for
+        ``application/graphql-response+json``, 200 for legacy ``application/json``).
+        """
+        media_type = preferred_media_type(request.headers.get("accept", ""))
+        status = refused.status
+        if refused.code == BAD_USER_INPUT and media_type == JSON:
+            status = 200
+        metrics.GRAPHQL_ERRORS.labels(code=refused.code).inc()
+        return Response(orjson.dumps(refused.as_response_body()), status_code=status, media_type=media_type)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         return graphiql.render(request)

@@ -16,22 +16,19 @@ import logging
 from typing import Any
 
 # _OperationStreamClosed: upstream's signal that an operation closed the socket (strawberry pinned).
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-    Operation,
-    _OperationStreamClosed,
-)
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation, _OperationStreamClosed
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from gateway.context import RequestContext
 from gateway.guards import GuardPipeline, Refused
+from gateway.ws_input import StrictTransportWSHandler
 
 log = logging.getLogger(__name__)
 
 
-class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+class GuardedTransportWSHandler(StrictTransportWSHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: ``extensions`` of each pending subscribe (persisted queries), which Operation does not keep.

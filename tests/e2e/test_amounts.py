@@ -9,8 +9,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Server
+from tests.fuzz.judge import verdict
 from tests.support import Api, Party, footprint, new_key
 
 
@@ -172,3 +175,57 @@ async def test_insufficient_funds_changes_nothing(api: Api, db: asyncpg.Pool, sc
     assert (error["code"], error["field"]) == ("INSUFFICIENT_FUNDS", "amount")
     assert await _state(db, scene) == before
     assert await api.balance(scene.buyer) == "50.00"
+
+
+# --- Generated amounts: only strings of ASCII digits are Decimals (ADR 006, 016) --------------
+
+_PLAIN = st.from_regex(r"[1-9][0-9]{0,5}(\.[0-9]{1,2})?", fullmatch=True)
+#: Every character Python's ``\\d`` and ``Decimal()`` read as a digit, but 0-9: full-width,
+#: Arabic-Indic, Devanagari, mathematical digits...
+_FOREIGN_DIGIT = st.characters(categories=["Nd"]).filter(lambda c: not "0" <= c <= "9")
+_SPACE = st.sampled_from([" ", "\t", "\n", "\u00a0", "\u3000", "\u2003", "\u200b", "\ufeff"])
+
+
+def _with_foreign_digit(parts: tuple[str, str, int]) -> str:
+    plain, digit, at = parts
+    at %= len(plain) + 1
+    return plain[:at] + digit + plain[at + 1:]
+
+
+HOSTILE_AMOUNTS: st.SearchStrategy[object] = st.one_of(
+    st.tuples(_PLAIN, _FOREIGN_DIGIT, st.integers(0, 9)).map(_with_foreign_digit),
+    st.text(_FOREIGN_DIGIT, min_size=1, max_size=6),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.tuples(_PLAIN, st.sampled_from(["e", "E"]), st.integers(-3, 3)).map(lambda t: f"{t[0]}{t[1]}{t[2]}"),
+    st.tuples(_PLAIN, _SPACE, st.booleans()).map(lambda t: t[1] + t[0] if t[2] else t[0] + t[1]),
+    st.tuples(st.sampled_from(["+", "--", "\u2212", "+-", "\uff0b", "\uff0d"]), _PLAIN).map("".join),
+)
+GENERATED: dict[str, Any] = {
+    "deadline": None, "derandomize": True, "database": None, "phases": (Phase.explicit, Phase.generate),
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+
+
+def _literal(value: object) -> str:
+    """``value`` written into the document: a string literal for a string, the number itself for a number."""
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+@settings(max_examples=120, **GENERATED)
+@given(amount=HOSTILE_AMOUNTS, as_variable=st.booleans())
+async def test_generated_non_ascii_digits_numbers_exponents_spaces_and_signs_are_refused(
+    api: Api, db: asyncpg.Pool, scene: Scene, amount: object, as_variable: bool
+) -> None:
+    op = OPERATIONS[0]  # topUp: a Decimal read as money would add it to the wallet
+    before = await _state(db, scene)
+
+    document = op.document(None if as_variable else _literal(amount))
+    variables = {"a": amount} if as_variable else {}
+    response = await api.post(document, _token(scene, op), **variables, **op.variables(scene))
+
+    assert response.status_code == 200 and verdict(response) is None, response.text
+    body = response.json()
+    assert "data" not in body, (amount, body)
+    assert "Decimal" in body["errors"][0]["message"] or "literal" in body["errors"][0]["message"], body
+    assert await _state(db, scene) == before

@@ -12,10 +12,12 @@ from services.kernel.graph.auth import (
 from services.kernel.graph.context import GraphContext, Info, Loader
 from services.kernel.graph.mutation import run_idempotent, run_idempotent_call, run_once
 from services.kernel.graph.pagination import Connection, Edge, PageInfo, page_window
-from services.kernel.graph.scalars import DECIMAL_SCALAR
+from services.kernel.graph.scalars import DATE_SCALAR, DATETIME_SCALAR, DECIMAL_SCALAR
 from services.kernel.graph.types import MoneyType, Node, UserError, user_error
 
 __all__ = [
+    "DATETIME_SCALAR",
+    "DATE_SCALAR",
     "DECIMAL_SCALAR",
     "Connection",
     "Edge",
