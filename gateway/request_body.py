@@ -115,8 +115,12 @@ def message_problem(message: object) -> str | None:
         if not isinstance(message.get("id"), str) or not message["id"]:
             return "subscribe needs a non-empty string `id`"
         payload = message.get("payload")
-        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            return "subscribe needs a `payload` object with a string `query`"
+        if not isinstance(payload, dict):
+            return "subscribe needs a `payload` object"
+        # A persisted query (APQ) may name its document by hash alone, as over HTTP.
+        query, extensions = payload.get("query"), payload.get("extensions")
+        if not isinstance(query, str) and not (query is None and isinstance(extensions, dict)):
+            return "subscribe needs a string `query` (or a persisted query's hash in `extensions`)"
         for name, kind in _FIELDS.items():
             value = payload.get(name)
             if value is not None and not isinstance(value, kind):

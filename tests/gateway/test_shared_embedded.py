@@ -90,13 +90,17 @@ def test_commands_use_the_running_server_and_leave_it_running(serving: Serving) 
     # given a server that answers
     pid = serving.postmaster_pid()
     assert serving.home().status_code == 200
+    # The demo data published 2026-11-19 already: the same rate again is an idempotent success.
+    fund = httpx.post(f"{serving.url}/graphql", headers={"Authorization": f"Bearer {serving.token}"}, timeout=30,
+                      json={"query": '{ me { ... on Consumer { fundHolding { fund { earningsPer10k } } } } }'})
+    published = fund.json()["data"]["me"]["fundHolding"]["fund"]["earningsPer10k"]
 
     # when each command runs against the same data dir while it serves
     commands = [
         ["migrate"],
         ["seed", "--consumers", "3", "--merchants", "2"],
         ["accrue", "--date", "2026-11-19"],
-        ["publish-yield", "--date", "2026-11-19", "--earnings-per-10k", "1.6500"],
+        ["publish-yield", "--date", "2026-11-19", "--earnings-per-10k", published],
     ]
     for command in commands:
         done = fingraph(serving.data_dir, *command)

@@ -1,8 +1,9 @@
 """Subscription payloads apply the read rule of ADR 015 like every other path to a party.
 
 A merchant hears its payments with the buyer's personal fields (it is the buyer's
-counterparty); a consumer hears its own; a partner, which never sees a consumer's
-personal data, cannot subscribe at all.
+counterparty); a consumer hears its own; a partner hears the payments of merchants that
+granted it ``payments:read`` (docs/adr/014-guard-pipeline.md) but never a consumer's personal
+fields, and a partner token without that scope cannot subscribe at all.
 """
 
 from __future__ import annotations
@@ -59,9 +60,40 @@ async def test_payment_events_carry_the_buyer_to_its_counterparty_and_itself(
     assert event["payment"]["merchant"] == {"id": merchant.id, "name": "Event Shop"}
 
 
-async def test_a_partner_cannot_subscribe_to_payment_events(api: Api, server: Server, second_process: str) -> None:
-    partner = Principal(Role.PARTNER, partner_id=1, scopes=frozenset({"payments:read"}))
+async def test_a_partner_without_payments_read_cannot_subscribe(api: Api, server: Server, second_process: str) -> None:
+    partner = Principal(Role.PARTNER, partner_id=1, scopes=frozenset({"credit:read"}))
     token = issue_token(partner, secret=SECRET, now=server.clock.now(), ttl=timedelta(days=1))
     lines = await _rest(await _subscribe(second_process, token, 1))
     errors = [line for line in lines if line["type"] == "next"]
     assert errors and errors[0]["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_consenting_partner_hears_the_payment_but_not_the_buyer_s_personal_fields(
+    api: Api, server: Server, second_process: str
+) -> None:
+    buyer, merchant = await api.consumer("Wei Private", balance="90.00"), await api.merchant("Partner Shop")
+    created = await api.gql('mutation { createPartner(input: {name: "ERP Cloud"}) { partner { id } } }', api.operator)
+    partner_id = created["createPartner"]["partner"]["id"]
+    granted = await api.gql(
+        'mutation($p: ID!) { grantPartnerAccess(input: {partnerId: $p, scopes: ["payments:read"]}) '
+        "{ userErrors { code } } }", merchant.token, p=partner_id,
+    )
+    assert granted["grantPartnerAccess"]["userErrors"] == []
+    partner = Principal(Role.PARTNER, partner_id=int(partner_id.split("_")[1]), scopes=frozenset({"payments:read"}))
+    token = issue_token(partner, secret=SECRET, now=server.clock.now(), ttl=timedelta(days=1))
+
+    client = await _subscribe(second_process, token, 1)
+    assert await _next_line(client, 20) == {"type": "connected"}
+    payload: dict[str, Any] | None = None
+    for _ in range(40):
+        await api.pay(buyer, merchant, "1.00")
+        line = await _next_line(client, 0.5)
+        if line is not None and line["type"] == "next":
+            payload = line["payload"]
+            break
+    await _rest(client)
+
+    # The partner heard the payment (a consenting merchant's), and the buyer's name was refused.
+    assert payload is not None, "no event within 40 payments"
+    assert "Wei Private" not in str(payload)
+    assert payload.get("errors") and {e["extensions"]["code"] for e in payload["errors"]} == {"FORBIDDEN"}
