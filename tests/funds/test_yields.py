@@ -89,7 +89,7 @@ def _yield_by_logarithms(week: list[Decimal]) -> Decimal:
     """The same yield by another road: exp(365/7 x sum ln(1 + R/10000)) at 60 digits."""
     with localcontext() as ctx:
         ctx.prec = 60
-        log_sum = sum((Decimal(1) + rate / 10_000).ln() for rate in week)
+        log_sum = sum(((Decimal(1) + rate / 10_000).ln() for rate in week), Decimal(0))
         annual = (log_sum * 365 / 7).exp()
         return ((annual - 1) * 100).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
