@@ -3,7 +3,7 @@
 The tests mirror the packages: ``tests/kernel``, ``tests/payments``, ``tests/credit``,
 ``tests/funds`` and ``tests/partners`` hold the tests of ``services/<name>``, and a
 module there either tests pure functions (marked ``pytestmark = pytest.mark.unit``: no
-database, no server, runs in a second with ``pytest -m unit``) or goes through real
+database, no server, ``pytest -m unit`` runs them alone in seconds) or goes through real
 PostgreSQL and HTTP. A ``unit`` test that asks, even indirectly, for ``database_url``
 is refused at collection (``pytest_collection_modifyitems`` below), so the unit run
 never starts the embedded server. The suites about the graph as a whole stay in
