@@ -68,4 +68,4 @@ schema: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy gateway schema services
+	$(BIN)/mypy gateway schema services tests bench

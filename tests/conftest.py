@@ -1,7 +1,17 @@
 """Test fixtures: a real PostgreSQL and the real app served over HTTP by uvicorn.
 
+The tests mirror the packages: ``tests/kernel``, ``tests/payments``, ``tests/credit``,
+``tests/funds`` and ``tests/partners`` hold the tests of ``services/<name>``, and a
+module there either tests pure functions (marked ``pytestmark = pytest.mark.unit``: no
+database, no server, ``pytest -m unit`` runs them alone in seconds) or goes through real
+PostgreSQL and HTTP. A ``unit`` test that asks, even indirectly, for ``database_url``
+is refused at collection (``pytest_collection_modifyitems`` below), so the unit run
+never starts the embedded server. The suites about the graph as a whole stay in
+``tests/e2e``, ``tests/protocols``, ``tests/gateway``, ``tests/compiled`` and friends.
+
 With ``DATABASE_URL`` set the suite uses that database (CI creates a fresh one per run);
-without it, it starts the embedded server in a temporary directory.
+without it, it starts the embedded server in a temporary directory. Session fixtures are
+lazy: only a test that asks for one (``server``, ``api``, ``db``...) starts it.
 """
 
 from __future__ import annotations
@@ -115,3 +125,18 @@ async def db(database_url: str, server: Server) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 def api(server: Server, http: httpx.AsyncClient) -> Api:
     return Api(http=http, server_token=server.token)
+
+
+#: Every fixture that reaches PostgreSQL or the served app depends on this one.
+_DATABASE_FIXTURE = "database_url"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a ``unit`` test that needs the database: the unit run must start no server."""
+    for item in items:
+        # ``fixturenames`` is the closure: fixtures the test asks for and those they ask for.
+        if item.get_closest_marker("unit") and _DATABASE_FIXTURE in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked unit but needs {_DATABASE_FIXTURE}: "
+                "a unit test tests pure functions; move it beside the HTTP tests or drop the marker"
+            )

@@ -44,3 +44,16 @@ def test_the_python_side_names_the_missing_packages(bare_peers: Path) -> None:
     assert "graphql-http" in missing_node_peers(bare_peers) and "playwright-core" in missing_node_peers(bare_peers)
     with pytest.raises(pytest.fail.Exception, match=r"missing npm package\(s\) .*graphql-http.*run make node-peers"):
         require_node_peers(bare_peers)
+
+
+def test_lint_types_the_tests_and_the_bench_strictly() -> None:
+    """mypy strict (pyproject's ``strict = true``) over every Python tree, tests and bench included."""
+    lint = (ROOT / "Makefile").read_text().split("\nlint:")[1].split("\n\n")[0]
+    mypy_lines = [line.split() for line in lint.splitlines() if "/mypy " in line]
+    checked = {word for line in mypy_lines for word in line[1:] if not word.startswith("-")}
+    trees = {path.parent.name for path in ROOT.glob("*/__init__.py")}
+    assert trees == {"bench", "gateway", "schema", "services", "tests"}
+    assert trees <= checked
+    config = (ROOT / "pyproject.toml").read_text().split("[tool.mypy]")[1].split("\n[")[0]
+    assert "strict = true" in config
+    assert not any(f'"^{tree}/' in config for tree in trees)  # none excluded from the check

@@ -38,12 +38,15 @@ def _percent(value: Decimal, field: str) -> Decimal:
 
 
 def simple_earnings(principal: Money, annual_percent: Decimal, days: int) -> Money:
-    """Simple interest ``principal x percent/100 x days/365``, rounded down to the fen."""
+    """Simple interest ``principal x percent/100 x days/365``, rounded down to the fen.
+
+    Built from fen rather than parsed as an amount: what a large principal earns over
+    years may exceed what one operation may move (``MAX_AMOUNT_FEN``) and is still an answer.
+    """
     with localcontext() as ctx:
         ctx.prec = 50
-        exact = principal.amount * annual_percent / 100 * days / 365
-        return parse_amount(exact.quantize(RATIO_PLACES, rounding=ROUND_DOWN), currency=principal.currency) \
-            if exact >= Decimal("0.01") else Money.zero(principal.currency)
+        exact_fen = principal.fen * annual_percent / 100 * days / 365
+        return Money(int(exact_fen.to_integral_value(rounding=ROUND_DOWN)), principal.currency)
 
 
 def compare_earnings(amount: Decimal, fund_percent: Decimal, bank_percent: Decimal, days: int) -> EarningsComparison:
