@@ -85,3 +85,35 @@ def test_a_planted_leak_breaks_its_contract(copy_of_the_code: Path, module: str,
     assert done.returncode != 0, done.stdout
     broken = [name for name, verdict in _contract_lines(done.stdout).items() if verdict == "BROKEN"]
     assert [name for name in broken if contract in name], (contract, done.stdout)
+
+
+#: Postgres schemas and the package that owns each (DESIGN.md: one schema per service).
+SQL_OWNERS = {"payments": "services/payments", "credit": "services/credit", "funds": "services/funds",
+              "partners": "services/partners", "gateway": "gateway"}
+_SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|REFERENCES|TABLE)\s+(" + "|".join(SQL_OWNERS) + r")\.\w+")
+
+
+def _sql_lines(path: Path) -> list[tuple[int, str]]:
+    """The lines that may hold SQL: comments and ``literal`` mentions in docstrings set aside."""
+    comment = "--" if path.suffix == ".sql" else "#"
+    kept = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        code = line.split(comment, 1)[0] if line.lstrip().startswith(comment) or path.suffix == ".sql" else line
+        kept.append((number, re.sub(r"``.*?``", "", code)))
+    return kept
+
+
+def test_sql_naming_a_service_schema_lives_in_that_service() -> None:
+    """A service's tables are named only in its own package; others call its public functions,
+    and the compiled path composes fragments the owning package provides."""
+    leaks = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*")):
+            if path.suffix not in (".py", ".sql"):
+                continue
+            relative = path.relative_to(ROOT).as_posix()
+            for number, line in _sql_lines(path):
+                for owner in _SQL_TABLE.findall(line):
+                    if not relative.startswith(SQL_OWNERS[owner] + "/"):
+                        leaks.append(f"{relative}:{number}: {line.strip()}")
+    assert leaks == [], "\n".join(leaks)
