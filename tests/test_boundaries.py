@@ -63,6 +63,7 @@ LEAKS = [
      "reach payments only through services.payments"),
     ("services/payments/graph/access.py", "from services.partners.repository import grants_of",
      "reach partners only through services.partners"),
+    ("services/kernel/money.py", "from services.payments import Party", "The shared kernel imports no service"),
     ("services/funds/service.py", "import services.credit.accrual", "reach credit only through services.credit"),
     ("services/credit/service.py", "import services.funds.repository", "reach funds only through services.funds"),
     ("schema/queries.py", "from services.payments.repository import parties_page", "The schema runs no SQL"),
@@ -117,3 +118,13 @@ def test_sql_naming_a_service_schema_lives_in_that_service() -> None:
                     if not relative.startswith(SQL_OWNERS[owner] + "/"):
                         leaks.append(f"{relative}:{number}: {line.strip()}")
     assert leaks == [], "\n".join(leaks)
+
+
+def test_services_name_the_join_only_lazily_and_in_one_place() -> None:
+    """The payments slice returns the joined Merchant/Consumer by a lazy reference (no import,
+    which the contracts would see); nothing else in services may name schema or gateway."""
+    named = [path.relative_to(ROOT).as_posix()
+             for path in sorted((ROOT / "services").rglob("*.py"))
+             for line in path.read_text().splitlines()
+             if re.search(r"[\"'](schema|gateway)\.", line)]
+    assert named == ["services/payments/graph/entities.py"], named
