@@ -66,6 +66,8 @@ bench: install bench-peers
 schema: install
 	$(BIN)/fingraph schema export
 
+# import-linter holds the boundaries of ADR 018 (contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy gateway schema services tests bench
+	$(BIN)/lint-imports

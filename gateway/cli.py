@@ -199,7 +199,7 @@ def _secret(settings: Settings) -> str:
 
 
 async def _party_exists(dsn: str, principal: Principal) -> bool:
-    from services.payments import PartyKind, party_of_kind
+    from schema.operations import PartyKind, party_of_kind
 
     assert principal.party_id is not None
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
@@ -292,13 +292,15 @@ def publish_yield(fund_code: str, day: str, earnings: str, data_dir: Path | None
 
 
 async def _publish_yield(dsn: str, fund_code: str, day: object, rate: object, clock: Clock) -> tuple[str, bool]:
-    from services.funds import publish_fund_yield
+    from schema.operations import funds
     from services.kernel.errors import DomainError
 
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
-            d = await publish_fund_yield(conn, fund_code=fund_code, day=day, earnings_per_10k=rate, now=clock.now())  # type: ignore[arg-type]
+            d = await funds.publish_fund_yield(
+                conn, fund_code=fund_code, day=day, earnings_per_10k=rate, now=clock.now()  # type: ignore[arg-type]
+            )
     except DomainError as error:
         return f"{error.code.value}: {error.message}", False
     finally:
@@ -330,13 +332,13 @@ def accrue(day: str, data_dir: Path | None) -> None:
 
 
 async def _accrue(dsn: str, day: object, clock: Clock) -> tuple[str, bool]:
-    from services.credit import accrue_daily_interest
+    from schema.operations import credit
     from services.kernel.errors import DomainError
 
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
-            a = await accrue_daily_interest(conn, day=day, now=clock.now())  # type: ignore[arg-type]
+            a = await credit.accrue_daily_interest(conn, day=day, now=clock.now())  # type: ignore[arg-type]
     except DomainError as error:
         return f"{error.code.value}: {error.message}", False
     finally:

@@ -37,16 +37,13 @@ import asyncpg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-import services.credit as credit
-import services.funds as funds
 from gateway.demo_names import DEMO_CONSUMER, DEMO_MERCHANT
 from gateway.demo_plan import DemoPlan, PlannedParty, PlannedPayment, PlannedRefund, plan_demo, plan_services
+from schema.operations import FundingSource, Party, PartyKind, credit, funds, oldest_parties, payments
 from services.kernel.clock import BUSINESS_TZ, Clock
 from services.kernel.errors import DomainError
 from services.kernel.ids import encode_id
 from services.kernel.money import Money
-from services.payments import FundingSource, Party, PartyKind, oldest_parties
-from services.payments import service as payments
 
 #: The small set ``fingraph serve`` loads into an empty database.
 SMALL_SET = {"consumers": 20, "merchants": 8, "payments": 300}

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 
 from gateway.demo_names import consumer_names, merchant_profiles
-from services.payments.models import PaymentStatus
-from services.payments.service import CONFIRMATION_WINDOW
+from schema.operations import payments
+from services.kernel.money import Money
 
 #: How far back the payments go (about six months).
 HISTORY = timedelta(days=183)
@@ -69,14 +69,12 @@ class PlannedPayment:
     refund_after_release: PlannedRefund | None = None
 
     @property
-    def status(self) -> PaymentStatus:
-        """The status this story ends in."""
+    def status(self) -> payments.PaymentStatus:
+        """The status this story ends in, by the payments service's own rule."""
         refunded = sum(r.fen for r in (self.refund_while_held, self.refund_after_release) if r is not None)
-        if refunded == self.fen:
-            return PaymentStatus.REFUNDED
-        if self.released_at is not None:
-            return PaymentStatus.RELEASED
-        return PaymentStatus.PARTIALLY_REFUNDED if refunded else PaymentStatus.HELD
+        return payments.payment_status(
+            amount=Money(self.fen), refunded=Money(refunded), released=self.released_at is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -174,7 +172,7 @@ def _events(
     if rng.randrange(100) < 65:  # the buyer confirms receipt
         released = _moment(rng, at + 6 * HOUR, at + 9 * DAY)
     else:  # nobody confirms: released automatically after the confirmation window
-        released = _moment(rng, at + CONFIRMATION_WINDOW, at + CONFIRMATION_WINDOW + 6 * HOUR)
+        released = _moment(rng, at + payments.CONFIRMATION_WINDOW, at + payments.CONFIRMATION_WINDOW + 6 * HOUR)
     if held_refund is not None:
         released = max(released, held_refund.at + HOUR)
     remaining = fen - (held_refund.fen if held_refund else 0)
@@ -300,7 +298,7 @@ def plan_services(plan: DemoPlan) -> ServicesPlan:
     ratings = [
         PlannedRating(p.seq, stars[p.seq % len(stars)], p.released_at + (2 + p.seq % 20) * HOUR)
         for p in plan.payments
-        if p.status is PaymentStatus.RELEASED and p.released_at is not None and p.seq % 3 != 0
+        if p.status is payments.PaymentStatus.RELEASED and p.released_at is not None and p.seq % 3 != 0
         and p.released_at + (2 + p.seq % 20) * HOUR < cutoff
     ]
     return ServicesPlan(lines, holdings, ratings)

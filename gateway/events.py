@@ -23,8 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from services.payments import outbox as payments
-from services.payments.models import PAYMENT_EVENTS_CHANNEL
+from schema.operations import payments
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class Outbox:
 
 #: Every channel a subscription may listen on.
 OUTBOXES: Mapping[str, Outbox] = {
-    PAYMENT_EVENTS_CHANNEL: Outbox(
+    payments.PAYMENT_EVENTS_CHANNEL: Outbox(
         start=payments.payment_events_cursor,
         after=payments.payment_events_after,
         purge=functools.partial(payments.purge_payment_events, older_than=RETENTION),

@@ -12,9 +12,8 @@ from services.kernel.graph.directives import paginated, signed_in
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
 from services.partners import PUBLIC_SCOPE
-from services.payments import Party, PartyKind
+from services.payments import Party, PartyKind, parties_page
 from services.payments.graph import PartyByIdLoader, PaymentType, readable_payment
-from services.payments.repository import parties_page
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ from schema.compiled.planner import DENIED, Fallback, Planner, RootSpec, object_
 from services.kernel.graph.compiled import Row
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
-from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_rows
+from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_rows, party_kind
 
 
 def _type(planner: Planner, name: str) -> GraphQLObjectType:
@@ -51,7 +51,7 @@ class Me(RootSpec):
             return "NULL::json"
         me = planner.params.add(principal.party_id, "bigint")
         # The party's kind picks the union member, as Party's is_type_of does.
-        return (f"CASE (SELECT kind FROM payments.parties WHERE id = {me})"
+        return (f"CASE {party_kind(me)}"
                 f" WHEN 'CONSUMER' THEN {_one(planner, 'Consumer', nodes, me)}"
                 f" WHEN 'MERCHANT' THEN {_one(planner, 'Merchant', nodes, me)} END")
 

@@ -34,6 +34,20 @@ class PaymentStatus(str, Enum):
 HELD_STATUSES = frozenset({PaymentStatus.HELD, PaymentStatus.PARTIALLY_REFUNDED})
 
 
+def payment_status(*, amount: Money, refunded: Money, released: bool) -> PaymentStatus:
+    """Where a payment stands once ``refunded`` of its ``amount`` went back to the buyer.
+
+    Everything refunded is REFUNDED whenever it happened; otherwise a released payment
+    stays RELEASED (a later refund came from the merchant's wallet), and a held one is
+    PARTIALLY_REFUNDED once any part went back, the rest still in escrow.
+    """
+    if refunded == amount:
+        return PaymentStatus.REFUNDED
+    if released:
+        return PaymentStatus.RELEASED
+    return PaymentStatus.PARTIALLY_REFUNDED if refunded.fen else PaymentStatus.HELD
+
+
 class FundingSource(str, Enum):
     WALLET = "WALLET"
     FUND = "FUND"

@@ -27,6 +27,7 @@ from services.payments.models import (
     PaymentStatus,
     SystemAccount,
     Wallet,
+    payment_status,
     wallet_code,
 )
 
@@ -197,17 +198,16 @@ async def refund_payment(
             target=wallet_code(payment.buyer_id), amount=amount, now=now,
             insufficient=insufficient_funds("amount"),
         )
-        status = PaymentStatus.REFUNDED if refunded == payment.amount else PaymentStatus.RELEASED
     else:
         await ledger.move(
             conn, kind="ESCROW_REFUND", reference=reference, source=_ESCROW, target=wallet_code(payment.buyer_id),
             amount=amount, now=now,
         )
-        status = PaymentStatus.REFUNDED if refunded == payment.amount else PaymentStatus.PARTIALLY_REFUNDED
     if payment.funding_source is not FundingSource.WALLET:
         provider = funding_provider(payment.funding_source)
         if provider is not None:
             await provider.refund_payment(conn, party_id=payment.buyer_id, amount=amount, reference=reference, now=now)
+    status = payment_status(amount=payment.amount, refunded=refunded, released=after_release)
     await repository.insert_refund(
         conn, payment_id=payment.id, amount=amount.fen, reason=reason[:500], after_release=after_release, now=now
     )

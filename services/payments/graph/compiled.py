@@ -35,6 +35,11 @@ def one_party(kind: str, party_id: str, alias: str) -> str:
     return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind}'"
 
 
+def party_kind(party_id: str) -> str:
+    """The party's kind (CONSUMER or MERCHANT), a scalar subquery: ``me`` picks its union member by it."""
+    return f"(SELECT kind FROM payments.parties WHERE id = {party_id})"
+
+
 def one_payment(payment_id: str, alias: str) -> str:
     """FROM clause of the payment ``payment_id`` (SQL); callers add their read rule with AND."""
     return f"payments.payments {alias} WHERE {alias}.id = {payment_id}"

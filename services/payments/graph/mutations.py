@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import Protocol
 
 import asyncpg
 import strawberry
@@ -28,12 +28,10 @@ from services.kernel.money import Money, parse_amount
 from services.kernel.principal import Role
 from services.payments import service
 from services.payments.errors import DomainError, no_such_merchant, payment_not_found
+from services.payments.graph.entities import ConsumerEntity, MerchantEntity
 from services.payments.graph.types import FundingSourceEnum, PaymentType, WalletType
 from services.payments.models import FundingSource, Party, PartyKind, Payment, Wallet
 from services.payments.parties import party_ref
-
-if TYPE_CHECKING:
-    from schema.entities import Consumer, Merchant
 
 
 @strawberry.input
@@ -109,13 +107,13 @@ class ReleaseDuePaymentsPayload:
 
 @strawberry.type
 class CreateConsumerPayload:
-    consumer: Annotated[Consumer, strawberry.lazy("schema.entities")] | None
+    consumer: ConsumerEntity | None
     user_errors: list[UserError]
 
 
 @strawberry.type
 class CreateMerchantPayload:
-    merchant: Annotated[Merchant, strawberry.lazy("schema.entities")] | None
+    merchant: MerchantEntity | None
     user_errors: list[UserError]
 
 
@@ -168,7 +166,7 @@ class PaymentsMutation:
             )
 
         party, errors = await run_once(info, effect)
-        return CreateConsumerPayload(consumer=party, user_errors=errors)  # type: ignore[arg-type]
+        return CreateConsumerPayload(consumer=party, user_errors=errors)
 
     @strawberry.mutation(description="Operator: register a merchant (and their wallet).")
     async def create_merchant(self, info: Info, input: CreateMerchantInput) -> CreateMerchantPayload:
@@ -181,7 +179,7 @@ class PaymentsMutation:
             )
 
         party, errors = await run_once(info, effect)
-        return CreateMerchantPayload(merchant=party, user_errors=errors)  # type: ignore[arg-type]
+        return CreateMerchantPayload(merchant=party, user_errors=errors)
 
     @strawberry.mutation(description="Bring money from your bank into your wallet.")
     async def top_up(self, info: Info, input: MoneyMovementInput) -> WalletPayload:

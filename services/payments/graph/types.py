@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import cast
 
 import strawberry
 
@@ -20,6 +20,7 @@ from services.kernel.graph.directives import paginated, private
 from services.kernel.ids import encode_id
 from services.kernel.money import Money
 from services.payments.graph.access import known_counterparty, readable_payment, require_consumer_field
+from services.payments.graph.entities import ConsumerEntity, MerchantEntity
 from services.payments.graph.loaders import (
     EscrowHeldByMerchantIdLoader,
     PartyByIdLoader,
@@ -28,9 +29,6 @@ from services.payments.graph.loaders import (
     WalletByPartyIdLoader,
 )
 from services.payments.models import AccountBalance, FundingSource, Party, Payment, PaymentStatus, Wallet
-
-if TYPE_CHECKING:
-    from schema.entities import Consumer, Merchant
 
 PaymentStatusEnum = strawberry.enum(PaymentStatus, description="Where the buyer's money is.")
 FundingSourceEnum = strawberry.enum(FundingSource, description="Where the money for a payment comes from.")
@@ -97,17 +95,17 @@ class PaymentType(Node):
         return root.released_at
 
     @strawberry.field
-    async def merchant(self, root: Payment, info: Info) -> Annotated[Merchant, strawberry.lazy("schema.entities")]:
+    async def merchant(self, root: Payment, info: Info) -> MerchantEntity:
         party: Party = await info.context.loader(PartyByIdLoader).load(root.merchant_id)
-        return party  # type: ignore[return-value]
+        return party
 
     @strawberry.field
-    async def buyer(self, root: Payment, info: Info) -> Annotated[Consumer, strawberry.lazy("schema.entities")]:
+    async def buyer(self, root: Payment, info: Info) -> ConsumerEntity:
         # Whoever reads the payment reaches its buyer (its id); the buyer's other fields
         # ask the read rule, for which this payment already proves buyer and merchant met.
         known_counterparty(info, root)
         party: Party = await info.context.loader(PartyByIdLoader).load(root.buyer_id)
-        return party  # type: ignore[return-value]
+        return party
 
 
 PaymentConnection = Connection[PaymentType]
