@@ -1,8 +1,11 @@
-"""The root fields of ``Query`` the compiled path answers, mirroring ``schema.queries``.
+"""How the compiled path answers root fields of ``Query``, mirroring ``schema.queries``.
 
-``me``, ``merchant(id:)``, ``consumer(id:)`` and ``merchants(first:, after:)``, for
-operators and for consumers and merchants; every other principal (no token, partners,
-whose reads go to the access log) takes the standard path.
+Each root field of ``schema.queries`` carries its spec (``metadata=sql(Me())``); the
+registry finds them by walking the schema. They answer operators, consumers and
+merchants; every other principal (no token, partners, whose reads go to the access log)
+takes the standard path. Who reaches what is asked of ``services.kernel.access``, the
+read rule's one definition; only what the rule needs as data (has this consumer paid
+this merchant? is this payment theirs?) is written here as SQL.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from typing import Any
 from graphql import FieldNode, GraphQLObjectType
 
 from schema.compiled.planner import DENIED, Fallback, Planner, RootSpec, object_type
+from services.kernel.access import may_reach_consumer, may_reach_merchant, needs_counterparty
 from services.kernel.graph.compiled import Row
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
-from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_rows
+from services.payments.graph import one_party, one_payment, paid_by, parties_rows
 
 
 def _type(planner: Planner, name: str) -> GraphQLObjectType:
@@ -31,13 +35,17 @@ def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str
 
 
 def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: int) -> str:
-    """``merchant(id:)``/``consumer(id:)``/``node``: a consumer only for the read rule's
-    audience (``services.kernel.access.may_reach_consumer``); others get the standard
-    path's FORBIDDEN (a merchant's counterparty fact is one EXISTS in the statement)."""
+    """``merchant(id:)``/``consumer(id:)``/``node``: whom the read rule lets reach the party
+    (``may_reach_merchant``, ``may_reach_consumer``); others get the standard path's
+    FORBIDDEN. A merchant's counterparty fact is one EXISTS in the statement."""
     principal = planner.principal
-    if type_name != "Consumer" or principal.is_operator or principal.is_party(pk):
+    if type_name == "Merchant":
+        if not may_reach_merchant(principal, pk):
+            raise Fallback("this merchant did not grant access")
         return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
-    if principal.role is not Role.MERCHANT:
+    if may_reach_consumer(principal, pk):
+        return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
+    if not needs_counterparty(principal, pk):
         raise Fallback("not this consumer's audience")
     consumer = planner.params.add(pk, "bigint")
     paid = paid_by(Row(columns={"id": consumer}), planner.me())
@@ -79,6 +87,8 @@ def _payment(planner: Planner, nodes: list[FieldNode], pk: int) -> str:
     alias = planner.scope.aliases()
     built = planner.object(_type(planner, "Payment"), nodes, Row(alias))
     readable = "true"
+    # ``access.may_read_payment`` for the principals the compiled path serves (partners
+    # never reach it): operators, else the payment's buyer or merchant, checked on the row.
     if not planner.principal.is_operator:
         if planner.principal.role not in (Role.CONSUMER, Role.MERCHANT) or planner.principal.party_id is None:
             return "NULL::json"
@@ -111,13 +121,3 @@ class Merchants(RootSpec):
             object_type(connection), nodes, args,
             lambda limit, before: parties_rows("MERCHANT", limit, before),
         )
-
-
-ROOTS: dict[str, RootSpec] = {
-    "me": Me(),
-    "merchant": PartyById("Merchant"),
-    "consumer": PartyById("Consumer"),
-    "merchants": Merchants(),
-    "payment": PaymentById(),
-    "node": NodeById(),
-}
