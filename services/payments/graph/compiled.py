@@ -10,12 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.kernel.graph.compiled import Nested, Page, Row, Scope, money
-from services.payments.models import HELD_STATUSES
+from services.payments.repository import HELD_STATUSES_SQL as HELD_SQL
 
 #: Above every id: "no cursor" as a bound the (party, id DESC) indexes can range-scan.
 _AFTER_ALL = "9223372036854775807"
-#: ``models.HELD_STATUSES`` as an SQL list: the one definition of "held", spelled for SQL.
-HELD_SQL = ", ".join(f"'{status.value}'" for status in sorted(HELD_STATUSES))
 
 
 def one_party(kind: str, party_id: str, alias: str) -> str:
