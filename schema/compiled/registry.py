@@ -129,11 +129,10 @@ def uncovered(schema: GraphQLSchema) -> list[str]:
     seen: set[str] = set()
     pending: list[GraphQLNamedType] = [query]
     while pending:
-        type_ = pending.pop()
-        if type_.name in seen:
-            continue
-        seen.add(type_.name)
-        for object_type in _concrete(schema, type_):
+        for object_type in _concrete(schema, pending.pop()):
+            if object_type.name in seen:  # reached again (as itself, through a union or an interface)
+                continue
+            seen.add(object_type.name)
             for name, definition in object_type.fields.items():
                 if object_type is query and name in FEDERATION_FIELDS:
                     continue
