@@ -19,6 +19,7 @@ from services.kernel.access import may_reach_consumer, may_reach_merchant, needs
 from services.kernel.graph.compiled import Row
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
+from services.payments import PartyKind
 from services.payments.graph import one_party, one_payment, paid_by, parties_rows
 
 
@@ -31,7 +32,7 @@ def _type(planner: Planner, name: str) -> GraphQLObjectType:
 def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str) -> str:
     alias = planner.scope.aliases()
     built = planner.object(_type(planner, type_name), nodes, Row(alias))
-    return f"(SELECT {built} FROM {one_party(type_name.upper(), party_id, alias)})"
+    return f"(SELECT {built} FROM {one_party(PartyKind(type_name.upper()), party_id, alias)})"
 
 
 def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: int) -> str:
@@ -59,9 +60,9 @@ class Me(RootSpec):
             return "NULL::json"
         me = planner.params.add(principal.party_id, "bigint")
         # The party's kind picks the union member, as Party's is_type_of does.
-        return (f"CASE (SELECT kind FROM payments.parties WHERE id = {me})"
-                f" WHEN 'CONSUMER' THEN {_one(planner, 'Consumer', nodes, me)}"
-                f" WHEN 'MERCHANT' THEN {_one(planner, 'Merchant', nodes, me)} END")
+        members = " ".join(f"WHEN '{kind.value}' THEN {_one(planner, kind.value.title(), nodes, me)}"
+                           for kind in (PartyKind.CONSUMER, PartyKind.MERCHANT))
+        return f"CASE (SELECT kind FROM payments.parties WHERE id = {me}) {members} END"
 
 
 class PartyById(RootSpec):
@@ -85,16 +86,24 @@ class PaymentById(RootSpec):
 
 def _payment(planner: Planner, nodes: list[FieldNode], pk: int) -> str:
     alias = planner.scope.aliases()
+    readable = payment_readable(planner, alias)
+    if readable is None:
+        return "NULL::json"
     built = planner.object(_type(planner, "Payment"), nodes, Row(alias))
-    readable = "true"
-    # ``access.may_read_payment`` for the principals the compiled path serves (partners
-    # never reach it): operators, else the payment's buyer or merchant, checked on the row.
-    if not planner.principal.is_operator:
-        if planner.principal.role not in (Role.CONSUMER, Role.MERCHANT) or planner.principal.party_id is None:
-            return "NULL::json"
-        me = planner.params.add(planner.principal.party_id, "bigint")
-        readable = f"({alias}.buyer_id = {me} OR {alias}.merchant_id = {me})"
     return f"(SELECT {built} FROM {one_payment(planner.params.add(pk, 'bigint'), alias)} AND {readable})"
+
+
+def payment_readable(planner: Planner, alias: str) -> str | None:
+    """``access.may_read_payment`` as SQL on the payment row ``alias``, for the principals the
+    compiled path serves (partners never reach it): operators, else its buyer or merchant.
+    None: this principal reads no payment. A test holds it to the Python rule."""
+    principal = planner.principal
+    if principal.is_operator:
+        return "true"
+    if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
+        return None
+    me = planner.me()
+    return f"({alias}.buyer_id = {me} OR {alias}.merchant_id = {me})"
 
 
 class NodeById(RootSpec):
@@ -119,5 +128,5 @@ class Merchants(RootSpec):
         connection = query.fields["merchants"].type
         return planner.page(
             object_type(connection), nodes, args,
-            lambda limit, before: parties_rows("MERCHANT", limit, before),
+            lambda limit, before: parties_rows(PartyKind.MERCHANT, limit, before),
         )

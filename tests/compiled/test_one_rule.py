@@ -19,12 +19,13 @@ from graphql import OperationDefinitionNode, parse
 from schema import build_schema
 from schema.compiled import specs_of
 from schema.compiled.planner import DENIED, Planner
-from services.kernel.access import EXPOSURES, Exposure, may_read_consumer_field
+from schema.compiled.roots import payment_readable
+from services.kernel.access import EXPOSURES, Exposure, may_read_consumer_field, may_read_payment
 from services.kernel.graph.compiled import Row
 from services.kernel.principal import Principal, Role
 from services.kernel.sql_call import json_adapter
-from services.payments.models import HELD_STATUSES, Payment, PaymentStatus
-from services.payments.repository import HELD_STATUSES_SQL, payment_from_row
+from services.payments.models import HELD_STATUSES, PartyKind, Payment, PaymentStatus
+from services.payments.repository import _PAYMENT_COLUMNS, HELD_STATUSES_SQL, payment_from_row
 from tests.support import Api
 
 SCHEMA = build_schema()._schema
@@ -33,6 +34,25 @@ SPECS = specs_of(SCHEMA)
 
 def _literals(sql: str) -> set[str]:
     return set(re.findall(r"'([A-Z_]+)'", sql))
+
+
+async def test_the_party_kind_check_allows_exactly_the_party_kinds(db: asyncpg.Pool) -> None:
+    definitions = await db.fetch(
+        "SELECT pg_get_constraintdef(oid) AS sql FROM pg_constraint"
+        " WHERE conrelid = 'payments.parties'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%kind%'"
+    )
+    assert len(definitions) == 1, definitions
+    assert _literals(definitions[0]["sql"]) == {kind.value for kind in PartyKind}
+
+
+async def test_the_repository_reads_every_column_of_a_payment(db: asyncpg.Pool) -> None:
+    columns = {row["column_name"] for row in await db.fetch(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'payments' AND table_name = 'payments'"
+    )}
+    read = {column.strip() for column in _PAYMENT_COLUMNS.split(",")}
+    assert read == columns
+    # every column but the currency (which each Money carries) is a field of the model
+    assert columns - {"currency"} == {f.name for f in dataclasses.fields(Payment)}
 
 
 async def test_the_status_check_allows_exactly_the_payment_statuses(db: asyncpg.Pool) -> None:
@@ -107,3 +127,20 @@ async def test_the_compiled_guard_answers_as_the_read_rule(api: Api, db: asyncpg
             answer = await db.fetchval(f"SELECT ({sql})::text WHERE {row['id']} IS NOT NULL", *planner.params.values)
             allowed = exposure is Exposure.PUBLIC or principal.may_read(paid.pk, "any:read")
             assert (answer != f'"{DENIED}"') == allowed, (who, field, answer)
+
+
+async def test_the_compiled_payment_rule_answers_as_the_read_rule(api: Api, db: asyncpg.Pool) -> None:
+    buyer = await api.consumer(balance="10.00")
+    merchant = await api.merchant()
+    other_consumer, other_merchant = await api.consumer("Han Meimei"), await api.merchant("Stranger Co.")
+    paid = await api.pay(buyer, merchant, "1.00")
+    pk = int(paid["payment"]["id"].split("_")[1])
+    for principal in (Principal(Role.OPERATOR), Principal(Role.CONSUMER, buyer.pk), Principal(Role.MERCHANT, merchant.pk),
+                      Principal(Role.CONSUMER, other_consumer.pk), Principal(Role.MERCHANT, other_merchant.pk)):
+        planner = _planner(principal)
+        readable = payment_readable(planner, "p")
+        sql = "false" if readable is None else readable
+        payment = planner.params.add(pk, "bigint")
+        statement = f"SELECT {sql} FROM payments.payments p WHERE p.id = {payment}"  # noqa: S608 (the planner's own SQL)
+        answer = await db.fetchval(statement, *planner.params.values)
+        assert answer == may_read_payment(principal, buyer_id=buyer.pk, merchant_id=merchant.pk), principal

@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.kernel.graph.compiled import Nested, Page, Row, Scope, money
+from services.payments.models import PartyKind
 from services.payments.repository import HELD_STATUSES_SQL as HELD_SQL
 
 #: Above every id: "no cursor" as a bound the (party, id DESC) indexes can range-scan.
 _AFTER_ALL = "9223372036854775807"
 
 
-def one_party(kind: str, party_id: str, alias: str) -> str:
+def one_party(kind: PartyKind, party_id: str, alias: str) -> str:
     """FROM clause of the party ``party_id`` (SQL) if it is of ``kind`` (``merchant(id:)``)."""
-    return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind}'"
+    return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind.value}'"
 
 
 def one_payment(payment_id: str, alias: str) -> str:
@@ -26,10 +27,10 @@ def one_payment(payment_id: str, alias: str) -> str:
     return f"payments.payments {alias} WHERE {alias}.id = {payment_id}"
 
 
-def parties_rows(kind: str, limit: str, before: str) -> str:
+def parties_rows(kind: PartyKind, limit: str, before: str) -> str:
     """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them."""
     return (
-        f"SELECT * FROM payments.parties WHERE kind = '{kind}' AND id < coalesce({before}, {_AFTER_ALL})"
+        f"SELECT * FROM payments.parties WHERE kind = '{kind.value}' AND id < coalesce({before}, {_AFTER_ALL})"
         f" ORDER BY id DESC LIMIT {limit}"
     )
 
@@ -47,13 +48,13 @@ def paid_by(row: Row, merchant_id: str) -> str:
 _VIA_MERCHANT = "via_payment_merchant_id"
 
 
-def party(kind: str, column: str) -> Nested:
+def party(kind: PartyKind, column: str) -> Nested:
     """``Payment.merchant``/``buyer``: the party whose id is the payment's ``column``."""
 
     def source(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:
         alias = scope.aliases()
         # The buyer of a payment remembers the payment's merchant for the counterparty rule.
-        via = {_VIA_MERCHANT: row["merchant_id"]} if kind == "CONSUMER" else {}
+        via = {_VIA_MERCHANT: row["merchant_id"]} if kind is PartyKind.CONSUMER else {}
         return f"payments.parties {alias} WHERE {alias}.id = {row[column]}", Row(alias, via)
 
     return Nested(source)

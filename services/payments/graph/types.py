@@ -29,7 +29,7 @@ from services.payments.graph.loaders import (
     PaymentsByMerchantIdLoader,
     WalletByPartyIdLoader,
 )
-from services.payments.models import AccountBalance, FundingSource, Party, Payment, PaymentStatus, Wallet
+from services.payments.models import AccountBalance, FundingSource, Party, PartyKind, Payment, PaymentStatus, Wallet
 
 if TYPE_CHECKING:
     from schema.entities import Consumer, Merchant
@@ -100,12 +100,12 @@ class PaymentType(Node):
     def released_at(self, root: Payment) -> datetime | None:
         return root.released_at
 
-    @strawberry.field(metadata=sql(party("MERCHANT", "merchant_id")))
+    @strawberry.field(metadata=sql(party(PartyKind.MERCHANT, "merchant_id")))
     async def merchant(self, root: Payment, info: Info) -> Annotated[Merchant, strawberry.lazy("schema.entities")]:
         party: Party = await info.context.loader(PartyByIdLoader).load(root.merchant_id)
         return party  # type: ignore[return-value]
 
-    @strawberry.field(metadata=sql(party("CONSUMER", "buyer_id")))
+    @strawberry.field(metadata=sql(party(PartyKind.CONSUMER, "buyer_id")))
     async def buyer(self, root: Payment, info: Info) -> Annotated[Consumer, strawberry.lazy("schema.entities")]:
         # Whoever reads the payment reaches its buyer (its id); the buyer's other fields
         # ask the read rule, for which this payment already proves buyer and merchant met.
