@@ -15,6 +15,7 @@ import asyncpg
 import orjson
 import pytest
 from graphql import OperationDefinitionNode, parse
+from graphql.execution.values import get_variable_values
 
 from schema import build_schema
 from schema.compiled import specs_of
@@ -92,7 +93,9 @@ async def test_payment_json_is_the_python_payment(api: Api, db: asyncpg.Pool) ->
 def _planner(principal: Principal) -> Planner:
     operation = parse("{ __typename }").definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
-    return Planner(SCHEMA, SPECS, operation=operation, fragments={}, variables={}, principal=principal,
+    variables = get_variable_values(SCHEMA, (), {})
+    assert not isinstance(variables, list)
+    return Planner(SCHEMA, SPECS, operation=operation, fragments={}, variables=variables, principal=principal,
                    today=date(2026, 11, 30), resolvable=lambda _type, _field: True)
 
 
