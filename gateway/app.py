@@ -43,7 +43,7 @@ from gateway.middleware import (
 from gateway.ratelimit import OperationRateLimit, RateLimitMiddleware
 from gateway.settings import Settings
 from schema import build_schema, wire_services
-from schema.compiled import CompiledReads, all_specs
+from schema.compiled import CompiledReads
 from schema.subgraphs import subgraph_extensions
 from services.kernel.clock import Clock
 
@@ -151,7 +151,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     app.state.graphiql_local_assets = assets is not None
     # The compiled read path answers for the whole graph only (a subgraph's schema is a slice).
     app.state.compiled_reads = (
-        CompiledReads(graphql_app.schema, all_specs(), max_cost=settings.max_cost, cost=operation_cost)
+        CompiledReads(graphql_app.schema, max_cost=settings.max_cost, cost=operation_cost)
         if settings.compiled_reads and settings.subgraph is None else None
     )
     return app

@@ -44,7 +44,7 @@ async def _party(info: Info, id: str, type_name: str, kind: PartyKind) -> Party 
 
 
 @strawberry.federation.type(keys=["id"], description="A merchant (seller) on the platform.")
-class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, Node):  # type: ignore[misc]  # id: a resolver over Node's field
+class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, Node):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.MERCHANT
@@ -55,7 +55,7 @@ class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields
 
 
 @strawberry.federation.type(keys=["id"], description="A consumer (buyer) on the platform.")
-class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, Node):  # type: ignore[misc]  # id: a resolver over Node's field
+class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, Node):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.CONSUMER

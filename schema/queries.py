@@ -6,8 +6,10 @@ from typing import cast
 
 import strawberry
 
+from schema.compiled.roots import Me, Merchants, NodeById, PartyById, PaymentById
 from schema.entities import Consumer, Merchant, PartyUnion, consumer_by_id, merchant_by_id
 from services.kernel.graph import Connection, Info, Node, page_window, require_principal
+from services.kernel.graph.compiled import sql
 from services.kernel.graph.directives import paginated, signed_in
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
@@ -20,7 +22,7 @@ from services.payments.graph import PartyByIdLoader, PaymentType, readable_payme
 class PartiesQuery:
     @strawberry.field(
         description="The consumer or merchant the token belongs to (null for operators and partners).",
-        directives=signed_in(),
+        directives=signed_in(), metadata=sql(Me()),
     )
     async def me(self, info: Info) -> PartyUnion | None:
         principal = require_principal(info)
@@ -31,7 +33,7 @@ class PartiesQuery:
 
     @strawberry.field(
         description="A merchant: public fields for anyone signed in, the rest for the merchant and operators.",
-        directives=signed_in(),
+        directives=signed_in(), metadata=sql(PartyById("Merchant")),
     )
     async def merchant(self, info: Info, id: strawberry.ID) -> Merchant | None:
         require_principal(info)
@@ -39,13 +41,14 @@ class PartiesQuery:
 
     @strawberry.field(
         description="A consumer: public fields for anyone signed in, the rest for the consumer and operators.",
-        directives=signed_in(),
+        directives=signed_in(), metadata=sql(PartyById("Consumer")),
     )
     async def consumer(self, info: Info, id: strawberry.ID) -> Consumer | None:
         require_principal(info)
         return await consumer_by_id(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Merchants, newest first.", directives=[*signed_in(), *paginated()])
+    @strawberry.field(description="Merchants, newest first.", directives=[*signed_in(), *paginated()],
+                      metadata=sql(Merchants()))
     async def merchants(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Merchant]:
         principal = require_principal(info)
         # A partner lists only the merchants that granted it access.
@@ -63,12 +66,14 @@ class PartiesQuery:
         )
         return merchants
 
-    @strawberry.field(description="A payment, for its buyer, its merchant and operators.", directives=signed_in())
+    @strawberry.field(description="A payment, for its buyer, its merchant and operators.", directives=signed_in(),
+                      metadata=sql(PaymentById()))
     async def payment(self, info: Info, id: strawberry.ID) -> PaymentType | None:
         require_principal(info)
         return await readable_payment(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Refetch any entity by its ID (Relay).", directives=signed_in())
+    @strawberry.field(description="Refetch any entity by its ID (Relay).", directives=signed_in(),
+                      metadata=sql(NodeById()))
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         require_principal(info)
         decoded = decode_id(id)

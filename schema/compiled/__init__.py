@@ -1,23 +1,14 @@
 """The compiled read path (ADR 010): a query operation as one SQL statement.
 
-``CompiledReads`` is what the gateway calls; the services describe their fields in
-``services/*/graph/compiled.py`` and ``SPECS`` merges them.
+``CompiledReads`` is what the gateway calls. The services describe their fields on the
+fields themselves (``metadata=sql(...)`` beside each resolver); ``specs_of`` finds the
+descriptions, the roots, the read rule's guards and the keyed mutations by walking the
+schema, and ``uncovered`` names any reachable field that says nothing.
 """
 
 from __future__ import annotations
 
 from schema.compiled.executor import CompiledReads
-from services.credit.graph.compiled import FIELDS as CREDIT_FIELDS
-from services.funds.graph.compiled import FIELDS as FUNDS_FIELDS
-from services.kernel.graph.compiled import KERNEL_FIELDS, Specs
-from services.payments.graph.compiled import FIELDS as PAYMENTS_FIELDS
+from schema.compiled.registry import Specs, keyed_mutations, specs_of, uncovered
 
-
-def all_specs() -> Specs:
-    specs = Specs()
-    for fields in (KERNEL_FIELDS, PAYMENTS_FIELDS, CREDIT_FIELDS, FUNDS_FIELDS):
-        specs.add(fields)
-    return specs
-
-
-__all__ = ["CompiledReads", "all_specs"]
+__all__ = ["CompiledReads", "Specs", "keyed_mutations", "specs_of", "uncovered"]

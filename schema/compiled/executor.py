@@ -37,10 +37,10 @@ from schema.compiled.planner import (
     checked_variables,
     fragments_of,
 )
+from schema.compiled.registry import specs_of
 from schema.compiled.resolve import Resolver
-from schema.compiled.roots import ROOTS
 from services.kernel.clock import BUSINESS_TZ
-from services.kernel.graph.compiled import ComputeContext, Specs
+from services.kernel.graph.compiled import ComputeContext
 from services.kernel.graph.context import GraphContext
 from services.kernel.principal import Principal
 
@@ -51,10 +51,11 @@ _STATEMENTS = 5_000
 
 
 class CompiledReads:
-    def __init__(self, schema: Any, specs: Specs, *, max_cost: int, cost: Any) -> None:
+    def __init__(self, schema: Any, *, max_cost: int, cost: Any) -> None:
         self.strawberry_schema = schema
         self.schema: GraphQLSchema = schema._schema
-        self.specs = specs
+        # Walked once: what each field declares is fixed for the schema's lifetime.
+        self.specs = specs = specs_of(self.schema)
         self.max_cost = max_cost
         self.cost = cost
         self.resolver = Resolver(schema)
@@ -155,7 +156,7 @@ class CompiledReads:
             raise Fallback("no such operation")
         coerced = checked_variables(self.schema, document, operation, operation_name, variables, cost=self.cost,
                                     max_cost=self.max_cost)
-        planner = Planner(self.schema, self.specs, ROOTS, operation=operation, fragments=fragments_of(document),
+        planner = Planner(self.schema, self.specs, operation=operation, fragments=fragments_of(document),
                           variables=coerced, principal=principal, today=today,
                           resolvable=self.resolver.resolvable)
         return planner.plan()

@@ -13,7 +13,8 @@ answers such an operation by doing what that executor does, directly:
 * the payload is completed by ``Resolver`` through the types' own sync resolvers and
   scalars, with the selection checked when the request is planned.
 
-Only mutations keyed by an idempotency key are taken (``KEYED``): if anything goes
+Only mutations keyed by an idempotency key are taken (``Specs.keyed``: those whose input
+has an ``idempotencyKey``, found by walking the schema): if anything goes
 wrong after the resolver ran (an exception, a null in a non-null field) the standard
 executor answers instead, and running a keyed mutation again is a replay of the first,
 not a second effect. Anything else (several root fields, field extensions, a selection
@@ -51,18 +52,13 @@ from strawberry.types import Info
 
 from schema.compiled.arguments import ArgumentBinder, NotBindable
 from schema.compiled.planner import Fallback, NotCompilable, Planner, checked_variables, fragments_of
+from schema.compiled.registry import Specs
 from schema.compiled.resolve import Resolver, Tree
-from schema.compiled.roots import ROOTS
-from services.kernel.graph.compiled import Specs
 from services.kernel.principal import Principal
 
 log = logging.getLogger(__name__)
 
 _PLANS = 1_000
-
-#: Root mutations the compiled path may run: each takes an idempotency key, so a retry
-#: of the same request by the standard path replays the first answer.
-KEYED = frozenset({"createPayment", "topUp", "withdraw", "transfer", "confirmReceipt", "refundPayment"})
 
 
 @dataclass(frozen=True)
@@ -161,7 +157,7 @@ class CompiledMutations:
             raise NotCompilable("one root field at a time")
         (key, nodes), = fields.items()
         name = nodes[0].name.value
-        if name not in KEYED or len(nodes) != 1:
+        if name not in self.specs.keyed or len(nodes) != 1:
             raise NotCompilable(f"Mutation.{name}")
         field = self.resolver.field(self.mutation_type.name, name)
         if field is None or field.base_resolver is None or field.extensions or not field.base_resolver.is_async:
@@ -187,7 +183,7 @@ class CompiledMutations:
 
     def _planner(self, document: DocumentNode, operation: OperationDefinitionNode, variables: Any,
                  principal: Principal, today: date) -> Planner:
-        return Planner(self.schema, self.specs, ROOTS, operation=operation, fragments=fragments_of(document),
+        return Planner(self.schema, self.specs, operation=operation, fragments=fragments_of(document),
                        variables=variables, principal=principal, today=today, resolvable=self.resolver.resolvable)
 
     def _resolve_info(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
@@ -45,11 +45,13 @@ from services.kernel.graph.compiled import (
     Params,
     Row,
     Scope,
-    Specs,
     cursor,
 )
 from services.kernel.graph.pagination import MAX_PAGE_SIZE, decode_cursor
 from services.kernel.principal import Principal, Role
+
+if TYPE_CHECKING:
+    from schema.compiled.registry import Specs
 
 #: Where a private field's row is not the principal's: the request reruns on the standard path.
 DENIED = "fingraph:denied:3b9f0c"
@@ -92,7 +94,6 @@ class Planner:
         self,
         schema: GraphQLSchema,
         specs: Specs,
-        roots: Mapping[str, RootSpec],
         *,
         operation: OperationDefinitionNode,
         fragments: Mapping[str, FragmentDefinitionNode],
@@ -104,7 +105,8 @@ class Planner:
         self.resolvable = resolvable
         self.schema = schema
         self.specs = specs.fields
-        self.roots = roots
+        self.guards = specs.guards
+        self.roots = specs.roots
         self.operation = operation
         self.fragments = fragments
         self.variables = variables
@@ -213,7 +215,7 @@ class Planner:
             self.slots.append(Slot(spec, definition.type, self.tree(definition.type, nodes)))
             inputs = spec.inputs(row, self.scope)
             sql = f"json_build_object('{PLACEHOLDER}', json_build_array({len(self.slots) - 1}, {inputs}))"
-        return self.guarded(spec.guard, row, sql)
+        return self.guarded(self.guards.get((parent.name, name)), row, sql)
 
     def nested(self, type_: GraphQLObjectType, nodes: list[FieldNode], spec: Nested, row: Row,
                args: Mapping[str, Any]) -> str:

@@ -1,8 +1,11 @@
-"""The root fields of ``Query`` the compiled path answers, mirroring ``schema.queries``.
+"""How the compiled path answers root fields of ``Query``, mirroring ``schema.queries``.
 
-``me``, ``merchant(id:)``, ``consumer(id:)`` and ``merchants(first:, after:)``, for
-operators and for consumers and merchants; every other principal (no token, partners,
-whose reads go to the access log) takes the standard path.
+Each root field of ``schema.queries`` carries its spec (``metadata=sql(Me())``); the
+registry finds them by walking the schema. They answer operators, consumers and
+merchants; every other principal (no token, partners, whose reads go to the access log)
+takes the standard path. Who reaches what is asked of ``services.kernel.access``, the
+read rule's one definition; only what the rule needs as data (has this consumer paid
+this merchant? is this payment theirs?) is written here as SQL.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from typing import Any
 from graphql import FieldNode, GraphQLObjectType
 
 from schema.compiled.planner import DENIED, Fallback, Planner, RootSpec, object_type
+from services.kernel.access import may_reach_consumer, may_reach_merchant, needs_counterparty
 from services.kernel.graph.compiled import Row
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
+from services.payments import PartyKind
 from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_rows, party_kind
 
 
@@ -27,17 +32,21 @@ def _type(planner: Planner, name: str) -> GraphQLObjectType:
 def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str) -> str:
     alias = planner.scope.aliases()
     built = planner.object(_type(planner, type_name), nodes, Row(alias))
-    return f"(SELECT {built} FROM {one_party(type_name.upper(), party_id, alias)})"
+    return f"(SELECT {built} FROM {one_party(PartyKind(type_name.upper()), party_id, alias)})"
 
 
 def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: int) -> str:
-    """``merchant(id:)``/``consumer(id:)``/``node``: a consumer only for the read rule's
-    audience (``services.kernel.access.may_reach_consumer``); others get the standard
-    path's FORBIDDEN (a merchant's counterparty fact is one EXISTS in the statement)."""
+    """``merchant(id:)``/``consumer(id:)``/``node``: whom the read rule lets reach the party
+    (``may_reach_merchant``, ``may_reach_consumer``); others get the standard path's
+    FORBIDDEN. A merchant's counterparty fact is one EXISTS in the statement."""
     principal = planner.principal
-    if type_name != "Consumer" or principal.is_operator or principal.is_party(pk):
+    if type_name == "Merchant":
+        if not may_reach_merchant(principal, pk):
+            raise Fallback("this merchant did not grant access")
         return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
-    if principal.role is not Role.MERCHANT:
+    if may_reach_consumer(principal, pk):
+        return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
+    if not needs_counterparty(principal, pk):
         raise Fallback("not this consumer's audience")
     consumer = planner.params.add(pk, "bigint")
     paid = paid_by(Row(columns={"id": consumer}), planner.me())
@@ -51,9 +60,9 @@ class Me(RootSpec):
             return "NULL::json"
         me = planner.params.add(principal.party_id, "bigint")
         # The party's kind picks the union member, as Party's is_type_of does.
-        return (f"CASE {party_kind(me)}"
-                f" WHEN 'CONSUMER' THEN {_one(planner, 'Consumer', nodes, me)}"
-                f" WHEN 'MERCHANT' THEN {_one(planner, 'Merchant', nodes, me)} END")
+        members = " ".join(f"WHEN '{kind.value}' THEN {_one(planner, kind.value.title(), nodes, me)}"
+                           for kind in (PartyKind.CONSUMER, PartyKind.MERCHANT))
+        return f"CASE {party_kind(me)} {members} END"
 
 
 class PartyById(RootSpec):
@@ -77,14 +86,24 @@ class PaymentById(RootSpec):
 
 def _payment(planner: Planner, nodes: list[FieldNode], pk: int) -> str:
     alias = planner.scope.aliases()
+    readable = payment_readable(planner, alias)
+    if readable is None:
+        return "NULL::json"
     built = planner.object(_type(planner, "Payment"), nodes, Row(alias))
-    readable = "true"
-    if not planner.principal.is_operator:
-        if planner.principal.role not in (Role.CONSUMER, Role.MERCHANT) or planner.principal.party_id is None:
-            return "NULL::json"
-        me = planner.params.add(planner.principal.party_id, "bigint")
-        readable = f"({alias}.buyer_id = {me} OR {alias}.merchant_id = {me})"
     return f"(SELECT {built} FROM {one_payment(planner.params.add(pk, 'bigint'), alias)} AND {readable})"
+
+
+def payment_readable(planner: Planner, alias: str) -> str | None:
+    """``access.may_read_payment`` as SQL on the payment row ``alias``, for the principals the
+    compiled path serves (partners never reach it): operators, else its buyer or merchant.
+    None: this principal reads no payment. A test holds it to the Python rule."""
+    principal = planner.principal
+    if principal.is_operator:
+        return "true"
+    if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
+        return None
+    me = planner.me()
+    return f"({alias}.buyer_id = {me} OR {alias}.merchant_id = {me})"
 
 
 class NodeById(RootSpec):
@@ -109,15 +128,5 @@ class Merchants(RootSpec):
         connection = query.fields["merchants"].type
         return planner.page(
             object_type(connection), nodes, args,
-            lambda limit, before: parties_rows("MERCHANT", limit, before),
+            lambda limit, before: parties_rows(PartyKind.MERCHANT, limit, before),
         )
-
-
-ROOTS: dict[str, RootSpec] = {
-    "me": Me(),
-    "merchant": PartyById("Merchant"),
-    "consumer": PartyById("Consumer"),
-    "merchants": Merchants(),
-    "payment": PaymentById(),
-    "node": NodeById(),
-}

@@ -13,6 +13,7 @@ from services.kernel.money import Money
 from services.kernel.sql_call import refusals
 from services.payments.errors import REFUSALS
 from services.payments.models import (
+    HELD_STATUSES,
     AccountBalance,
     FundingSource,
     Party,
@@ -27,6 +28,11 @@ _PAYMENT_COLUMNS = (
     " order_ref, created_at, released_at"
 )
 
+
+#: ``HELD_STATUSES`` spelled for SQL, in the order of the migrations' partial indexes
+#: (``payments_held``, ``payments_held_by_merchant``), so PostgreSQL still matches them;
+#: a test checks those predicates and the status CHECK against the enum.
+HELD_STATUSES_SQL = ", ".join(f"'{status.value}'" for status in sorted(HELD_STATUSES))
 
 def party_from_row(row: asyncpg.Record) -> Party:
     return Party(
@@ -165,9 +171,9 @@ async def wallet_of(conn: asyncpg.Connection, party_id: int) -> Wallet:
 
 async def escrow_held_by_merchant_ids(conn: asyncpg.Connection, merchant_ids: Sequence[int]) -> dict[int, int]:
     rows = await conn.fetch(
-        """
+        f"""
         SELECT merchant_id, sum(amount - refunded)::bigint AS held FROM payments.payments
-         WHERE merchant_id = ANY($1::bigint[]) AND status IN ('HELD', 'PARTIALLY_REFUNDED')
+         WHERE merchant_id = ANY($1::bigint[]) AND status IN ({HELD_STATUSES_SQL})
          GROUP BY merchant_id
         """,
         list(merchant_ids),
@@ -288,7 +294,7 @@ async def due_payments_for_update(conn: asyncpg.Connection, *, created_before: d
     rows = await conn.fetch(
         f"""
         SELECT {_PAYMENT_COLUMNS} FROM payments.payments
-         WHERE status IN ('HELD', 'PARTIALLY_REFUNDED') AND created_at <= $1
+         WHERE status IN ({HELD_STATUSES_SQL}) AND created_at <= $1
          ORDER BY id FOR UPDATE SKIP LOCKED
         """,
         created_before,

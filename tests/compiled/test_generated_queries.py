@@ -17,15 +17,16 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from schema import build_schema
-from schema.compiled import all_specs
-from schema.compiled.roots import ROOTS as COMPILED_ROOTS
+from schema.compiled import specs_of
 from tests.compiled.dataset import VIEWERS, DataSet
 from tests.compiled.differential import Pair
 from tests.compiled.generate import ROOTS, GeneratedRequest, Shape, Vocabulary, requests
 
 SCHEMA = build_schema()._schema
 ACCEPT = (None, "application/json", "application/graphql-response+json")
-_DESCRIBED = all_specs().fields.keys()
+_SPECS = specs_of(SCHEMA)
+_DESCRIBED = _SPECS.fields.keys()
+COMPILED_ROOTS = _SPECS.roots.keys()
 
 
 def _compiled_field(type_name: str, field_name: str) -> bool:

@@ -36,7 +36,7 @@ from tests.support import (
 PAY_WITH_ORDER = """mutation($m: ID!, $a: Decimal!, $o: String!, $k: String!) {
   createPayment(input: {merchantId: $m, amount: $a, orderRef: $o, idempotencyKey: $k}) {
     payment { status } userErrors { code field message } } }"""
-#: Root fields the compiled path answers (schema/compiled/mutations.py KEYED).
+#: Root fields the compiled path answers (keyed: their input has an idempotencyKey).
 COMPILED = {"createPayment", "withdraw", "transfer", "confirmReceipt", "refundPayment"}
 
 

@@ -1,4 +1,4 @@
-"""The credit slice in SQL for the compiled read path (see services/kernel/graph/compiled.py).
+"""SQL pieces of the credit slice for the compiled read path (services/kernel/graph/compiled.py).
 
 The credit line is plain data. The credit profile is computed in Python by
 ``scoring.credit_profile``, the function the loader's ``service.credit_profiles`` applies;
@@ -15,23 +15,8 @@ from typing import Any
 from services.credit import repository
 from services.credit.models import CreditProfile
 from services.credit.scoring import CreditFacts, credit_profile
-from services.kernel.graph.compiled import (
-    ComputeContext,
-    Computed,
-    FieldSpecs,
-    Guard,
-    Leaf,
-    Nested,
-    Row,
-    Scope,
-    money,
-    normalized_decimal,
-    typed_id,
-)
+from services.kernel.graph.compiled import ComputeContext, Computed, Nested, Row, Scope
 from services.payments import payment_history_sql
-
-_SCOPE = "credit:read"
-_OWN = Guard.party_row(_SCOPE)
 
 
 def _line(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:
@@ -63,24 +48,7 @@ def _profile_of(facts: list[Any], context: ComputeContext) -> CreditProfile:
     )
 
 
-def _profile(guard: Guard | None) -> Computed:
-    return Computed(_facts, _profile_of, guard)
-
-
-FIELDS: FieldSpecs = {
-    # Public to every signed-in principal (partners take the standard path).
-    ("Merchant", "creditProfile"): _profile(None),
-    ("Merchant", "creditLine"): Nested(_line, _OWN),
-    ("Consumer", "creditProfile"): _profile(_OWN),
-    ("Consumer", "creditLine"): Nested(_line, _OWN),
-    ("CreditLine", "id"): Leaf(lambda row: typed_id("CreditLine", row["id"])),
-    ("CreditLine", "limit"): money("{limit_fen}"),
-    ("CreditLine", "available"): money("{limit_fen} - {outstanding_principal}"),
-    ("CreditLine", "outstandingPrincipal"): money("{outstanding_principal}"),
-    ("CreditLine", "accruedInterest"): money("{accrued_interest} + {accrued_penalty}"),
-    ("CreditLine", "penaltyInterest"): money("{accrued_penalty}"),
-    ("CreditLine", "dailyRate"): Leaf(lambda row: normalized_decimal(row["daily_rate"])),
-    ("CreditLine", "apr"): Leaf(lambda row: normalized_decimal(f"{row['daily_rate']} * 365")),
-    ("CreditLine", "status"): Leaf(lambda row: row["status"]),
-    ("CreditLine", "termDays"): Leaf(lambda row: row["term_days"]),
-}
+#: ``creditLine`` of a party: its line row, if one is open.
+LINE = Nested(_line)
+#: ``creditProfile`` of a party: ``scoring.credit_profile`` of the facts the statement gathers.
+PROFILE = Computed(_facts, _profile_of)

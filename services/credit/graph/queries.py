@@ -11,12 +11,16 @@ from services.credit import repository
 from services.credit.graph.types import AccrualType
 from services.credit.models import Accrual
 from services.kernel.graph import Info, require_operator
+from services.kernel.graph.compiled import standard_only
 from services.kernel.money import Money
 
 
 @strawberry.type
 class CreditQuery:
-    @strawberry.field(description="Operator: the accrual of one business date, if it ran.")
+    @strawberry.field(
+        description="Operator: the accrual of one business date, if it ran.",
+        metadata=standard_only("an operator's occasional check, not a hot read"),
+    )
     async def credit_accrual(self, info: Info, date: date) -> AccrualType | None:
         require_operator(info)
         conn: asyncpg.Connection

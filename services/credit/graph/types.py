@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import strawberry
 
+from services.credit.graph.compiled import LINE, PROFILE
 from services.credit.graph.loaders import (
     CreditLineByPartyIdLoader,
     CreditProfileByPartyIdLoader,
@@ -20,6 +21,7 @@ from services.credit.graph.loaders import (
 )
 from services.credit.models import Accrual, CreditLine, CreditProfile, Drawdown, Repayment
 from services.kernel.graph import Connection, Info, MoneyType, page_window, require_principal, require_private_access
+from services.kernel.graph.compiled import Leaf, money, normalized_decimal, sql, standard_only, typed_id
 from services.kernel.graph.directives import private, signed_in
 from services.kernel.ids import encode_id
 from services.payments import Party
@@ -74,47 +76,61 @@ class DrawdownType:
 
 @strawberry.type(name="CreditLine", description="A revolving credit line with daily interest.")
 class CreditLineType:
-    @strawberry.field
+    @strawberry.field(metadata=sql(Leaf(lambda row: typed_id("CreditLine", row["id"]))))
     def id(self, root: CreditLine) -> strawberry.ID:
         return strawberry.ID(encode_id("CreditLine", root.id))
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(money("{limit_fen}")))
     def limit(self, root: CreditLine) -> MoneyType:
         return root.limit  # type: ignore[return-value]
 
-    @strawberry.field(description="limit - outstandingPrincipal.")
+    @strawberry.field(
+        description="limit - outstandingPrincipal.", metadata=sql(money("{limit_fen} - {outstanding_principal}"))
+    )
     def available(self, root: CreditLine) -> MoneyType:
         return root.available  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(money("{outstanding_principal}")))
     def outstanding_principal(self, root: CreditLine) -> MoneyType:
         return root.outstanding_principal  # type: ignore[return-value]
 
-    @strawberry.field(description="Interest and penalty interest charged and not yet repaid.")
+    @strawberry.field(
+        description="Interest and penalty interest charged and not yet repaid.",
+        metadata=sql(money("{accrued_interest} + {accrued_penalty}")),
+    )
     def accrued_interest(self, root: CreditLine) -> MoneyType:
         return root.accrued_interest + root.accrued_penalty  # type: ignore[return-value]
 
-    @strawberry.field(description="The part of accruedInterest that is penalty interest (overdue principal, 1.5x).")
+    @strawberry.field(
+        description="The part of accruedInterest that is penalty interest (overdue principal, 1.5x).",
+        metadata=sql(money("{accrued_penalty}")),
+    )
     def penalty_interest(self, root: CreditLine) -> MoneyType:
         return root.accrued_penalty  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(Leaf(lambda row: normalized_decimal(row["daily_rate"]))))
     def daily_rate(self, root: CreditLine) -> Decimal:
         return root.daily_rate.normalize() if root.daily_rate else root.daily_rate
 
-    @strawberry.field(description="dailyRate x 365 (simple).")
+    @strawberry.field(
+        description="dailyRate x 365 (simple).",
+        metadata=sql(Leaf(lambda row: normalized_decimal(f"{row['daily_rate']} * 365"))),
+    )
     def apr(self, root: CreditLine) -> Decimal:
         return root.apr.normalize() if root.apr else root.apr
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(Leaf(lambda row: row["status"])))
     def status(self, root: CreditLine) -> str:
         return root.status.value
 
-    @strawberry.field(description="Term of each drawdown in days.")
+    @strawberry.field(description="Term of each drawdown in days.", metadata=sql(Leaf(lambda row: row["term_days"])))
     def term_days(self, root: CreditLine) -> int:
         return root.term_days
 
-    @strawberry.field(description="Drawdowns, newest first.")
+    @strawberry.field(
+        description="Drawdowns, newest first.",
+        metadata=standard_only("no contract read selects it; its DateTime and Date leaves would need SQL twins"),
+    )
     async def drawdowns(
         self, root: CreditLine, info: Info, first: int = 10, after: str | None = None
     ) -> Connection[DrawdownType]:
@@ -172,14 +188,16 @@ async def _line(info: Info, party: Party, what: str) -> CreditLineType | None:
 class MerchantCreditFields:
     """The credit service's fields of ``Merchant`` (joined in ``schema.entities``)."""
 
-    @strawberry.field(description="Credit index: public to signed-in users.", directives=signed_in())
+    @strawberry.field(description="Credit index: public to signed-in users.", directives=signed_in(),
+                      metadata=sql(PROFILE))
     async def credit_profile(self, root: Party, info: Info) -> CreditProfileType | None:
         principal = require_principal(info)
         if principal.is_partner:
             require_private_access(info, root.id, "Merchant.creditProfile", scope=_SCOPE)
         return await _profile(info, root)
 
-    @strawberry.field(description="The merchant's credit line, if one is open.", directives=private(_SCOPE))
+    @strawberry.field(description="The merchant's credit line, if one is open.", directives=private(_SCOPE),
+                      metadata=sql(LINE))
     async def credit_line(self, root: Party, info: Info) -> CreditLineType | None:
         return await _line(info, root, "Merchant.creditLine")
 
@@ -188,11 +206,13 @@ class MerchantCreditFields:
 class ConsumerCreditFields:
     """The credit service's fields of ``Consumer`` (joined in ``schema.entities``)."""
 
-    @strawberry.field(description="Credit score: the consumer and operators only.", directives=private(_SCOPE))
+    @strawberry.field(description="Credit score: the consumer and operators only.", directives=private(_SCOPE),
+                      metadata=sql(PROFILE))
     async def credit_profile(self, root: Party, info: Info) -> CreditProfileType | None:
         require_private_access(info, root.id, "Consumer.creditProfile", scope=_SCOPE)
         return await _profile(info, root)
 
-    @strawberry.field(description="The consumer's credit line, if one is open.", directives=private(_SCOPE))
+    @strawberry.field(description="The consumer's credit line, if one is open.", directives=private(_SCOPE),
+                      metadata=sql(LINE))
     async def credit_line(self, root: Party, info: Info) -> CreditLineType | None:
         return await _line(info, root, "Consumer.creditLine")

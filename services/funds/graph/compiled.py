@@ -1,4 +1,4 @@
-"""The funds slice in SQL for the compiled read path (see services/kernel/graph/compiled.py).
+"""SQL pieces of the funds slice for the compiled read path (services/kernel/graph/compiled.py).
 
 A holding is read "as of today" exactly as ``repository.holdings_view`` reads it:
 orders already due count as settled; a party without a holding row holds zero. The
@@ -13,10 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.funds.yields import seven_day_annualized_yield
-from services.kernel.graph.compiled import ComputeContext, Computed, FieldSpecs, Guard, Leaf, Nested, Row, Scope, money
-
-_SCOPE = "funds:read"
-_OWN = Guard.party_row(_SCOPE)
+from services.kernel.graph.compiled import ComputeContext, Computed, Leaf, Nested, Row, Scope
 
 
 def _holding(row: Row, args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:
@@ -71,19 +68,11 @@ def _latest_earnings(row: Row) -> str:
     )
 
 
-FIELDS: FieldSpecs = {
-    ("Merchant", "fundHolding"): Nested(_holding, _OWN),
-    ("Consumer", "fundHolding"): Nested(_holding, _OWN),
-    ("FundHolding", "units"): Leaf(lambda row: f"({row['units']})::text"),
-    ("FundHolding", "pendingUnits"): Leaf(lambda row: f"({row['pending_units']})::text"),
-    ("FundHolding", "redeemingUnits"): Leaf(lambda row: f"({row['redeeming_units']})::text"),
-    ("FundHolding", "value"): money("({units} * 100)::bigint"),
-    ("FundHolding", "yesterdayIncome"): money("({yesterday_income} * 100)::bigint"),
-    ("FundHolding", "totalIncome"): money("({total_income} * 100)::bigint"),
-    ("FundHolding", "fund"): Nested(_fund),
-    ("Fund", "code"): Leaf(lambda row: row["code"]),
-    ("Fund", "name"): Leaf(lambda row: row["name"]),
-    ("Fund", "manager"): Leaf(lambda row: row["manager"]),
-    ("Fund", "earningsPer10k"): Leaf(_latest_earnings),
-    ("Fund", "sevenDayAnnualizedYield"): Computed(_last_seven_days, _seven_day_yield),
-}
+#: ``fundHolding(fundCode:)`` of a party, as of the request's business date.
+HOLDING = Nested(_holding)
+#: ``FundHolding.fund``: the fund columns the holding's row carries.
+FUND = Nested(_fund)
+#: ``Fund.earningsPer10k``: the latest published day's earnings.
+LATEST_EARNINGS = Leaf(_latest_earnings)
+#: ``Fund.sevenDayAnnualizedYield``: ``yields.seven_day_annualized_yield`` of the last seven days.
+SEVEN_DAY_YIELD = Computed(_last_seven_days, _seven_day_yield)

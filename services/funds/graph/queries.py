@@ -14,6 +14,7 @@ from services.funds.models import EarningsComparison, Fund
 from services.funds.yields import compare_earnings
 from services.kernel.errors import DomainError
 from services.kernel.graph import Info, MoneyType
+from services.kernel.graph.compiled import standard_only
 
 
 @strawberry.type(
@@ -29,17 +30,26 @@ class EarningsComparisonType:
 
 @strawberry.type
 class FundsQuery:
-    @strawberry.field(description="A fund by its code, e.g. YEB (public).")
+    @strawberry.field(
+        description="A fund by its code, e.g. YEB (public).",
+        metadata=standard_only("no contract read starts here; funds are read as a party's holding"),
+    )
     async def fund(self, info: Info, code: str) -> FundType | None:
         fund: Fund | None = await info.context.loader(FundByCodeLoader).load(code)
         return fund  # type: ignore[return-value]
 
-    @strawberry.field(description="Every fund (public).")
+    @strawberry.field(
+        description="Every fund (public).",
+        metadata=standard_only("no contract read starts here; funds are read as a party's holding"),
+    )
     async def funds(self, info: Info) -> list[FundType]:
         async with info.context.pool.acquire() as conn:
             return await repository.all_funds(conn)  # type: ignore[return-value]
 
-    @strawberry.field(description="Compare a fund's annual yield with a bank rate over `days` days (public, exact).")
+    @strawberry.field(
+        description="Compare a fund's annual yield with a bank rate over `days` days (public, exact).",
+        metadata=standard_only("computed from its arguments alone, with no data to read in SQL"),
+    )
     def earnings_comparison(
         self, amount: Decimal, fund_annual_yield_percent: Decimal, bank_rate_percent: Decimal, days: int = 365
     ) -> EarningsComparisonType:

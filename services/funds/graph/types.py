@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 from graphql import GraphQLError
 
+from services.funds.graph.compiled import FUND, HOLDING, LATEST_EARNINGS, SEVEN_DAY_YIELD
 from services.funds.graph.loaders import (
     FundByCodeLoader,
     FundByIdLoader,
@@ -18,6 +19,7 @@ from services.funds.graph.loaders import (
 from services.funds.models import DailyYield, Distribution, Fund, Holding, IncomeDay
 from services.funds.yields import seven_day_annualized_yield
 from services.kernel.graph import Info, MoneyType, require_private_access
+from services.kernel.graph.compiled import Leaf, money, sql, standard_only
 from services.kernel.graph.directives import private
 from services.kernel.money import Money
 from services.payments import Party
@@ -45,29 +47,35 @@ class FundYieldDayType:
 
 @strawberry.type(name="Fund", description="A money-market fund (NAV fixed at 1.00).")
 class FundType:
-    @strawberry.field
+    @strawberry.field(metadata=sql(Leaf(lambda row: row["code"])))
     def code(self, root: Fund) -> str:
         return root.code
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(Leaf(lambda row: row["name"])))
     def name(self, root: Fund) -> str:
         return root.name
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(Leaf(lambda row: row["manager"])))
     def manager(self, root: Fund) -> str:
         return root.manager
 
-    @strawberry.field(description="Income per 10,000 units on the latest published day.")
+    @strawberry.field(description="Income per 10,000 units on the latest published day.", metadata=sql(LATEST_EARNINGS))
     async def earnings_per_10k(self, root: Fund, info: Info) -> Decimal | None:
         days = await _yields(info, root)
         return days[0].earnings_per_10k if days else None
 
-    @strawberry.field(description="7-day annualised yield in percent (compound, 4 decimals); null before 7 days.")
+    @strawberry.field(
+        description="7-day annualised yield in percent (compound, 4 decimals); null before 7 days.",
+        metadata=sql(SEVEN_DAY_YIELD),
+    )
     async def seven_day_annualized_yield(self, root: Fund, info: Info) -> Decimal | None:
         days = await _yields(info, root)
         return seven_day_annualized_yield([d.earnings_per_10k for d in days[:7]])
 
-    @strawberry.field(description="The last `days` published days, newest first.")
+    @strawberry.field(
+        description="The last `days` published days, newest first.",
+        metadata=standard_only("no contract read selects it; a list of Date leaves has no SQL twin yet"),
+    )
     async def yield_history(self, root: Fund, info: Info, days: int = 30) -> list[FundYieldDayType]:
         rows = (await _yields(info, root))[: _days(days)]
         return [FundYieldDayType(date=d.date, earnings_per_10k=d.earnings_per_10k) for d in rows]
@@ -81,38 +89,55 @@ class FundIncomeDayType:
 
 @strawberry.type(name="FundHolding", description="A party's units of a fund (1 unit = 1.00).")
 class FundHoldingType:
-    @strawberry.field(description="Confirmed units: they earn income and can be redeemed or spent.")
+    @strawberry.field(
+        description="Confirmed units: they earn income and can be redeemed or spent.",
+        metadata=sql(Leaf(lambda row: f"({row['units']})::text")),
+    )
     def units(self, root: Holding) -> Decimal:
         return root.units
 
-    @strawberry.field(description="Subscribed units waiting for confirmation (no income yet).")
+    @strawberry.field(
+        description="Subscribed units waiting for confirmation (no income yet).",
+        metadata=sql(Leaf(lambda row: f"({row['pending_units']})::text")),
+    )
     def pending_units(self, root: Holding) -> Decimal:
         return root.pending_units
 
-    @strawberry.field(description="Units of standard redemptions waiting to be paid out.")
+    @strawberry.field(
+        description="Units of standard redemptions waiting to be paid out.",
+        metadata=sql(Leaf(lambda row: f"({row['redeeming_units']})::text")),
+    )
     def redeeming_units(self, root: Holding) -> Decimal:
         return root.redeeming_units
 
-    @strawberry.field(description="Confirmed units x NAV 1.00.")
+    @strawberry.field(description="Confirmed units x NAV 1.00.", metadata=sql(money("({units} * 100)::bigint")))
     def value(self, root: Holding) -> MoneyType:
         return root.value  # type: ignore[return-value]
 
-    @strawberry.field(description="Income of yesterday (Asia/Shanghai), 0.00 if none was published.")
+    @strawberry.field(
+        description="Income of yesterday (Asia/Shanghai), 0.00 if none was published.",
+        metadata=sql(money("({yesterday_income} * 100)::bigint")),
+    )
     def yesterday_income(self, root: Holding) -> MoneyType:
         return root.income_on(root.as_of - timedelta(days=1))  # type: ignore[return-value]
 
-    @strawberry.field(description="All income ever received from this fund.")
+    @strawberry.field(
+        description="All income ever received from this fund.", metadata=sql(money("({total_income} * 100)::bigint"))
+    )
     def total_income(self, root: Holding) -> MoneyType:
         return Money(int(root.total_income * 100))  # type: ignore[return-value]
 
-    @strawberry.field(description="Daily incomes of the last `days` days, newest first.")
+    @strawberry.field(
+        description="Daily incomes of the last `days` days, newest first.",
+        metadata=standard_only("no contract read selects it; a list of Date leaves has no SQL twin yet"),
+    )
     async def income_history(self, root: Holding, info: Info, days: int = 30) -> list[FundIncomeDayType]:
         rows: list[IncomeDay] = await info.context.loader(IncomeHistoryByHoldingLoader).load(
             (root.fund_id, root.party_id, _days(days))
         )
         return [FundIncomeDayType(date=r.date, income=r.income) for r in rows]  # type: ignore[arg-type]
 
-    @strawberry.field
+    @strawberry.field(metadata=sql(FUND))
     async def fund(self, root: Holding, info: Info) -> FundType:
         fund: Fund = await info.context.loader(FundByIdLoader).load(root.fund_id)
         return fund  # type: ignore[return-value]
@@ -155,7 +180,8 @@ async def fund_holding(info: Info, party: Party, fund_code: str, what: str) -> F
 class ConsumerFundsFields:
     """The funds service's fields of ``Consumer`` (joined in ``schema.entities``)."""
 
-    @strawberry.field(description="This consumer's holding of a fund (zero if none).", directives=private(_SCOPE))
+    @strawberry.field(description="This consumer's holding of a fund (zero if none).", directives=private(_SCOPE),
+                      metadata=sql(HOLDING))
     async def fund_holding(self, root: Party, info: Info, fund_code: str = "YEB") -> FundHoldingType | None:
         return await fund_holding(info, root, fund_code, "Consumer.fundHolding")
 
@@ -164,6 +190,7 @@ class ConsumerFundsFields:
 class MerchantFundsFields:
     """The funds service's fields of ``Merchant`` (joined in ``schema.entities``)."""
 
-    @strawberry.field(description="This merchant's holding of a fund (zero if none).", directives=private(_SCOPE))
+    @strawberry.field(description="This merchant's holding of a fund (zero if none).", directives=private(_SCOPE),
+                      metadata=sql(HOLDING))
     async def fund_holding(self, root: Party, info: Info, fund_code: str = "YEB") -> FundHoldingType | None:
         return await fund_holding(info, root, fund_code, "Merchant.fundHolding")

@@ -1,11 +1,14 @@
 """How a service tells the compiled read path (ADR 010) to build its fields in SQL.
 
 The standard path resolves each field in Python. For plain data, a service may also
-describe the field as SQL: the planner (``schema.compiled``) then builds a whole
-selection as one ``json_build_object`` statement. A field without a description is
-simply not compilable, and its operations take the standard path, so these specs are
-an optimisation of the resolvers next to them and never a second source of truth: the
-differential tests (tests/compiled) hold both paths to byte-identical answers.
+describe the field as SQL, on the field itself, beside its resolver:
+``@strawberry.field(metadata=sql(Leaf(...)))``. The planner (``schema.compiled``) finds
+the descriptions by walking the schema and builds a whole selection as one
+``json_build_object`` statement. A field that must stay on the standard path says why
+at the field (``metadata=standard_only("...")``); a test walks the schema and fails on a
+field with neither. These specs are an optimisation of the resolvers next to them and
+never a second source of truth: the differential tests (tests/compiled) hold both paths
+to byte-identical answers.
 
 Vocabulary:
 
@@ -16,15 +19,17 @@ Vocabulary:
 - ``Page``: a keyset connection, newest first, like ``Connection.from_rows``.
 - ``Computed``: a value only Python computes (a credit score): the statement gathers
   its inputs, and the domain's function computes it where the statement left them.
-- ``Guard``: the rule of ``require_private_access``; a row the principal may not read
-  makes the statement return a marker, and the operation reruns on the standard path
-  so that the ``FORBIDDEN`` error is the standard path's own.
+- ``Guard``: the read rule of ``services.kernel.access`` in SQL terms. Specs do not
+  carry it: ``schema.compiled`` derives each party field's guard from the field's
+  exposure (``access.EXPOSURES``), so the rule is written once. A row the principal may
+  not read makes the statement return a marker, and the operation reruns on the
+  standard path so that the ``FORBIDDEN`` error is the standard path's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -84,22 +89,16 @@ class Guard:
     """The read rule (``services.kernel.access``) in SQL terms: the row's party may read it,
     and, when ``counterparty`` is given, a merchant the party has paid (``counterparty(row,
     me)`` is the SQL condition, ``me`` the asking merchant's id); operators read everything.
-    Partners never take the compiled path, so their scopes are left to the standard path."""
+    Partners never take the compiled path, so their scopes are left to the standard path.
+    Built by ``schema.compiled`` from the field's exposure, never written by a spec."""
 
     party_id: Callable[[Row], str]
-    scope: str
     counterparty: Callable[[Row, str], str] | None = None
-
-    @classmethod
-    def party_row(cls, scope: str) -> Guard:
-        """For fields of a party (``Merchant``, ``Consumer``): the row's own ``id`` is the party."""
-        return cls(lambda row: row["id"], scope)
 
 
 @dataclass(frozen=True)
 class Leaf:
     sql: Callable[[Row], str]
-    guard: Guard | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,6 @@ class Nested:
     """``source(row, args, scope) -> (FROM clause or None for the same row, the child's Row)``."""
 
     source: Callable[[Row, Mapping[str, Any], Scope], tuple[str | None, Row]]
-    guard: Guard | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,6 @@ class Page:
     ``limit`` (SQL) rows, each with an ``id`` column that orders and makes the cursor."""
 
     rows: Callable[[Row, Scope, str, str], str]
-    guard: Guard | None = None
 
 
 @dataclass(frozen=True)
@@ -137,25 +134,37 @@ class Computed:
 
     inputs: Callable[[Row, Scope], str]
     finish: Callable[[Any, ComputeContext], Any]
-    guard: Guard | None = None
+
+
+@dataclass(frozen=True)
+class PagePart:
+    """A field of a connection, an edge or a page info: the planner's keyset ``page``
+    builds it for whichever ``Page`` or root returns the connection."""
 
 
 FieldSpec = Leaf | Nested | Page | Computed
-#: (GraphQL type name, field name) -> spec, one mapping per service.
-FieldSpecs = dict[tuple[str, str], FieldSpec]
+
+#: The key of a field's metadata under which its compiled description sits.
+COMPILED = "fingraph.compiled"
+#: The key under which a field says why it stays on the standard path.
+STANDARD_ONLY = "fingraph.standard_only"
 
 
-@dataclass
-class Specs:
-    """Every service's specs, merged (``schema.compiled`` builds it once)."""
+def sql(spec: object) -> dict[str, object]:
+    """``strawberry.field(metadata=sql(Leaf(...)))``: how the compiled path builds this field
+    (a ``FieldSpec``, a ``PagePart``, or for a root of ``Query`` a ``schema.compiled`` root)."""
+    return {COMPILED: spec}
 
-    fields: FieldSpecs = field(default_factory=dict)
 
-    def add(self, specs: FieldSpecs) -> None:
-        clash = self.fields.keys() & specs.keys()
-        if clash:
-            raise ValueError(f"two services describe the same fields: {sorted(clash)}")
-        self.fields.update(specs)
+def standard_only(reason: str) -> dict[str, object]:
+    """``strawberry.field(metadata=standard_only("why"))``: this field is answered by its
+    resolver only, and an operation that selects it takes the standard path."""
+    if not reason.strip():
+        raise ValueError("say why the field stays on the standard path")
+    return {STANDARD_ONLY: reason}
+
+
+PAGE_PART = sql(PagePart())
 
 
 # -- SQL spellings of the graph's scalars (each mirrors one Python serialiser) ---------
@@ -191,7 +200,7 @@ def cursor(position: str) -> str:
     return f"translate(encode(convert_to('c:' || ({position}), 'UTF8'), 'base64'), '+/', '-_')"
 
 
-def money(fen: str, currency: str = "'CNY'", guard: Guard | None = None) -> Nested:
+def money(fen: str, currency: str = "'CNY'") -> Nested:
     """A ``Money`` of the same row: ``fen`` and ``currency`` are SQL templates whose
     ``{name}`` placeholders are the row's columns, e.g. ``money("{amount} - {refunded}")``."""
 
@@ -199,7 +208,7 @@ def money(fen: str, currency: str = "'CNY'", guard: Guard | None = None) -> Nest
         columns = _Columns(row)
         return None, Row(columns={"fen": fen.format_map(columns), "currency": currency.format_map(columns)})
 
-    return Nested(source, guard)
+    return Nested(source)
 
 
 class _Columns(dict[str, str]):
@@ -209,10 +218,3 @@ class _Columns(dict[str, str]):
 
     def __missing__(self, column: str) -> str:
         return self.row[column]
-
-
-#: The kernel's own types: Money is built from whatever row a service names.
-KERNEL_FIELDS: FieldSpecs = {
-    ("Money", "amount"): Leaf(lambda row: money_amount(row["fen"])),
-    ("Money", "currency"): Leaf(lambda row: row["currency"]),
-}

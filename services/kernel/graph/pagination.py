@@ -9,6 +9,8 @@ from typing import Generic, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from services.kernel.graph.compiled import PAGE_PART
+
 MAX_PAGE_SIZE = 100
 #: Positions are bigint ids: a cursor past the largest one is not a cursor of ours.
 _MAX_POSITION = 2**63 - 1
@@ -18,22 +20,22 @@ Row = TypeVar("Row")
 
 @strawberry.type
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(metadata=PAGE_PART)
+    has_previous_page: bool = strawberry.field(metadata=PAGE_PART)
+    start_cursor: str | None = strawberry.field(metadata=PAGE_PART)
+    end_cursor: str | None = strawberry.field(metadata=PAGE_PART)
 
 
 @strawberry.type
 class Edge(Generic[Node]):
-    cursor: str
-    node: Node
+    cursor: str = strawberry.field(metadata=PAGE_PART)
+    node: Node = strawberry.field(metadata=PAGE_PART)
 
 
 @strawberry.type
 class Connection(Generic[Node]):
-    edges: list[Edge[Node]]
-    page_info: PageInfo
+    edges: list[Edge[Node]] = strawberry.field(metadata=PAGE_PART)
+    page_info: PageInfo = strawberry.field(metadata=PAGE_PART)
 
     @classmethod
     def from_rows(

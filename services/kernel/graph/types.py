@@ -7,12 +7,16 @@ from decimal import Decimal
 import strawberry
 
 from services.kernel.errors import DomainError
+from services.kernel.graph.compiled import Leaf, money_amount, sql
 
 
 @strawberry.type(name="Money", description="An exact amount of money with its currency.")
 class MoneyType:
-    amount: Decimal = strawberry.field(description='Two decimals, as a string: "100.00".')
-    currency: str
+    # Built from whatever row a service names as ``fen`` and ``currency`` (``compiled.money``).
+    amount: Decimal = strawberry.field(
+        description='Two decimals, as a string: "100.00".', metadata=sql(Leaf(lambda row: money_amount(row["fen"])))
+    )
+    currency: str = strawberry.field(metadata=sql(Leaf(lambda row: row["currency"])))
 
 
 @strawberry.type(description="An expected failure of a mutation; nothing was changed.")

@@ -8,6 +8,7 @@ import asyncpg
 import strawberry
 
 from services.kernel.graph import Connection, Info, UserError, page_window, require_operator, require_party, run_once
+from services.kernel.graph.compiled import standard_only
 from services.kernel.graph.directives import paginated, signed_in
 from services.kernel.ids import decode_id, encode_id
 from services.kernel.principal import Role
@@ -131,7 +132,8 @@ class PartnersMutation:
 @strawberry.type
 class PartnersQuery:
     @strawberry.field(
-        description="Merchant: every partner read of your data, newest first.", directives=[*signed_in(), *paginated()]
+        description="Merchant: every partner read of your data, newest first.", directives=[*signed_in(), *paginated()],
+        metadata=standard_only("a merchant's occasional audit of partner reads, not a hot read"),
     )
     async def partner_access_log(
         self, info: Info, first: int = 20, after: str | None = None

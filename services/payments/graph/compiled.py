@@ -1,7 +1,7 @@
-"""The payments slice in SQL for the compiled read path (see services/kernel/graph/compiled.py).
+"""SQL pieces of the payments slice for the compiled read path (services/kernel/graph/compiled.py).
 
-Each entry mirrors the resolver of the same field in ``types.py``; the differential
-tests hold the two to identical answers.
+The fields of ``types.py`` declare their specs with these; each mirrors the resolver
+beside it, and the differential tests hold the two to identical answers.
 """
 
 from __future__ import annotations
@@ -9,30 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.kernel.graph.compiled import (
-    FieldSpecs,
-    Guard,
-    Leaf,
-    Nested,
-    Page,
-    Row,
-    Scope,
-    iso_datetime,
-    money,
-    typed_id,
-)
-from services.payments.models import HELD_STATUSES
+from services.kernel.graph.compiled import Nested, Page, Row, Scope, money
+from services.payments.models import PartyKind
+from services.payments.repository import HELD_STATUSES_SQL as HELD_SQL
 
-_SCOPE = "payments:read"
-_OWN = Guard.party_row(_SCOPE)
 #: Above every id: "no cursor" as a bound the (party, id DESC) indexes can range-scan.
 _AFTER_ALL = "9223372036854775807"
-_HELD = ", ".join(f"'{status.value}'" for status in sorted(HELD_STATUSES))
 
 
-def one_party(kind: str, party_id: str, alias: str) -> str:
+def one_party(kind: PartyKind, party_id: str, alias: str) -> str:
     """FROM clause of the party ``party_id`` (SQL) if it is of ``kind`` (``merchant(id:)``)."""
-    return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind}'"
+    return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind.value}'"
 
 
 def party_kind(party_id: str) -> str:
@@ -45,10 +32,10 @@ def one_payment(payment_id: str, alias: str) -> str:
     return f"payments.payments {alias} WHERE {alias}.id = {payment_id}"
 
 
-def parties_rows(kind: str, limit: str, before: str) -> str:
+def parties_rows(kind: PartyKind, limit: str, before: str) -> str:
     """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them."""
     return (
-        f"SELECT * FROM payments.parties WHERE kind = '{kind}' AND id < coalesce({before}, {_AFTER_ALL})"
+        f"SELECT * FROM payments.parties WHERE kind = '{kind.value}' AND id < coalesce({before}, {_AFTER_ALL})"
         f" ORDER BY id DESC LIMIT {limit}"
     )
 
@@ -64,15 +51,15 @@ def paid_by(row: Row, merchant_id: str) -> str:
 
 
 _VIA_MERCHANT = "via_payment_merchant_id"
-#: ``Consumer.name``/``realNameVerified`` (Exposure.PERSONAL): itself, its counterparties, operators.
-_PERSONAL = Guard(lambda row: row["id"], _SCOPE, counterparty=paid_by)
 
 
-def _party(kind: str, column: str) -> Nested:
+def party(kind: PartyKind, column: str) -> Nested:
+    """``Payment.merchant``/``buyer``: the party whose id is the payment's ``column``."""
+
     def source(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | None, Row]:
         alias = scope.aliases()
         # The buyer of a payment remembers the payment's merchant for the counterparty rule.
-        via = {_VIA_MERCHANT: row["merchant_id"]} if kind == "CONSUMER" else {}
+        via = {_VIA_MERCHANT: row["merchant_id"]} if kind is PartyKind.CONSUMER else {}
         return f"payments.parties {alias} WHERE {alias}.id = {row[column]}", Row(alias, via)
 
     return Nested(source)
@@ -83,49 +70,26 @@ def _wallet(row: Row, _args: Mapping[str, Any], scope: Scope) -> tuple[str | Non
     return f"payments.accounts {alias} WHERE {alias}.party_id = {row['id']} AND {alias}.kind = 'WALLET'", Row(alias)
 
 
-def _payments(column: str) -> Page:
+#: A party's wallet row.
+WALLET = Nested(_wallet)
+
+
+def payments_of(column: str) -> Page:
+    """A party's payments (``buyer_id`` or ``merchant_id`` is its id), newest first."""
+
     def rows(row: Row, _scope: Scope, limit: str, before: str) -> str:
         return (
             f"SELECT * FROM payments.payments WHERE {column} = {row['id']}"
             f" AND id < coalesce({before}, {_AFTER_ALL}) ORDER BY id DESC LIMIT {limit}"
         )
 
-    return Page(rows, _OWN)
+    return Page(rows)
 
 
-def _party_fields(type_name: str) -> FieldSpecs:
-    return {
-        (type_name, "id"): Leaf(lambda row: typed_id(type_name, row["id"])),
-        (type_name, "name"): Leaf(lambda row: row["name"], _PERSONAL if type_name == "Consumer" else None),
-        (type_name, "wallet"): Nested(_wallet, _OWN),
-    }
-
-
-FIELDS: FieldSpecs = {
-    **_party_fields("Merchant"),
-    **_party_fields("Consumer"),
-    ("Merchant", "certified"): Leaf(lambda row: row["certified"]),
-    ("Merchant", "escrowHeld"): money(
-        f"(SELECT coalesce(sum(h.amount - h.refunded), 0) FROM payments.payments h"
-        f" WHERE h.merchant_id = {{id}} AND h.status IN ({_HELD}))",
-        guard=_OWN,
-    ),
-    ("Merchant", "receivedPayments"): _payments("merchant_id"),
-    ("Consumer", "realNameVerified"): Leaf(lambda row: row["real_name_verified"], _PERSONAL),
-    ("Consumer", "payments"): _payments("buyer_id"),
-    ("Wallet", "balance"): money("{balance}", "{currency}"),
-    ("Payment", "id"): Leaf(lambda row: typed_id("Payment", row["id"])),
-    ("Payment", "status"): Leaf(lambda row: row["status"]),
-    ("Payment", "amount"): money("{amount}", "{currency}"),
-    ("Payment", "heldAmount"): money(
-        f"CASE WHEN {{status}} IN ({_HELD}) THEN {{amount}} - {{refunded}} ELSE 0 END", "{currency}"
-    ),
-    ("Payment", "refundedAmount"): money("{refunded}", "{currency}"),
-    ("Payment", "fee"): money("{fee}", "{currency}"),
-    ("Payment", "fundingSource"): Leaf(lambda row: row["funding_source"]),
-    ("Payment", "orderRef"): Leaf(lambda row: row["order_ref"]),
-    ("Payment", "createdAt"): Leaf(lambda row: iso_datetime(row["created_at"])),
-    ("Payment", "releasedAt"): Leaf(lambda row: iso_datetime(row["released_at"])),
-    ("Payment", "merchant"): _party("MERCHANT", "merchant_id"),
-    ("Payment", "buyer"): _party("CONSUMER", "buyer_id"),
-}
+#: ``Merchant.escrowHeld``: what escrow holds for the merchant, as ``EscrowHeldByMerchantIdLoader`` sums it.
+ESCROW_HELD = money(
+    f"(SELECT coalesce(sum(h.amount - h.refunded), 0) FROM payments.payments h"
+    f" WHERE h.merchant_id = {{id}} AND h.status IN ({HELD_SQL}))"
+)
+#: ``Payment.heldAmount``: ``models.Payment.held``.
+HELD_AMOUNT = money(f"CASE WHEN {{status}} IN ({HELD_SQL}) THEN {{amount}} - {{refunded}} ELSE 0 END", "{currency}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from services.kernel.graph import Info, require_operator
+from services.kernel.graph.compiled import standard_only
 from services.kernel.graph.directives import costly, signed_in
 from services.kernel.money import Money
 from services.payments import repository
@@ -16,6 +17,7 @@ class PaymentsQuery:
     @strawberry.field(
         description="Operator: every ledger account group with its balance from the postings.",
         directives=[*signed_in(), *costly(100)],
+        metadata=standard_only("an operator's audit over every posting: correctness over speed"),
     )
     async def trial_balance(self, info: Info) -> TrialBalance:
         require_operator(info)

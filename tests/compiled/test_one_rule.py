@@ -1,0 +1,149 @@
+"""Each rule the SQL and the Python both need is checked against its one definition (issue 14, item 2).
+
+Payment statuses and "held" (``models.PaymentStatus``, ``HELD_STATUSES``) against the
+migrations' CHECK and partial indexes; the Payment JSON of ``payments.payment_json``
+against the Python model; the compiled path's SQL guard against ``services.kernel.access``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import date
+
+import asyncpg
+import orjson
+import pytest
+from graphql import OperationDefinitionNode, parse
+from graphql.execution.values import get_variable_values
+
+from schema import build_schema
+from schema.compiled import specs_of
+from schema.compiled.planner import DENIED, Planner
+from schema.compiled.roots import payment_readable
+from services.kernel.access import EXPOSURES, Exposure, may_read_consumer_field, may_read_payment
+from services.kernel.graph.compiled import Row
+from services.kernel.principal import Principal, Role
+from services.kernel.sql_call import json_adapter
+from services.payments.models import HELD_STATUSES, PartyKind, Payment, PaymentStatus
+from services.payments.repository import _PAYMENT_COLUMNS, HELD_STATUSES_SQL, payment_from_row
+from tests.support import Api
+
+SCHEMA = build_schema()._schema
+SPECS = specs_of(SCHEMA)
+
+
+def _literals(sql: str) -> set[str]:
+    return set(re.findall(r"'([A-Z_]+)'", sql))
+
+
+async def test_the_party_kind_check_allows_exactly_the_party_kinds(db: asyncpg.Pool) -> None:
+    definitions = await db.fetch(
+        "SELECT pg_get_constraintdef(oid) AS sql FROM pg_constraint"
+        " WHERE conrelid = 'payments.parties'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%kind%'"
+    )
+    assert len(definitions) == 1, definitions
+    assert _literals(definitions[0]["sql"]) == {kind.value for kind in PartyKind}
+
+
+async def test_the_repository_reads_every_column_of_a_payment(db: asyncpg.Pool) -> None:
+    columns = {row["column_name"] for row in await db.fetch(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'payments' AND table_name = 'payments'"
+    )}
+    read = {column.strip() for column in _PAYMENT_COLUMNS.split(",")}
+    assert read == columns
+    # every column but the currency (which each Money carries) is a field of the model
+    assert columns - {"currency"} == {f.name for f in dataclasses.fields(Payment)}
+
+
+async def test_the_status_check_allows_exactly_the_payment_statuses(db: asyncpg.Pool) -> None:
+    definitions = await db.fetch(
+        "SELECT pg_get_constraintdef(oid) AS sql FROM pg_constraint"
+        " WHERE conrelid = 'payments.payments'::regclass AND contype = 'c'"
+        " AND pg_get_constraintdef(oid) LIKE '%status = ANY%' AND pg_get_constraintdef(oid) NOT LIKE '%released%'"
+    )
+    assert len(definitions) == 1, definitions
+    assert _literals(definitions[0]["sql"]) == {status.value for status in PaymentStatus}
+
+
+@pytest.mark.parametrize("index", ["payments_held", "payments_held_by_merchant"])
+async def test_the_held_indexes_cover_exactly_the_held_statuses(db: asyncpg.Pool, index: str) -> None:
+    definition = await db.fetchval("SELECT pg_get_indexdef(('payments.' || $1)::regclass)", index)
+    predicate = definition.split(" WHERE ", 1)[1]
+    held = {status.value for status in HELD_STATUSES}
+    assert _literals(predicate) == held
+    # the repository's and the compiled path's spelling is the same list, so the indexes still match
+    assert _literals(HELD_STATUSES_SQL) == held
+
+
+async def test_payment_json_is_the_python_payment(api: Api, db: asyncpg.Pool) -> None:
+    buyer = await api.consumer(balance="80.00")
+    merchant = await api.merchant()
+    paid = await api.pay(buyer, merchant, "12.34")
+    assert not paid["userErrors"], paid
+    pk = int(paid["payment"]["id"].split("_")[1])
+    async with db.acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM payments.payments WHERE id = $1", pk)
+        text = await conn.fetchval("SELECT payments.payment_json(p)::text FROM payments.payments p WHERE id = $1", pk)
+    shape = orjson.loads(text)
+    assert set(shape) == {f.name for f in dataclasses.fields(Payment)}
+    assert json_adapter(Payment).validate_json(text) == payment_from_row(row)
+
+
+def _planner(principal: Principal) -> Planner:
+    operation = parse("{ __typename }").definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    variables = get_variable_values(SCHEMA, (), {})
+    assert not isinstance(variables, list)
+    return Planner(SCHEMA, SPECS, operation=operation, fragments={}, variables=variables, principal=principal,
+                   today=date(2026, 11, 30), resolvable=lambda _type, _field: True)
+
+
+async def test_the_compiled_guard_answers_as_the_read_rule(api: Api, db: asyncpg.Pool) -> None:
+    # given a consumer who paid one merchant and not another
+    consumer = await api.consumer(balance="10.00")
+    paid = await api.merchant("Paid Co.")
+    stranger = await api.merchant("Stranger Co.")
+    other = await api.consumer("Han Meimei")
+    assert not (await api.pay(consumer, paid, "1.00"))["userErrors"]
+    principals = {
+        "operator": Principal(Role.OPERATOR),
+        "itself": Principal(Role.CONSUMER, consumer.pk),
+        "another consumer": Principal(Role.CONSUMER, other.pk),
+        "counterparty": Principal(Role.MERCHANT, paid.pk),
+        "stranger": Principal(Role.MERCHANT, stranger.pk),
+    }
+    counterparty = {"counterparty": True}
+    # then every Consumer field's SQL guard lets in exactly whom the Python rule lets in
+    for who, principal in principals.items():
+        for field, exposure in EXPOSURES["Consumer"].items():
+            planner = _planner(principal)
+            row = Row(columns={"id": planner.params.add(consumer.pk, "bigint")})
+            sql = planner.guarded(SPECS.guards.get(("Consumer", field)), row, "'read'::text")
+            answer = await db.fetchval(f"SELECT ({sql})::text WHERE {row['id']} IS NOT NULL", *planner.params.values)
+            allowed = may_read_consumer_field(principal, consumer.pk, exposure, counterparty=counterparty.get(who, False))
+            assert (answer != f'"{DENIED}"') == allowed, (who, field, answer)
+        for field, exposure in EXPOSURES["Merchant"].items():
+            planner = _planner(principal)
+            row = Row(columns={"id": planner.params.add(paid.pk, "bigint")})
+            sql = planner.guarded(SPECS.guards.get(("Merchant", field)), row, "'read'::text")
+            answer = await db.fetchval(f"SELECT ({sql})::text WHERE {row['id']} IS NOT NULL", *planner.params.values)
+            allowed = exposure is Exposure.PUBLIC or principal.may_read(paid.pk, "any:read")
+            assert (answer != f'"{DENIED}"') == allowed, (who, field, answer)
+
+
+async def test_the_compiled_payment_rule_answers_as_the_read_rule(api: Api, db: asyncpg.Pool) -> None:
+    buyer = await api.consumer(balance="10.00")
+    merchant = await api.merchant()
+    other_consumer, other_merchant = await api.consumer("Han Meimei"), await api.merchant("Stranger Co.")
+    paid = await api.pay(buyer, merchant, "1.00")
+    pk = int(paid["payment"]["id"].split("_")[1])
+    for principal in (Principal(Role.OPERATOR), Principal(Role.CONSUMER, buyer.pk), Principal(Role.MERCHANT, merchant.pk),
+                      Principal(Role.CONSUMER, other_consumer.pk), Principal(Role.MERCHANT, other_merchant.pk)):
+        planner = _planner(principal)
+        readable = payment_readable(planner, "p")
+        sql = "false" if readable is None else readable
+        payment = planner.params.add(pk, "bigint")
+        statement = f"SELECT {sql} FROM payments.payments p WHERE p.id = {payment}"  # noqa: S608 (the planner's own SQL)
+        answer = await db.fetchval(statement, *planner.params.values)
+        assert answer == may_read_payment(principal, buyer_id=buyer.pk, merchant_id=merchant.pk), principal
