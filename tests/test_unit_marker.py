@@ -25,6 +25,7 @@ def _collect(tmp_path: Path, test_source: str) -> subprocess.CompletedProcess[st
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    unit: pure\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
+    env.pop("PYTEST_ADDOPTS", None)  # the outer run's options (a --basetemp, say) are not the probe's
     return subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
