@@ -82,6 +82,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     load.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
     load.add_argument("--write-rounds", type=int, default=3,
                       help="alternating rounds of the write scenarios (their median counts)")
+    load.add_argument("--skip-writes", action="store_true",
+                      help="measure the reads only (e.g. on ten times the data set, where seeding is the long part)")
     load.add_argument("--buyers", type=int, default=1_000,
                       help="distinct consumers paying in createPayment (and signed in for ConsumerHome)")
     load.add_argument("--skip-servers", nargs="*", default=[],
@@ -161,7 +163,7 @@ async def _load(
                     reads[read.name][server] = await _measure(args, url, scenario, server)
                 if dialect is Dialect.FLOOR:
                     http["driver_ceiling"] = await _measure(args, url, DriverCeiling(), server)
-                if server == "ours":
+                if server == "ours" and not args.skip_writes:
                     http["writes"] = await _writes(args, url, dsn, buyers, context.merchants, secret=secret,
                                                    log=logs / "sql-floor-writes.log")
         for server in servers:
