@@ -59,20 +59,19 @@ def _holding(party: dict[str, Any]) -> dict[str, Any] | None:
     figures = [holding["units"], holding.get("pendingUnits", "0"), holding.get("totalIncome") or "0"]
     amounts = [Decimal(f["amount"] if isinstance(f, dict) else f) for f in figures]
     pending = holding.get("ordersByFundIdAndPartyId", {}).get("nodes")
-    return None if not any(amounts) and not pending else holding  # type: ignore[no-any-return]
+    return None if not any(amounts) and not pending else holding
 
 
 def _payments(connection: dict[str, Any], other_party: str) -> list[tuple[Any, ...]]:
     found = []
     for edge in connection["edges"]:
         node = edge["node"]
+        party: Any = None
         if other_party == "buyer":
             party = _pk(node["buyer"]["id"]) if "buyer" in node else _pk(node["buyerId"])
         elif other_party == "merchant":
             merchant = node.get("merchant") or node["partyByMerchantId"]
             party = (_pk(merchant["id"]), merchant["name"])
-        else:
-            party = None
         found.append((_pk(node["id"]), node["status"], _fen(node["amount"]), party))
     return found
 
