@@ -52,13 +52,14 @@ serve: install
 test: install node-peers bench-peers browser
 	$(BIN)/python -m pytest
 
-# The PostGraphile peer the bench compares with, from bench/node/package-lock.json (npm ci,
-# again only when the lockfile changed); without npm the bench skips that peer and says so.
+# The PostGraphile peers the bench compares with (5 and 4, and the Node 24 binary 5 needs),
+# from bench/node/package-lock.json (npm ci, again only when the lockfile changed); without
+# npm the bench skips them and says so.
 bench-peers:
-	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the PostGraphile peer will be skipped"; \
+	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the PostGraphile peers will be skipped"; \
 	elif [ ! bench/node/node_modules/.installed -nt bench/node/package-lock.json ]; then \
 		(cd bench/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed) \
-		|| echo "npm ci failed in bench/node: the PostGraphile peer will be skipped"; fi
+		|| echo "npm ci failed in bench/node: the PostGraphile peers will be skipped"; fi
 
 bench: install bench-peers
 	$(BIN)/python -m bench $(BENCH_ARGS)

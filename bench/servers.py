@@ -126,13 +126,13 @@ def running_floor(*, dsn: str, secret: str, now: str, log: Path) -> Iterator[str
 
 
 @contextlib.contextmanager
-def running_postgraphile(*, dsn: str, log: Path) -> Iterator[str]:
-    """``postgraphile`` (``bench/node``) on a free port, same pool size; yields its base URL."""
+def running_postgraphile(peer: str, *, dsn: str, log: Path) -> Iterator[str]:
+    """PostGraphile ``peer`` (``postgraphile-4`` or ``-5``, from ``bench/node``) on a free port, same pool size."""
     from bench import postgraphile
 
     port = _free_port()
-    command = postgraphile.command(dsn=dsn, port=port, pool_max=int(pool_max()))
-    environment = {**os.environ, "NODE_ENV": "production"}
+    command, settings = postgraphile.command(peer, dsn=dsn, port=port, pool_max=int(pool_max()))
+    environment = {**os.environ, "NODE_ENV": "production", **settings}
     with _running(command, environment, log, port, None, cwd=postgraphile.NODE_DIR) as url:
         yield url
 

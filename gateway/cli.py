@@ -105,7 +105,13 @@ def main() -> None:
 @click.option("--subgraph", type=click.Choice(["payments", "credit", "funds"]), default=None)
 @click.option("--demo", is_flag=True, default=False,
               help="Demo mode (also FINGRAPH_DEMO=1): print demo tokens, GraphiQL prefills one for loopback clients.")
-def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: str | None, demo: bool) -> None:
+# Off by default: uvicorn's line per request cost about 16% of the read rate (docs/adr/019);
+# every response carries X-Request-ID and /metrics counts requests by path and status.
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="uvicorn's access log, a line per request.")
+def serve(
+    host: str, port: int, data_dir: Path | None, workers: int, subgraph: str | None, demo: bool, access_log: bool
+) -> None:
     """Serve GraphQL (GraphiQL in a browser) at http://HOST:PORT/graphql."""
     import uvicorn
 
@@ -132,12 +138,13 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: s
             if subgraph is not None:
                 os.environ["FINGRAPH_SUBGRAPH"] = subgraph
             uvicorn.run(
-                "gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+                "gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
+                access_log=access_log,
             )
         else:
             from gateway.app import create_app
 
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
 def _print_demo_tokens(settings: Settings) -> Settings:

@@ -1,8 +1,8 @@
 """``python -m bench`` in a tiny configuration: it seeds, serves, loads, and reports real figures.
 
-Every server of the comparison is started (the PostGraphile peer only where
-``bench/node`` is installed: ``make bench`` runs ``npm ci`` there; otherwise the bench
-skips it and says why, and so does this test).
+Every server of the comparison is started (each PostGraphile peer, 5 and 4, only where
+``bench/node`` is installed: ``make bench-peers`` runs ``npm ci`` there, which brings
+PostGraphile 5's Node too; otherwise the bench skips it and says why, and so does this test).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def test_the_bench_measures_every_server_and_writes_json(tmp_path: Path) -> None
         "--duration", "0.8", "--warmup", "0.2", "--concurrency", "4", "--skip-batches", "--write-rounds", "2",
         "--database-name", f"fingraph_bench_smoke_{uuid.uuid4().hex[:8]}", "--results-dir", str(tmp_path),
     ]
-    peer_missing = postgraphile.available()
+    missing = {peer: reason for peer in postgraphile.PEERS if (reason := postgraphile.available(peer))}
 
     # when the bench runs
     finished = subprocess.run(command, cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True, timeout=240)
@@ -42,16 +42,18 @@ def test_the_bench_measures_every_server_and_writes_json(tmp_path: Path) -> None
     # and the JSON holds figures from real, error-free requests on the seeded data set
     report = json.loads((tmp_path / "latest.json").read_text())
     assert report["data_set"]["payments"] == 150
-    servers = ["ours", "ours-standard", "sql-floor"] + ([] if peer_missing else ["postgraphile"])
+    servers = ["ours", "ours-standard", "sql-floor"] + [peer for peer in postgraphile.PEERS if peer not in missing]
     for read in READS:
         for server in servers:
             _assert_measured(report["http"]["reads"][read][server])
         # the default gateway answers the contract reads on the compiled path, the standard one never
         assert report["http"]["reads"][read]["ours"].get("compiled_share", 1.0) > 0.9
         assert report["http"]["reads"][read]["ours-standard"].get("compiled_share", 0.0) == 0.0
-    if peer_missing:
-        print(f"PostGraphile part skipped: {peer_missing}")
-        assert report["http"]["reads"]["MerchantsPage"]["postgraphile"] == {"skipped": peer_missing}
+    for peer, reason in missing.items():
+        print(f"{peer} part skipped: {reason}")
+        assert report["http"]["reads"]["MerchantsPage"][peer] == {"skipped": reason}
+    # a PostGraphile measured answered the sampled reads with the same facts as ours
+    assert not [key for key in report["http"] if key.endswith("_mismatch")], report["http"]
     for write in (*WRITES[:2], HTTP_FLOOR):  # HTTP requests, error-free (the bare /pay endpoint too)
         _assert_measured(report["http"]["writes"][write])
     assert report["http"]["writes"]["ledger-floor"]["transactions_per_second"] > 0
@@ -62,10 +64,16 @@ def test_the_bench_measures_every_server_and_writes_json(tmp_path: Path) -> None
     # the payments went through the compiled mutation path (docs/adr/012)
     assert report["http"]["writes"]["createPayment"]["compiled_share"] > 0.9
 
-    # and every goal has its ratio (None only for a skipped peer)
+    # and every goal has its ratio (None only for a skipped peer), the v5 ones first among them
     for goal in report["goals"]:
-        skipped = peer_missing and goal["goal"] == "ours / postgraphile"
-        assert (goal["ratio"] is None) == bool(skipped), goal
+        skipped = postgraphile.V5 in missing and goal["goal"].endswith(postgraphile.V5)
+        assert (goal["ratio"] is None) == skipped, goal
+    assert {g["goal"] for g in report["goals"] if g["scenario"] == "MerchantView"} >= {
+        "ours / postgraphile-5", "p99 ours / postgraphile-5", "ours / sql-floor"}
+    for read in READS:  # PostGraphile 4 beside it, not a goal
+        ratios = report["read_context"][read]
+        assert (ratios["ours / postgraphile-4"] is None) == (postgraphile.V4 in missing), ratios
+    assert "pg-5" in finished.stdout and "pg-4" in finished.stdout
     assert all(value is not None for value in report["context_ratios"].values()), report["context_ratios"]
     assert len(list(tmp_path.glob("*.json"))) == 2  # latest.json and the dated copy
 
