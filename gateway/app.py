@@ -29,6 +29,7 @@ from gateway import db, graphiql, graphiql_assets
 from gateway.auth import secret_in_database
 from gateway.availability import RETRY_AFTER_SECONDS, DatabaseAvailability, DatabaseAvailabilityMiddleware
 from gateway.cost import QueryCostLimiter, operation_cost
+from gateway.errors import EXCEPTION_HANDLERS
 from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
@@ -140,9 +141,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Middleware(RequestIdMiddleware),
             Middleware(DatabaseAvailabilityMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(clock), on_error=auth_error),
+            # A failed sign-in spends the client address's budget (brute force and floods pay).
+            Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(clock, failures=rate_limit),
+                       on_error=auth_error),
             Middleware(RateLimitMiddleware, limit=rate_limit),
         ],
+        # No plain-text answers: Starlette's 404/405 and any unexpected exception as JSON errors.
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.settings = settings

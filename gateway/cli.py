@@ -176,14 +176,15 @@ def token(role: str, party: str | None, partner: str | None, scopes: str, ttl_da
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     settings = Settings.from_env(data_dir=data_dir)
-    if principal.party_id is None:  # operators and partners: no party row to check
+    if principal.party_id is None and principal.partner_id is None:  # operators: no row to check
         secret = settings.jwt_secret or _secret(settings)
     else:
         with database(settings) as settings:
             assert settings.database_url is not None and settings.jwt_secret is not None
-            # A principal is a kind and an id: mer_1 must name a merchant that exists.
+            # A principal is a kind and an id: mer_1 must name a merchant that exists, ptn_1 a partner.
             if not asyncio.run(_party_exists(settings.database_url, principal)):
-                raise click.BadParameter(f"no {principal.role.value} {party}", param_hint="'--party'")
+                named, hint = (partner, "'--partner'") if principal.is_partner else (party, "'--party'")
+                raise click.BadParameter(f"no {principal.role.value} {named}", param_hint=hint)
             secret = settings.jwt_secret
     click.echo(
         issue_token(principal, secret=secret, now=Clock.from_iso(settings.now).now(), ttl=timedelta(days=ttl_days))
@@ -199,11 +200,14 @@ def _secret(settings: Settings) -> str:
 
 
 async def _party_exists(dsn: str, principal: Principal) -> bool:
+    from services.partners import partners_by_ids
     from services.payments import PartyKind, party_of_kind
 
-    assert principal.party_id is not None
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     try:
+        if principal.partner_id is not None:
+            return bool(await partners_by_ids(conn, [principal.partner_id]))
+        assert principal.party_id is not None
         await party_of_kind(conn, principal.party_id, PartyKind(principal.role.value.upper()), field="party")
     except DomainError:
         return False

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import metrics
 from gateway.auth import InvalidToken, principal_from_token
+from gateway.ratelimit import OperationRateLimit, OverLimit, client_key, too_many_requests
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal
 
@@ -32,27 +33,53 @@ class PrincipalUser(BaseUser):
         return self.principal.key
 
 
-class BearerTokenBackend(AuthenticationBackend):
-    """No Authorization header: anonymous. A bad one: 401 before any GraphQL runs."""
+class SignInsSpent(AuthenticationError):
+    """A failed sign-in from a client address whose budget is spent: 429, not 401."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, over: OverLimit) -> None:
+        super().__init__(f"Rate limit {over.rate} exceeded")
+        self.over = over
+
+
+class BearerTokenBackend(AuthenticationBackend):
+    """No Authorization header: anonymous. A bad one: 401 before any GraphQL runs.
+
+    A failed sign-in never reaches an operation, so the guard pipeline cannot count it;
+    it is counted here, against the client address's budget (``anonymous:<ip>``), so that
+    guessing tokens or flooding with bad ones is limited like anonymous requests are.
+    """
+
+    def __init__(self, clock: Clock, *, failures: OperationRateLimit | None = None) -> None:
         self.clock = clock
+        self.failures = failures
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         header = conn.headers.get("authorization")
         if not header:
             return None
+        try:
+            principal = self._principal(conn, header)
+        except AuthenticationError:
+            if self.failures is not None:
+                over = await self.failures.hit(client_key(None, conn.client.host if conn.client else None))
+                if over is not None:
+                    raise SignInsSpent(over) from None
+            raise
+        return AuthCredentials(sorted(principal.scopes)), PrincipalUser(principal)
+
+    def _principal(self, conn: HTTPConnection, header: str) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("Authorization must be 'Bearer <token>'")
         try:
-            principal = principal_from_token(token.strip(), secret=conn.app.state.jwt_secret, now=self.clock.now())
+            return principal_from_token(token.strip(), secret=conn.app.state.jwt_secret, now=self.clock.now())
         except InvalidToken as exc:
             raise AuthenticationError(f"Invalid token: {exc}") from exc
-        return AuthCredentials(sorted(principal.scopes)), PrincipalUser(principal)
 
 
 def auth_error(_conn: HTTPConnection, exc: Exception) -> Response:
+    if isinstance(exc, SignInsSpent):
+        return too_many_requests(exc.over)
     return JSONResponse(
         {"errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401,

@@ -12,10 +12,15 @@ registrations are refused, so production runs only what was registered beforehan
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import asyncpg
 from graphql import GraphQLError
+
+#: What ``hashlib.sha256(...).hexdigest()`` gives: the stored key, and nothing else is looked up
+#: (no case folding, no surrounding space, no other script's digits or letters).
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class PersistedQueryError(Exception):
@@ -45,12 +50,15 @@ async def resolve_document(
         if persisted_only and query is not None:
             raise PersistedQueryError("Only persisted queries are accepted here", "PERSISTED_QUERY_REQUIRED")
         return query
-    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+    # `True == 1` and `1.0 == 1` in Python: the version must be the JSON integer 1 itself.
+    version = persisted.get("version") if isinstance(persisted, dict) else None
+    if type(version) is not int or version != 1:
         raise PersistedQueryError("Unsupported persistedQuery version (only 1)", "PERSISTED_QUERY_NOT_SUPPORTED")
     digest = persisted.get("sha256Hash")
-    if not isinstance(digest, str) or len(digest) != 64:
-        raise PersistedQueryError("persistedQuery.sha256Hash must be a hex sha256", "BAD_REQUEST")
-    digest = digest.lower()
+    if not isinstance(digest, str) or _SHA256_HEX.fullmatch(digest) is None:
+        raise PersistedQueryError(
+            "persistedQuery.sha256Hash must be a sha256 digest as 64 lowercase hex digits", "BAD_REQUEST"
+        )
     if query is None:
         stored: str | None = await pool.fetchval(
             "SELECT query FROM gateway.persisted_queries WHERE sha256 = $1", digest
