@@ -4,18 +4,22 @@ partners and malformed persisted-query hashes (ADR 014, addendum)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+import strawberry
 import uvicorn
+from graphql import GraphQLError
 from limits.aio.storage import MemoryStorage
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,6 +27,7 @@ from starlette.responses import Response
 
 from gateway.app import create_app
 from gateway.auth import issue_token
+from gateway.extensions import FederatedTracing, MaskUnexpectedErrors
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal, Role
 from tests.conftest import SECRET, START, Server, running_app
@@ -198,3 +203,36 @@ async def test_a_persisted_query_version_must_be_the_integer_one(api: Api, versi
     extensions = {"persistedQuery": {"version": version, "sha256Hash": "a" * 64}}
     response = await api.http.post("/graphql", json={"extensions": extensions})
     assert _codes(response.json()) == ["PERSISTED_QUERY_NOT_SUPPORTED"], response.text
+
+
+@strawberry.type
+class _CrashingQuery:
+    @strawberry.field
+    def balance(self) -> str | None:
+        raise RuntimeError("connection to 10.0.0.7 lost: secret-internal-detail")
+
+    @strawberry.field
+    def refused(self) -> str | None:
+        raise GraphQLError("Not yours", extensions={"code": "FORBIDDEN"})
+
+
+@dataclass
+class _TracedContext:
+    request: Any
+    request_id: str = "trace-req-1"
+
+
+async def test_a_federation_trace_masks_an_unexpected_error_like_the_answer_does() -> None:
+    # Any client may ask for an ftv1 trace; the trace must not carry what the answer masks.
+    schema = strawberry.Schema(query=_CrashingQuery, extensions=[MaskUnexpectedErrors, FederatedTracing])
+    asked = _TracedContext(request=SimpleNamespace(headers={"apollo-federation-include-trace": "ftv1"}))
+
+    result = await schema.execute("{ balance refused }", context_value=asked)
+
+    trace = base64.b64decode(result.extensions["ftv1"])
+    assert b"secret-internal-detail" not in trace
+    assert b"Internal server error (request id trace-req-1)" in trace
+    assert b"Not yours" in trace  # errors raised on purpose read the same as in the answer
+    assert [error.message for error in result.errors or []] == [
+        "Internal server error (request id trace-req-1)", "Not yours",
+    ]
