@@ -132,12 +132,16 @@ def serve(host: str, port: int, data_dir: Path | None, workers: int, subgraph: s
             if subgraph is not None:
                 os.environ["FINGRAPH_SUBGRAPH"] = subgraph
             uvicorn.run(
-                "gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+                "gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
+                ws_max_size=settings.max_body_bytes,
             )
         else:
             from gateway.app import create_app
 
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+            # WebSocket messages are bounded like request bodies (the middleware checks it too).
+            uvicorn.run(
+                create_app(settings), host=host, port=port, log_level="info", ws_max_size=settings.max_body_bytes
+            )
 
 
 def _print_demo_tokens(settings: Settings) -> Settings:

@@ -137,6 +137,9 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(scope, self._bounded_messages(receive, send), send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -159,6 +162,25 @@ class BodyLimitMiddleware:
             await self.app(scope, counted_receive, send)
         except _BodyTooLarge:
             await self._too_large(scope, receive, send)
+
+    def _bounded_messages(self, receive: Receive, send: Send) -> Receive:
+        """A WebSocket message is held to the same bound as a request body: one over it closes
+        the socket with 1009 (message too big), and the app sees the client leave."""
+
+        async def bounded_receive() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                text: str = message.get("text") or ""
+                # Characters, unless they could be more bytes than the bound (up to 4 each in UTF-8).
+                size = len(text) if len(text) * 4 <= self.max_bytes else len(text.encode())
+                size += len(message.get("bytes") or b"")
+                if size > self.max_bytes:
+                    reason = f"Message over {self.max_bytes} bytes"
+                    await send({"type": "websocket.close", "code": 1009, "reason": reason})
+                    return {"type": "websocket.disconnect", "code": 1009, "reason": reason}
+            return message
+
+        return bounded_receive
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(

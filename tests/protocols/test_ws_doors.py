@@ -1,0 +1,54 @@
+"""The WebSocket door: messages bounded like request bodies, failed sign-ins counted (ADR 014 addendum)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from services.kernel.clock import Clock
+from tests.conftest import START, Server, running_app
+
+INIT = json.dumps({"type": "connection_init", "payload": {}})
+
+
+def _ws(url: str) -> str:
+    return url.replace("http://", "ws://") + "/graphql"
+
+
+async def test_a_message_over_the_body_limit_closes_the_socket_with_1009(server: Server) -> None:
+    async with running_app(replace(server.settings, max_body_bytes=10_000), Clock(START)) as small:
+        async with connect(_ws(small.url), subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                           max_size=None) as socket:
+            await socket.send(INIT)
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+            within = {"id": "1", "type": "subscribe", "payload": {"query": "{ __typename }" + " " * 5_000}}
+            await socket.send(json.dumps(within))
+            assert json.loads(await socket.recv())["type"] == "next"
+            assert json.loads(await socket.recv())["type"] == "complete"
+            over = {"id": "2", "type": "subscribe", "payload": {"query": "{ __typename }" + " " * 20_000}}
+            await socket.send(json.dumps(over))
+            with pytest.raises(ConnectionClosed) as closed:
+                await socket.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_a_bad_token_in_connection_init_spends_the_address_s_budget(server: Server) -> None:
+    async with running_app(replace(server.settings, rate_limit="3/minute"), Clock(START)) as limited:
+        codes = []
+        for attempt in range(3):
+            async with connect(_ws(limited.url), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+                await socket.send(json.dumps({"type": "connection_init",
+                                              "payload": {"Authorization": f"Bearer junk{attempt}"}}))
+                with pytest.raises(ConnectionClosed) as closed:
+                    await socket.recv()
+                assert closed.value.rcvd is not None
+                codes.append(closed.value.rcvd.code)
+        async with httpx.AsyncClient(base_url=limited.url) as client:
+            after = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert codes == [4403] * 3
+    assert after.status_code == 429
