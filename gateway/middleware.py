@@ -54,11 +54,14 @@ class BearerTokenBackend(AuthenticationBackend):
         self.failures = failures
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        header = conn.headers.get("authorization")
-        if not header:
+        headers = [header for header in conn.headers.getlist("authorization") if header]
+        if not headers:
             return None
         try:
-            principal = self._principal(conn, header)
+            if len(headers) > 1:
+                # Proxies differ on which of two they pass on: never guess who is asking.
+                raise AuthenticationError("Send one Authorization header, not several")
+            principal = self._principal(conn, headers[0])
         except AuthenticationError:
             if self.failures is not None:
                 over = await self.failures.hit(client_key(None, conn.client.host if conn.client else None))

@@ -236,3 +236,15 @@ async def test_a_federation_trace_masks_an_unexpected_error_like_the_answer_does
     assert [error.message for error in result.errors or []] == [
         "Internal server error (request id trace-req-1)", "Not yours",
     ]
+
+
+async def test_two_authorization_headers_are_refused_whichever_comes_first(api: Api) -> None:
+    # A proxy that reads the last header and a server that reads the first must not disagree
+    # about who is asking: a request naming two is refused outright.
+    consumer = await api.consumer()
+    for pair in ([consumer.token, "junk"], ["junk", consumer.token], [consumer.token, api.operator]):
+        headers = [("Authorization", f"Bearer {token}") for token in pair]
+        response = await api.http.post("/graphql", json={"query": "{ me { __typename } }"}, headers=headers)
+        assert response.status_code == 401, response.text
+        assert _codes(response.json()) == ["UNAUTHENTICATED"]
+        assert "one Authorization header" in response.json()["errors"][0]["message"]
