@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import replace
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from services.kernel.clock import Clock
 from tests.conftest import START, Server, running_app
@@ -38,7 +39,8 @@ async def test_a_message_over_the_body_limit_closes_the_socket_with_1009(server:
 
 
 async def test_a_bad_token_in_connection_init_spends_the_address_s_budget(server: Server) -> None:
-    async with running_app(replace(server.settings, rate_limit="3/minute"), Clock(START)) as limited:
+    # Each socket opened is one hit and each bad token one more: six in all.
+    async with running_app(replace(server.settings, rate_limit="6/minute"), Clock(START)) as limited:
         codes = []
         for attempt in range(3):
             async with connect(_ws(limited.url), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
@@ -52,3 +54,18 @@ async def test_a_bad_token_in_connection_init_spends_the_address_s_budget(server
             after = await client.post("/graphql", json={"query": "{ __typename }"})
     assert codes == [4403] * 3
     assert after.status_code == 429
+
+
+async def test_opening_sockets_spends_the_budget_and_a_spent_one_gets_a_json_429(server: Server) -> None:
+    async with running_app(replace(server.settings, rate_limit="3/minute"), Clock(START)) as limited:
+        async with contextlib.AsyncExitStack() as open_sockets:
+            for _ in range(3):
+                await open_sockets.enter_async_context(
+                    connect(_ws(limited.url), subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+                )
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(_ws(limited.url), subprotocols=["graphql-transport-ws"]):  # type: ignore[list-item]
+                    pass
+    response = refused.value.response
+    assert response.status_code == 429
+    assert json.loads(response.body or b"{}")["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
