@@ -90,9 +90,12 @@ class KnownParties:
 
 
 class GuardPipeline:
-    def __init__(self, *, rate_limit: OperationRateLimit, persisted_only: bool) -> None:
+    def __init__(
+        self, *, rate_limit: OperationRateLimit, persisted_only: bool, registrar: persisted.Registrar | None = None
+    ) -> None:
         self.rate_limit = rate_limit
         self.persisted_only = persisted_only
+        self.registrar = registrar
         self.known_parties = KnownParties()
 
     async def admit(
@@ -113,7 +116,7 @@ class GuardPipeline:
         try:
             return await persisted.resolve_document(
                 context.pool, query=query, extensions=dict(extensions) if extensions else None,
-                persisted_only=self.persisted_only,
+                persisted_only=self.persisted_only, registrar=self.registrar,
             )
         except persisted.PersistedQueryError as refused:
             raise Refused(str(refused), str((refused.error.extensions or {})["code"])) from refused
