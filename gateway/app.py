@@ -28,7 +28,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from gateway import db, graphiql, graphiql_assets, persisted
 from gateway.auth import secret_in_database
 from gateway.availability import RETRY_AFTER_SECONDS, DatabaseAvailability, DatabaseAvailabilityMiddleware
-from gateway.cost import QueryCostLimiter, operation_cost
+from gateway.cost import QueryCostLimiter, operation_cost, reported_as_too_complex
 from gateway.errors import EXCEPTION_HANDLERS
 from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
@@ -54,8 +54,8 @@ log = logging.getLogger(__name__)
 def limit_rules(settings: Settings) -> list[Any]:
     """The validation rules of the query limits (depth, aliases, NUL characters)."""
     return [
-        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        *map(reported_as_too_complex, QueryDepthLimiter(max_depth=settings.max_depth).validation_rules),
+        *map(reported_as_too_complex, MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules),
         NoNulInStringLiterals,
     ]
 
