@@ -248,3 +248,22 @@ async def test_two_authorization_headers_are_refused_whichever_comes_first(api: 
         assert response.status_code == 401, response.text
         assert _codes(response.json()) == ["UNAUTHENTICATED"]
         assert "one Authorization header" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("token", [
+    "_w.e30.x",  # a header that is not UTF-8
+    "W10.e30.x",  # a header that is a JSON array
+    "eyJhbGciOiJIUzI1NiJ9.e30.x",  # no signature to speak of
+    "eyJhbGciOiJub25lIn0.e30.",  # alg none
+    "a" * 5_000,
+    "x.y.z.w",
+])
+async def test_a_bad_token_is_refused_in_our_words_not_a_library_s(api: Api, token: str) -> None:
+    response = await api.http.post("/graphql", json=TYPENAME, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401 and _codes(response.json()) == ["UNAUTHENTICATED"]
+    message = response.json()["errors"][0]["message"]
+    assert message in {
+        "Invalid token: not a well-formed signed token",
+        "Invalid token: the signature does not verify",
+        "Invalid token: signed with an algorithm we do not accept",
+    }, message
