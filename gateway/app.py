@@ -34,6 +34,7 @@ from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
 from gateway.guards import GuardPipeline
+from gateway.guards_ws import OpenOperations
 from gateway.input_rules import NoNulInStringLiterals, RefuseUnreadableInput
 from gateway.middleware import (
     BearerTokenBackend,
@@ -162,6 +163,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     registrar = persisted.Registrar(persisted.runnable_check(
         gateway_schema._schema, limit_rules(settings), max_tokens=settings.max_tokens
     ))
+    app.state.open_operations = OpenOperations(settings.max_subscriptions)
     app.state.guards = GuardPipeline(
         rate_limit=rate_limit, persisted_only=settings.persisted_only, registrar=registrar
     )

@@ -13,6 +13,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from services.kernel.clock import Clock
 from tests.conftest import START, Server, running_app
+from tests.protocols.ws_client import TransportWs, codes
+from tests.support import Api
 
 INIT = json.dumps({"type": "connection_init", "payload": {}})
 
@@ -69,3 +71,27 @@ async def test_opening_sockets_spends_the_budget_and_a_spent_one_gets_a_json_429
     response = refused.value.response
     assert response.status_code == 429
     assert json.loads(response.body or b"{}")["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+EVENTS = "subscription { paymentEvents { kind } }"
+
+
+async def test_open_subscriptions_are_capped_per_principal_across_sockets(api: Api, server: Server) -> None:
+    consumer, neighbour = await api.consumer(), await api.consumer()
+    async with running_app(replace(server.settings, max_subscriptions=3), Clock(START)) as capped:
+        async with TransportWs.connect(capped.url, consumer.token) as first, \
+                TransportWs.connect(capped.url, consumer.token) as second:
+            held = [await first.subscribe(EVENTS), await first.subscribe(EVENTS), await second.subscribe(EVENTS)]
+            for operation_id, socket in zip(held, [first, first, second], strict=True):
+                assert await socket.quiet_for(operation_id, 0.3)
+            over = await second.subscribe(EVENTS)
+            refused = await second.final(over)
+            # Another principal has its own allowance.
+            async with TransportWs.connect(capped.url, neighbour.token) as other:
+                other_id = await other.subscribe(EVENTS)
+                assert await other.quiet_for(other_id, 0.3)
+            # A subscription that ends gives its place back.
+            await first.socket.send(json.dumps({"id": held[0], "type": "complete"}))
+            again = await second.subscribe(EVENTS)
+            assert await second.quiet_for(again, 0.5)
+    assert refused["type"] == "error" and codes(refused) == ["TOO_MANY_SUBSCRIPTIONS"]
