@@ -103,15 +103,17 @@ def too_many_requests(over: OverLimit) -> JSONResponse:
 
 
 class RateLimitMiddleware:
-    """Refuses a /graphql request whose budget is spent before reading its body (429), and counts
-    once a request that reached no operation (the operations count themselves)."""
+    """Refuses a request (any path) whose budget is spent before reading its body (429), and
+    counts once a request that reached no operation (the operations count themselves)."""
 
     def __init__(self, app: ASGIApp, *, limit: OperationRateLimit) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] != "/graphql":
+        # Every path, not only /graphql: /healthz reads the database on each call, and
+        # unknown paths are where scanners knock.
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

@@ -267,3 +267,17 @@ async def test_a_bad_token_is_refused_in_our_words_not_a_library_s(api: Api, tok
         "Invalid token: the signature does not verify",
         "Invalid token: signed with an algorithm we do not accept",
     }, message
+
+
+async def test_every_path_spends_the_budget_not_only_graphql(server: Server) -> None:
+    # /healthz reads the database on every call and anyone may call it; unknown paths are
+    # where scanners knock: neither may be flooded for free.
+    async with running_app(replace(server.settings, rate_limit="4/minute"), Clock(START)) as limited:
+        async with httpx.AsyncClient(base_url=limited.url) as client:
+            answered = [(await client.get(path)).status_code for path in ("/healthz", "/nowhere", "/healthz")]
+            last = await client.get("/metrics")
+            refused = [await client.get(path) for path in ("/healthz", "/nowhere", "/graphql")]
+    assert answered == [200, 404, 200] and last.status_code == 200
+    for response in refused:
+        assert response.status_code == 429, response.text
+        assert _codes(response.json()) == ["RATE_LIMITED"]
