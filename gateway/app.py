@@ -157,6 +157,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    # No redirect of /graphql/ to /graphql: Starlette builds the Location from the client's
+    # Host header (a poisoned cache would send others elsewhere). Other paths are 404s.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.clock = clock
     # Clients may register (APQ) only documents that would run: see persisted.Registrar.

@@ -281,3 +281,12 @@ async def test_every_path_spends_the_budget_not_only_graphql(server: Server) -> 
     for response in refused:
         assert response.status_code == 429, response.text
         assert _codes(response.json()) == ["RATE_LIMITED"]
+
+
+@pytest.mark.parametrize("path", ["/graphql/", "/healthz/"])
+async def test_a_trailing_slash_is_not_redirected_to_the_host_the_client_named(api: Api, path: str) -> None:
+    # Starlette redirected /graphql/ to http://<Host header>/graphql: behind a shared cache,
+    # a poisoned Host sent other users elsewhere. A path we do not serve is a 404.
+    response = await api.http.get(path, headers={"Host": "evil.example"})
+    assert response.status_code == 404 and "location" not in response.headers
+    assert _codes(response.json()) == ["NOT_FOUND"]
