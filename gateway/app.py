@@ -25,14 +25,16 @@ from strawberry.extensions import (
 )
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from gateway import db, graphiql, graphiql_assets
+from gateway import db, graphiql, graphiql_assets, persisted
 from gateway.auth import secret_in_database
 from gateway.availability import RETRY_AFTER_SECONDS, DatabaseAvailability, DatabaseAvailabilityMiddleware
-from gateway.cost import QueryCostLimiter, operation_cost
+from gateway.cost import QueryCostLimiter, operation_cost, reported_as_too_complex
+from gateway.errors import EXCEPTION_HANDLERS
 from gateway.events import EventHub
 from gateway.extensions import FederatedTracing, MaskUnexpectedErrors, OperationMetrics, PartnerAccessLog
 from gateway.graphql_view import FingraphGraphQL
 from gateway.guards import GuardPipeline
+from gateway.guards_ws import OpenOperations
 from gateway.input_rules import NoNulInStringLiterals, RefuseUnreadableInput
 from gateway.middleware import (
     BearerTokenBackend,
@@ -50,15 +52,20 @@ from services.kernel.clock import Clock
 log = logging.getLogger(__name__)
 
 
+def limit_rules(settings: Settings) -> list[Any]:
+    """The validation rules of the query limits (depth, aliases, NUL characters)."""
+    return [
+        *map(reported_as_too_complex, QueryDepthLimiter(max_depth=settings.max_depth).validation_rules),
+        *map(reported_as_too_complex, MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules),
+        NoNulInStringLiterals,
+    ]
+
+
 def build_gateway_schema(settings: Settings) -> Any:
     # The limiters' validation rules are built once: rule classes made per request would
     # defeat the validation cache (its key includes the rules), and validating every
     # request costs more than executing a small mutation.
-    limits = [
-        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-        NoNulInStringLiterals,
-    ]
+    limits = limit_rules(settings)
     extensions: list[Any] = [
         # Parse and validate each distinct document once per process.
         lambda: ParserCache(maxsize=1_000),
@@ -103,7 +110,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     dsn = settings.database_url
     clock = clock or Clock.from_iso(settings.now)
     wire_services()
-    graphql_app = FingraphGraphQL(build_gateway_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
+    gateway_schema = build_gateway_schema(settings)
+    graphql_app = FingraphGraphQL(gateway_schema, graphql_ide="graphiql" if settings.graphiql else None,
                                   subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL])
 
     @contextlib.asynccontextmanager
@@ -140,14 +148,28 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Middleware(RequestIdMiddleware),
             Middleware(DatabaseAvailabilityMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(clock), on_error=auth_error),
+            # A failed sign-in spends the client address's budget (brute force and floods pay).
+            Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(clock, failures=rate_limit),
+                       on_error=auth_error),
             Middleware(RateLimitMiddleware, limit=rate_limit),
         ],
+        # No plain-text answers: Starlette's 404/405 and any unexpected exception as JSON errors.
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    # No redirect of /graphql/ to /graphql: Starlette builds the Location from the client's
+    # Host header (a poisoned cache would send others elsewhere). Other paths are 404s.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.clock = clock
-    app.state.guards = GuardPipeline(rate_limit=rate_limit, persisted_only=settings.persisted_only)
+    # Clients may register (APQ) only documents that would run: see persisted.Registrar.
+    registrar = persisted.Registrar(persisted.runnable_check(
+        gateway_schema._schema, limit_rules(settings), max_tokens=settings.max_tokens
+    ))
+    app.state.open_operations = OpenOperations(settings.max_subscriptions)
+    app.state.guards = GuardPipeline(
+        rate_limit=rate_limit, persisted_only=settings.persisted_only, registrar=registrar
+    )
     app.state.graphiql_local_assets = assets is not None
     # The compiled read path answers for the whole graph only (a subgraph's schema is a slice).
     app.state.compiled_reads = (

@@ -68,8 +68,10 @@ def _verified(token: str, secret: str) -> Principal:
         )
         expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
         role = Role(claims["role"])
-    except (jwt.PyJWTError, ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
-        raise InvalidToken(str(exc) or type(exc).__name__) from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(_reason(exc)) from exc
+    except (ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
+        raise InvalidToken("its claims are not valid") from exc
     if role in (Role.CONSUMER, Role.MERCHANT):
         decoded = decode_id(str(claims.get("party", "")), "Consumer" if role is Role.CONSUMER else "Merchant")
         if decoded is None:
@@ -82,6 +84,22 @@ def _verified(token: str, secret: str) -> Principal:
             raise InvalidToken("token has no valid partner or scopes")
         return Principal(role, partner_id=decoded[1], scopes=frozenset(scopes), expires_at=expires)
     return Principal(role, expires_at=expires)
+
+
+def _reason(error: jwt.PyJWTError) -> str:
+    """Why a token was refused, in our words: PyJWT's own messages quote Python's
+    (``'utf-8' codec can't decode byte 0xff``), which a client has no business reading."""
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "the signature does not verify"
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return "signed with an algorithm we do not accept"
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"the {error.claim!r} claim is missing"
+    if isinstance(error, jwt.InvalidIssuerError):
+        return "issued by someone else"
+    if isinstance(error, jwt.DecodeError):
+        return "not a well-formed signed token"
+    return "its claims are not valid"
 
 
 def principal_for(role: str, *, party: str | None = None, partner: str | None = None, scopes: str = "") -> Principal:

@@ -139,12 +139,16 @@ def serve(
                 os.environ["FINGRAPH_SUBGRAPH"] = subgraph
             uvicorn.run(
                 "gateway.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
-                access_log=access_log,
+                access_log=access_log, ws_max_size=settings.max_body_bytes,
             )
         else:
             from gateway.app import create_app
 
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
+            # WebSocket messages are bounded like request bodies (the middleware checks it too).
+            uvicorn.run(
+                create_app(settings), host=host, port=port, log_level="info", access_log=access_log,
+                ws_max_size=settings.max_body_bytes,
+            )
 
 
 def _print_demo_tokens(settings: Settings) -> Settings:
@@ -183,14 +187,15 @@ def token(role: str, party: str | None, partner: str | None, scopes: str, ttl_da
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     settings = Settings.from_env(data_dir=data_dir)
-    if principal.party_id is None:  # operators and partners: no party row to check
+    if principal.party_id is None and principal.partner_id is None:  # operators: no row to check
         secret = settings.jwt_secret or _secret(settings)
     else:
         with database(settings) as settings:
             assert settings.database_url is not None and settings.jwt_secret is not None
-            # A principal is a kind and an id: mer_1 must name a merchant that exists.
+            # A principal is a kind and an id: mer_1 must name a merchant that exists, ptn_1 a partner.
             if not asyncio.run(_party_exists(settings.database_url, principal)):
-                raise click.BadParameter(f"no {principal.role.value} {party}", param_hint="'--party'")
+                named, hint = (partner, "'--partner'") if principal.is_partner else (party, "'--party'")
+                raise click.BadParameter(f"no {principal.role.value} {named}", param_hint=hint)
             secret = settings.jwt_secret
     click.echo(
         issue_token(principal, secret=secret, now=Clock.from_iso(settings.now).now(), ttl=timedelta(days=ttl_days))
@@ -206,11 +211,14 @@ def _secret(settings: Settings) -> str:
 
 
 async def _party_exists(dsn: str, principal: Principal) -> bool:
+    from schema import partners_by_ids
     from schema.operations import PartyKind, party_of_kind
 
-    assert principal.party_id is not None
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     try:
+        if principal.partner_id is not None:
+            return bool(await partners_by_ids(conn, [principal.partner_id]))
+        assert principal.party_id is not None
         await party_of_kind(conn, principal.party_id, PartyKind(principal.role.value.upper()), field="party")
     except DomainError:
         return False

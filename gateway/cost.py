@@ -30,11 +30,13 @@ from graphql import (
     IntValueNode,
     ListValueNode,
     SelectionSetNode,
+    ValidationContext,
     VariableNode,
     get_named_type,
     get_nullable_type,
     get_operation_ast,
 )
+from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
 
 DEFAULT_LIST_SIZE = 10
@@ -187,3 +189,29 @@ class QueryCostLimiter(SchemaExtension):
                     extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": self.max_cost},
                 )
             ]
+
+
+def reported_as_too_complex(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """``rule`` whose errors carry ``QUERY_TOO_COMPLEX``, like the cost limit's refusal.
+
+    Strawberry's depth and alias limiters report a bare message while they are built, so
+    a client could not tell a limit from a typo; their reports are coded as they are made
+    (only theirs: the validation context is shared with every other rule).
+    """
+
+    class TooComplex(rule):  # type: ignore[misc, valid-type]
+        def __init__(self, context: ValidationContext) -> None:
+            report = context.report_error
+
+            def report_too_complex(error: GraphQLError) -> None:
+                error.extensions = {**(error.extensions or {}), "code": "QUERY_TOO_COMPLEX"}
+                report(error)
+
+            context.report_error = report_too_complex  # type: ignore[method-assign]
+            try:
+                super().__init__(context)
+            finally:
+                del context.report_error
+
+    TooComplex.__name__ = TooComplex.__qualname__ = f"TooComplex{rule.__name__}"
+    return TooComplex

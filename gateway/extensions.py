@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.extensions.tracing.utils import should_skip_tracing
@@ -95,3 +95,11 @@ class FederatedTracing(ApolloFederationTracingExtension):
         if not self._should_trace or should_skip_tracing(_next, info):
             return _next(root, info, *args, **kwargs)
         return super().resolve(_next, root, info, *args, **kwargs)
+
+    def _make_error(self, e: Exception, info: GraphQLResolveInfo[Any]) -> Any:
+        # Any client may ask for a trace (the header is all it takes), and upstream writes
+        # the raw exception's text into it: mask what MaskUnexpectedErrors masks in the answer.
+        if not isinstance(e, GraphQLError):
+            request_id = getattr(self.execution_context.context, "request_id", "-")
+            e = GraphQLError(f"Internal server error (request id {request_id})")
+        return super()._make_error(e, info)

@@ -31,7 +31,7 @@ from gateway.context import RequestContext
 from gateway.guards import GuardPipeline, Refused
 from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
-from gateway.ratelimit import COUNTED
+from gateway.ratelimit import COUNTED, client_key
 from gateway.request_body import BAD_USER_INPUT, BadRequest
 from schema.compiled import CompiledReads
 
@@ -186,13 +186,16 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         if header is None:
             return None
         scheme, _, token = str(header).partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise ConnectionRejectionError({"message": "Authorization must be 'Bearer <token>'"})
         try:
+            if scheme.lower() != "bearer" or not token:
+                raise InvalidToken("Authorization must be 'Bearer <token>'")
             context.principal = principal_from_token(
                 token.strip(), secret=context.token_secret, now=context.clock.now()
             )
         except InvalidToken as exc:
+            # A failed sign-in spends the client address's budget, as over HTTP (BearerTokenBackend).
+            guards: GuardPipeline = context.request.app.state.guards
+            await guards.rate_limit.hit(client_key(None, _client_address(context.request)))
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
         return None
 

@@ -6,8 +6,9 @@ arrived. In order (docs/adr/014-guard-pipeline.md):
 
 1. the rate limit, one hit per operation (cheapest, and it stops a flood before any
    database work below);
-2. authentication freshness: the token has not expired by our clock, and a consumer or
-   merchant token names a party of that kind that exists;
+2. authentication freshness: the token has not expired by our clock, a consumer or
+   merchant token names a party of that kind that exists, and a partner token a partner
+   that exists;
 3. partner grants as of now (read once per HTTP request, once per WS operation);
 4. persisted-only mode and the APQ exchange, which give the document to run.
 
@@ -29,7 +30,7 @@ from graphql import GraphQLError
 from gateway import persisted
 from gateway.context import RequestContext
 from gateway.ratelimit import OperationRateLimit, client_key
-from schema import PartyKind, parties_by_ids, partner_grants
+from schema import PartyKind, parties_by_ids, partner_grants, partners_by_ids
 from services.kernel.ids import encode_id
 from services.kernel.principal import Principal, Role
 
@@ -58,30 +59,43 @@ def unauthenticated(message: str) -> Refused:
 
 
 class KnownParties:
-    """Confirms that a consumer or merchant principal names an existing party of its kind."""
+    """Confirms that a principal names an existing party of its kind, or an existing partner."""
 
     def __init__(self) -> None:
         self._confirmed: set[tuple[Role, int]] = set()
 
     async def confirm(self, context: RequestContext, principal: Principal) -> None:
-        kind = _KIND_OF_ROLE.get(principal.role)
-        if kind is None or principal.party_id is None or (principal.role, principal.party_id) in self._confirmed:
+        named = principal.partner_id if principal.is_partner else principal.party_id
+        if named is None or (principal.role, named) in self._confirmed:
             return
-        async with context.pool.acquire() as conn:
-            found = await parties_by_ids(conn, [principal.party_id])
-        if not found or found[0].kind is not kind:
-            named = encode_id("Consumer" if kind is PartyKind.CONSUMER else "Merchant", principal.party_id)
+        if principal.is_partner:
+            # Partners are never deleted: a partner that exists once exists for good.
+            async with context.pool.acquire() as conn:
+                exists = bool(await partners_by_ids(conn, [named]))
+            kind_name = "Partner"
+        else:
+            kind = _KIND_OF_ROLE.get(principal.role)
+            if kind is None:
+                return
+            async with context.pool.acquire() as conn:
+                found = await parties_by_ids(conn, [named])
+            exists = bool(found) and found[0].kind is kind
+            kind_name = "Consumer" if kind is PartyKind.CONSUMER else "Merchant"
+        if not exists:
             role = principal.role.value
-            raise unauthenticated(f"The token names {role} {named}, and there is no such {role}")
+            raise unauthenticated(f"The token names {role} {encode_id(kind_name, named)}, and there is no such {role}")
         if len(self._confirmed) >= _KNOWN_PARTIES_MAX:
             self._confirmed.clear()
-        self._confirmed.add((principal.role, principal.party_id))
+        self._confirmed.add((principal.role, named))
 
 
 class GuardPipeline:
-    def __init__(self, *, rate_limit: OperationRateLimit, persisted_only: bool) -> None:
+    def __init__(
+        self, *, rate_limit: OperationRateLimit, persisted_only: bool, registrar: persisted.Registrar | None = None
+    ) -> None:
         self.rate_limit = rate_limit
         self.persisted_only = persisted_only
+        self.registrar = registrar
         self.known_parties = KnownParties()
 
     async def admit(
@@ -102,7 +116,7 @@ class GuardPipeline:
         try:
             return await persisted.resolve_document(
                 context.pool, query=query, extensions=dict(extensions) if extensions else None,
-                persisted_only=self.persisted_only,
+                persisted_only=self.persisted_only, registrar=self.registrar,
             )
         except persisted.PersistedQueryError as refused:
             raise Refused(str(refused), str((refused.error.extensions or {})["code"])) from refused

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from typing import Any
 
 # _OperationStreamClosed: upstream's signal that an operation closed the socket (strawberry pinned).
@@ -23,9 +24,34 @@ from strawberry.utils.aio import aclosing
 
 from gateway.context import RequestContext
 from gateway.guards import GuardPipeline, Refused
+from gateway.ratelimit import client_key
 from gateway.ws_input import StrictTransportWSHandler
 
 log = logging.getLogger(__name__)
+
+
+class OpenOperations:
+    """Live WebSocket operations per principal in this process, capped across its sockets.
+
+    A socket holds at most 100 (Strawberry's cap) and opening sockets is rate limited, but
+    nothing bounded what one principal held open across sockets: each is a queue and a
+    recheck task for as long as the client likes.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: Counter[str] = Counter()
+
+    def take(self, key: str) -> None:
+        if self._open[key] >= self.limit:
+            raise Refused(f"At most {self.limit} open subscriptions at a time: complete one first",
+                          "TOO_MANY_SUBSCRIPTIONS")
+        self._open[key] += 1
+
+    def give_back(self, key: str) -> None:
+        self._open[key] -= 1
+        if self._open[key] <= 0:
+            del self._open[key]
 
 
 class GuardedTransportWSHandler(StrictTransportWSHandler):
@@ -61,18 +87,28 @@ class GuardedTransportWSHandler(StrictTransportWSHandler):
         # A malformed subscribe still spends its hit: it is admitted without a document, then refused.
         well_formed = isinstance(operation.variables, dict | None) and isinstance(operation.operation_name, str | None)
         given = operation.query if isinstance(operation.query, str) and well_formed else None
+        address = client.host if client else None
+        holder = client_key(context.principal, address)
+        open_operations: OpenOperations = self._app_state.open_operations
         try:
-            query = await self._guards.admit(
-                context, query=given, extensions=extensions, client_address=client.host if client else None
-            )
+            query = await self._guards.admit(context, query=given, extensions=extensions, client_address=address)
             if query is None:
                 raise Refused(
                     "subscribe needs a `query` string, `variables` an object and `operationName` a string",
                     "BAD_REQUEST",
                 )
+            open_operations.take(holder)
         except Refused as refused:
             await self._end(operation, refused)
             return
+        try:
+            await self._run_admitted(operation, context, query)
+        finally:
+            open_operations.give_back(holder)
+
+    async def _run_admitted(
+        self, operation: Operation[RequestContext, None], context: RequestContext, query: str
+    ) -> None:
         watchdog = asyncio.create_task(self._watch(operation, context))
         try:
             result_source = await self.schema.stream(

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import metrics
 from gateway.auth import InvalidToken, principal_from_token
+from gateway.ratelimit import OperationRateLimit, OverLimit, client_key, too_many_requests
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal
 
@@ -32,27 +33,56 @@ class PrincipalUser(BaseUser):
         return self.principal.key
 
 
-class BearerTokenBackend(AuthenticationBackend):
-    """No Authorization header: anonymous. A bad one: 401 before any GraphQL runs."""
+class SignInsSpent(AuthenticationError):
+    """A failed sign-in from a client address whose budget is spent: 429, not 401."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, over: OverLimit) -> None:
+        super().__init__(f"Rate limit {over.rate} exceeded")
+        self.over = over
+
+
+class BearerTokenBackend(AuthenticationBackend):
+    """No Authorization header: anonymous. A bad one: 401 before any GraphQL runs.
+
+    A failed sign-in never reaches an operation, so the guard pipeline cannot count it;
+    it is counted here, against the client address's budget (``anonymous:<ip>``), so that
+    guessing tokens or flooding with bad ones is limited like anonymous requests are.
+    """
+
+    def __init__(self, clock: Clock, *, failures: OperationRateLimit | None = None) -> None:
         self.clock = clock
+        self.failures = failures
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        header = conn.headers.get("authorization")
-        if not header:
+        headers = [header for header in conn.headers.getlist("authorization") if header]
+        if not headers:
             return None
+        try:
+            if len(headers) > 1:
+                # Proxies differ on which of two they pass on: never guess who is asking.
+                raise AuthenticationError("Send one Authorization header, not several")
+            principal = self._principal(conn, headers[0])
+        except AuthenticationError:
+            if self.failures is not None:
+                over = await self.failures.hit(client_key(None, conn.client.host if conn.client else None))
+                if over is not None:
+                    raise SignInsSpent(over) from None
+            raise
+        return AuthCredentials(sorted(principal.scopes)), PrincipalUser(principal)
+
+    def _principal(self, conn: HTTPConnection, header: str) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("Authorization must be 'Bearer <token>'")
         try:
-            principal = principal_from_token(token.strip(), secret=conn.app.state.jwt_secret, now=self.clock.now())
+            return principal_from_token(token.strip(), secret=conn.app.state.jwt_secret, now=self.clock.now())
         except InvalidToken as exc:
             raise AuthenticationError(f"Invalid token: {exc}") from exc
-        return AuthCredentials(sorted(principal.scopes)), PrincipalUser(principal)
 
 
 def auth_error(_conn: HTTPConnection, exc: Exception) -> Response:
+    if isinstance(exc, SignInsSpent):
+        return too_many_requests(exc.over)
     return JSONResponse(
         {"errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401,
@@ -110,6 +140,9 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(scope, self._bounded_messages(receive, send), send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -132,6 +165,25 @@ class BodyLimitMiddleware:
             await self.app(scope, counted_receive, send)
         except _BodyTooLarge:
             await self._too_large(scope, receive, send)
+
+    def _bounded_messages(self, receive: Receive, send: Send) -> Receive:
+        """A WebSocket message is held to the same bound as a request body: one over it closes
+        the socket with 1009 (message too big), and the app sees the client leave."""
+
+        async def bounded_receive() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                text: str = message.get("text") or ""
+                # Characters, unless they could be more bytes than the bound (up to 4 each in UTF-8).
+                size = len(text) if len(text) * 4 <= self.max_bytes else len(text.encode())
+                size += len(message.get("bytes") or b"")
+                if size > self.max_bytes:
+                    reason = f"Message over {self.max_bytes} bytes"
+                    await send({"type": "websocket.close", "code": 1009, "reason": reason})
+                    return {"type": "websocket.disconnect", "code": 1009, "reason": reason}
+            return message
+
+        return bounded_receive
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(

@@ -5,7 +5,9 @@ of a batch, each graphql-transport-ws ``subscribe`` (the guard pipeline, gateway
 takes the hit). A request to /graphql that never reaches an operation (an unparseable
 body, a method we refuse) still costs one hit, taken by ``RateLimitMiddleware`` after it
 was answered, so malformed requests cannot flood for free; and a request whose budget is
-already spent is answered 429 by the middleware before its body is read.
+already spent is answered 429 by the middleware before its body is read. Opening a
+WebSocket is one hit too, and a failed sign-in (gateway/middleware.py) one hit of the
+client address's budget.
 
 Counters live in a ``limits`` storage. The default is this process's memory: with N
 gateway replicas a principal gets N times the limit, the usual trade for not putting a
@@ -101,19 +103,29 @@ def too_many_requests(over: OverLimit) -> JSONResponse:
 
 
 class RateLimitMiddleware:
-    """Refuses a /graphql request whose budget is spent before reading its body (429), and counts
-    once a request that reached no operation (the operations count themselves)."""
+    """Refuses a request (any path) whose budget is spent before reading its body (429), and
+    counts once a request that reached no operation (the operations count themselves)."""
 
     def __init__(self, app: ASGIApp, *, limit: OperationRateLimit) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/graphql":
+        # Every path, not only /graphql: /healthz reads the database on each call, and
+        # unknown paths are where scanners knock.
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
         key = client_key(getattr(scope.get("user"), "principal", None), client[0] if client else None)
+        if scope["type"] == "websocket":
+            # Opening a socket is one hit (its subscribes count themselves): sockets that
+            # never subscribe cannot be opened for free, by the thousand.
+            if (over := await self.limit.hit(key)) is not None:
+                await _refuse_socket(scope, receive, send, over)
+                return
+            await self.app(scope, receive, send)
+            return
         # A flood over its budget costs a counter read, not a body parse.
         if (over := await self.limit.spent(key)) is not None:
             await too_many_requests(over)(scope, receive, send)
@@ -124,3 +136,11 @@ class RateLimitMiddleware:
         finally:
             if not state.get(COUNTED):
                 await self.limit.hit(key)
+
+
+async def _refuse_socket(scope: Scope, receive: Receive, send: Send, over: OverLimit) -> None:
+    """The handshake refused: a 429 with the GraphQL error where the server can send one, else a close."""
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await too_many_requests(over)(scope, receive, send)
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": f"Rate limit {over.rate} exceeded"})

@@ -70,6 +70,9 @@ class Settings:
     #: How often an open subscription is held to its token's expiry and its partner's
     #: grants again (besides before each event), in seconds.
     subscription_recheck_seconds: float = 5.0
+    #: Open WebSocket operations per principal (or anonymous client address), across its
+    #: sockets, in this process (``FINGRAPH_MAX_SUBSCRIPTIONS``).
+    max_subscriptions: int = 100
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -99,5 +102,6 @@ class Settings:
             max_body_bytes=_int("FINGRAPH_MAX_BODY_BYTES", 1_000_000),
             compiled_reads=os.environ.get("FINGRAPH_COMPILED_READS", "1") not in ("0", "false", "no"),
             subscription_recheck_seconds=float(os.environ.get("FINGRAPH_SUBSCRIPTION_RECHECK_SECONDS") or 5.0),
+            max_subscriptions=_int("FINGRAPH_MAX_SUBSCRIPTIONS", 100),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from schema.build import SERVICE_MIGRATIONS, build_schema, wire_services
 from services.partners import grants_of as partner_grants
+from services.partners import partners_by_ids
 from services.partners import record_reads as record_partner_reads
 from services.payments import PartyKind, parties_by_ids
 
@@ -13,6 +14,7 @@ __all__ = [
     "build_schema",
     "parties_by_ids",
     "partner_grants",
+    "partners_by_ids",
     "record_partner_reads",
     "wire_services",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.partners.models import PUBLIC_SCOPE, SCOPES, Partner
+from services.partners.repository import partners_by_ids
 from services.partners.service import grants_of, record_reads
 
-__all__ = ["PUBLIC_SCOPE", "SCOPES", "Partner", "grants_of", "record_reads"]
+__all__ = ["PUBLIC_SCOPE", "SCOPES", "Partner", "grants_of", "partners_by_ids", "record_reads"]

@@ -57,6 +57,8 @@ async def test_depth_limit(api: Api) -> None:
     body = (await api.post(_nested(4), api.operator)).json()
     assert "data" not in body
     assert "exceeds maximum operation depth of 12" in body["errors"][0]["message"]
+    # A limit's refusal says so in its code, as the cost limit's does (ADR 014).
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["QUERY_TOO_COMPLEX"] * len(body["errors"])
 
 
 async def test_alias_limit(api: Api) -> None:
@@ -65,7 +67,7 @@ async def test_alias_limit(api: Api) -> None:
     assert (await api.post(ok)).json()["data"]["a29"] == "Query"
     body = (await api.post(too_many)).json()
     assert "data" not in body
-    assert body["errors"][0]["message"] == "31 aliases found. Allowed: 30"
+    assert body["errors"] == [{"message": "31 aliases found. Allowed: 30", "extensions": {"code": "QUERY_TOO_COMPLEX"}}]
 
 
 async def test_token_limit(api: Api) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import replace
+from typing import Any
 
 import httpx
 
@@ -136,3 +137,25 @@ async def test_rate_limit_per_principal_answers_429(api: Api, server: Server) ->
     assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert int(response.headers["Retry-After"]) >= 1
     assert other_status == 200
+
+
+async def test_a_client_registers_only_documents_that_would_run(api: Api, db: Any) -> None:
+    tag = uuid.uuid4().hex
+    garbage = f"not graphql at all {tag} " + "x" * 100_000
+    invalid = f"query Invalid{tag} {{ noSuchField }}"
+    oversized = f'query Big{tag} {{ fund(code: "{"Y" * 60_000}") {{ code }} }}'
+    valid = f"query Valid{tag} {{ __typename }}"
+
+    answers = {}
+    for name, query in [("garbage", garbage), ("invalid", invalid), ("oversized", oversized), ("valid", valid)]:
+        answers[name] = (await api.http.post("/graphql", json=apq(query, hashlib.sha256(query.encode()).hexdigest())))
+    stored = {row["query"] for row in await db.fetch(
+        "SELECT query FROM gateway.persisted_queries WHERE strpos(query, $1) > 0", tag
+    )}
+
+    # Each still runs and answers its own errors; only the runnable, bounded one is kept.
+    assert "Syntax Error" in answers["garbage"].json()["errors"][0]["message"]
+    assert "noSuchField" in answers["invalid"].json()["errors"][0]["message"]
+    assert answers["oversized"].json() == {"data": {"fund": None}}
+    assert answers["valid"].json() == {"data": {"__typename": "Query"}}
+    assert stored == {valid}

@@ -61,7 +61,10 @@ async def test_payment_events_carry_the_buyer_to_its_counterparty_and_itself(
 
 
 async def test_a_partner_without_payments_read_cannot_subscribe(api: Api, server: Server, second_process: str) -> None:
-    partner = Principal(Role.PARTNER, partner_id=1, scopes=frozenset({"credit:read"}))
+    # A partner that exists (a token naming no partner is refused before any scope check).
+    created = await api.gql('mutation { createPartner(input: {name: "Credit Only"}) { partner { id } } }', api.operator)
+    partner_pk = int(created["createPartner"]["partner"]["id"].split("_")[1])
+    partner = Principal(Role.PARTNER, partner_id=partner_pk, scopes=frozenset({"credit:read"}))
     token = issue_token(partner, secret=SECRET, now=server.clock.now(), ttl=timedelta(days=1))
     lines = await _rest(await _subscribe(second_process, token, 1))
     errors = [line for line in lines if line["type"] == "next"]
