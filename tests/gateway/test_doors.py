@@ -229,6 +229,7 @@ async def test_a_federation_trace_masks_an_unexpected_error_like_the_answer_does
 
     result = await schema.execute("{ balance refused }", context_value=asked)
 
+    assert result.extensions is not None
     trace = base64.b64decode(result.extensions["ftv1"])
     assert b"secret-internal-detail" not in trace
     assert b"Internal server error (request id trace-req-1)" in trace
