@@ -19,7 +19,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -36,6 +35,7 @@ from gateway.graphql_view import FingraphGraphQL
 from gateway.guards import GuardPipeline
 from gateway.guards_ws import OpenOperations
 from gateway.input_rules import NoNulInStringLiterals, RefuseUnreadableInput
+from gateway.request_errors import OneOperationPerRequest, RequestParserCache
 from gateway.middleware import (
     BearerTokenBackend,
     BodyLimitMiddleware,
@@ -68,13 +68,15 @@ def build_gateway_schema(settings: Settings) -> Any:
     limits = limit_rules(settings)
     extensions: list[Any] = [
         # Parse and validate each distinct document once per process.
-        lambda: ParserCache(maxsize=1_000),
+        lambda: RequestParserCache(maxsize=1_000),
         lambda: AddValidationRules(limits),
         lambda: ValidationCache(maxsize=1_000),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: QueryCostLimiter(max_cost=settings.max_cost),
         # After ValidationCache: its refusal replaces validation's errors (see the class).
         RefuseUnreadableInput,
+        # After every extension that refuses in on_validate: it codes their errors too.
+        OneOperationPerRequest,
         MaskUnexpectedErrors,
         OperationMetrics,
         PartnerAccessLog,

@@ -17,6 +17,7 @@ from collections import Counter
 from typing import Any
 
 # _OperationStreamClosed: upstream's signal that an operation closed the socket (strawberry pinned).
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation, _OperationStreamClosed
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
@@ -25,6 +26,7 @@ from strawberry.utils.aio import aclosing
 from gateway.context import RequestContext
 from gateway.guards import GuardPipeline, Refused
 from gateway.ratelimit import client_key
+from gateway.request_errors import BAD_USER_INPUT, PARSE_FAILED, code_errors
 from gateway.ws_input import StrictTransportWSHandler
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,14 @@ class GuardedTransportWSHandler(StrictTransportWSHandler):
         return guards
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Upstream's per-socket cap answers with a bare message; the same refusal, with a code.
+        limit = self.max_subscriptions_per_connection
+        if (self.connection_acknowledged and message["id"] not in self.operations and limit is not None
+                and len(self.operations) >= limit):
+            error = GraphQLError(f"At most {limit} operations at a time on one socket: complete one first",
+                                 extensions={"code": "TOO_MANY_SUBSCRIPTIONS"})
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+            return
         payload: Any = message.get("payload")
         if isinstance(payload, dict):
             extensions = payload.get("extensions")
@@ -141,6 +151,8 @@ class GuardedTransportWSHandler(StrictTransportWSHandler):
         first = True
         async for result in results:
             if first and isinstance(result, PreExecutionError):
+                # graphql-core's own refusals of a subscription (variable coercion) carry no code.
+                code_errors(result.errors or [], syntax=PARSE_FAILED, variables=BAD_USER_INPUT)
                 await self._handle_pre_execution_error(operation, result)
                 return
             if not isinstance(result, ExecutionResult):
@@ -168,6 +180,14 @@ class GuardedTransportWSHandler(StrictTransportWSHandler):
                 return
             except Exception:
                 log.exception("rechecking subscription %s failed; checking again later", operation.id)
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        # A document that does not parse is the operation's error (GRAPHQL_PARSE_FAILED), as
+        # over HTTP and as a validation error is: the socket and its other operations stay.
+        if isinstance(error, GraphQLSyntaxError):
+            return None
+        return StrictTransportWSHandler._get_pre_execution_close_reason(error)
 
     @staticmethod
     async def _end(operation: Operation[RequestContext, None], refused: Refused) -> None:
