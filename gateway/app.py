@@ -35,7 +35,6 @@ from gateway.graphql_view import FingraphGraphQL
 from gateway.guards import GuardPipeline
 from gateway.guards_ws import OpenOperations
 from gateway.input_rules import NoNulInStringLiterals, RefuseUnreadableInput
-from gateway.request_errors import OneOperationPerRequest, RequestParserCache
 from gateway.middleware import (
     BearerTokenBackend,
     BodyLimitMiddleware,
@@ -43,6 +42,7 @@ from gateway.middleware import (
     auth_error,
 )
 from gateway.ratelimit import OperationRateLimit, RateLimitMiddleware
+from gateway.request_errors import OneOperationPerRequest, RequestParserCache
 from gateway.settings import Settings
 from schema import build_schema, wire_services
 from schema.compiled import CompiledReads

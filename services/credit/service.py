@@ -32,6 +32,7 @@ from services.credit.scoring import CreditFacts, credit_profile
 from services.kernel.clock import BUSINESS_TZ
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.money import Money
+from services.kernel.text import check_visible
 from services.payments import (
     PartyKind,
     PaymentStatus,
@@ -208,6 +209,7 @@ async def rate_merchant(
         raise invalid_input("stars must be 1 to 5", field="stars")
     if len(comment) > 500:
         raise invalid_input("comment must be at most 500 characters", field="comment")
+    check_visible(comment, field="comment", multiline=True)
     payments = await payments_by_ids(conn, [payment_id])
     if not payments or payments[0].buyer_id != buyer_id:
         raise DomainError(ErrorCode.NOT_FOUND, "no such payment", field="paymentId")

@@ -11,6 +11,7 @@ from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.ids import decode_id, encode_id
 from services.kernel.money import CNY, MAX_AMOUNT_FEN, Money, parse_amount
 from services.kernel.principal import Principal, Role
+from services.kernel.text import check_visible
 
 __all__ = [
     "CNY",
@@ -21,6 +22,7 @@ __all__ = [
     "Money",
     "Principal",
     "Role",
+    "check_visible",
     "decode_id",
     "encode_id",
     "parse_amount",

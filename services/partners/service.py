@@ -9,6 +9,7 @@ from datetime import datetime
 import asyncpg
 
 from services.kernel.errors import DomainError, ErrorCode
+from services.kernel.text import check_visible
 from services.partners import repository
 from services.partners.models import SCOPES, Consent, Partner
 
@@ -17,6 +18,7 @@ async def create_partner(conn: asyncpg.Connection, *, name: str, now: datetime) 
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise DomainError(ErrorCode.INVALID_INPUT, "name must be 1 to 200 characters", field="name")
+    check_visible(name, field="name")
     return await repository.insert_partner(conn, name=name, now=now)
 
 

@@ -14,6 +14,7 @@ from services.kernel import sql_call
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.money import Money
 from services.kernel.sql_call import SqlCall
+from services.kernel.text import check_visible
 from services.payments import ledger, outbox, repository
 from services.payments.errors import REFUSALS, insufficient_funds, invalid_state, party_not_found, payment_not_found
 from services.payments.funding import funding_provider
@@ -46,6 +47,7 @@ async def create_party(
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise DomainError(ErrorCode.INVALID_INPUT, "name must be 1 to 200 characters", field="name")
+    check_visible(name, field="name")
     return await repository.insert_party(
         conn, kind=kind, name=name, real_name_verified=real_name_verified, certified=certified, now=now
     )

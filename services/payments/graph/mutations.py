@@ -26,6 +26,7 @@ from services.kernel.graph import (
 from services.kernel.ids import decode_id
 from services.kernel.money import Money, parse_amount
 from services.kernel.principal import Role
+from services.kernel.text import check_visible
 from services.payments import service
 from services.payments.errors import DomainError, no_such_merchant, payment_not_found
 from services.payments.graph.entities import ConsumerEntity, MerchantEntity
@@ -215,6 +216,7 @@ class PaymentsMutation:
         source = FundingSource(input.funding_source)
         try:
             amount = parse_amount(input.amount)
+            check_visible(input.order_ref, field="orderRef")
             decoded = decode_id(input.merchant_id, "Merchant")
             if decoded is None:
                 raise no_such_merchant()
@@ -267,6 +269,7 @@ class PaymentsMutation:
         try:
             amount = parse_amount(input.amount)
             payment_id = _payment_pk(input.payment_id)
+            check_visible(input.reason, field="reason", multiline=True)
         except DomainError as error:
             return PaymentPayload(payment=None, user_errors=[user_error(error)])
 
