@@ -127,10 +127,12 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         if (compiled is None or state.settings.persisted_only or not _plain_json_post(request)
                 or not isinstance(user, PrincipalUser) or user.principal.is_partner):
             return None
+        raw = await request.body()
         try:
-            body = orjson.loads(await request.body())
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError:  # json may still read it (integers past 64 bits): the view decides
             return None
+        request_body.refuse_duplicate_keys(raw, body)  # a byte count on the usual body
         if not isinstance(body, dict) or body.keys() - {"query", "variables", "operationName"}:
             return None
         query, variables, name = body.get("query"), body.get("variables"), body.get("operationName")
@@ -206,9 +208,14 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
     def decode_json(self, data: str | bytes) -> object:
         # WebSocket messages: as strict, and a JSONDecodeError is what closes the socket with 4400.
         try:
-            return orjson.loads(data)
+            message = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise json.JSONDecodeError(exc.msg, exc.doc, exc.pos) from None
+        try:
+            request_body.refuse_duplicate_keys(data, message, what="the message")
+        except BadRequest as refused:
+            raise json.JSONDecodeError(refused.message, data if isinstance(data, str) else data.decode(), 0) from None
+        return message
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         """The request(s) of a POST body or a GET query string, each checked by ``request_body``.

@@ -11,6 +11,7 @@ that is not a well-formed GraphQL-over-HTTP request is refused with a
 - A request is an object; a batch is a non-empty array of objects. ``query`` and
   ``operationName`` are strings (or null), ``variables`` and ``extensions`` objects
   (or null).
+- No object names a key twice (``refuse_duplicate_keys``): readers disagree on which wins.
 - No string anywhere in ``variables`` or ``extensions`` holds a NUL character:
   PostgreSQL cannot store one in text, and nothing in this API has a use for it.
 - A subscription comes over WebSocket (or a streaming transport, if one is enabled),
@@ -19,6 +20,8 @@ that is not a well-formed GraphQL-over-HTTP request is refused with a
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -49,9 +52,73 @@ class BadRequest(Exception):
 def read_json(raw: bytes | str, *, what: str = "the request's JSON") -> Any:
     """``raw`` decoded as strict JSON, or :class:`BadRequest` saying where it stops being JSON."""
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"Unable to parse {what}: {exc.msg} (line {exc.lineno} column {exc.colno})") from None
+    refuse_duplicate_keys(raw, data, what=what)
+    return data
+
+
+def refuse_duplicate_keys(raw: bytes | str, data: object, *, what: str = "the request's JSON") -> None:
+    """:class:`BadRequest` if an object in ``raw`` names a key twice (``data`` is ``raw`` decoded).
+
+    JSON readers disagree on ``{"amount": "1", "amount": "1000"}`` (first or last wins),
+    so a proxy or a log that reads one value while we act on the other must not be
+    possible: such a body is refused. orjson cannot report duplicates, so the check
+    counts: every key in the text is a string closing right before a colon, so the
+    text has at least as many ``"`` + colon as the decoded objects have keys, and no
+    more when no key repeats (and no string holds ``\":``). Only a body whose counts
+    differ is read a second time, by ``json`` with a hook that sees every pair.
+    """
+    encoded = raw if isinstance(raw, bytes) else raw.encode()
+    # The usual body (no space before a colon) is settled by a byte count, not a regex.
+    if encoded.count(b'":') == _key_count(data) and _SPACED_KEY_END.search(encoded) is None:
+        return
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    try:
+        json.loads(text, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as duplicate:
+        raise BadRequest(
+            f"{what[0].upper()}{what[1:]} names the key {duplicate.key!r} twice in one object: "
+            "send each key once"
+        ) from None
+    except ValueError:  # orjson read it: json's own limits (huge numbers) are not the client's problem
+        return
+
+
+_SPACED_KEY_END = re.compile(rb'"[ \t\r\n]+:')
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _key_count(value: object) -> int:
+    """How many keys the objects in ``value`` hold, all depths (iterative: depth is the reader's 1,024)."""
+    count, stack = 0, [value]
+    while stack:
+        current = stack.pop()
+        if type(current) is dict:
+            count += len(current)
+            current = current.values()
+        elif type(current) is not list:
+            continue
+        for item in current:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append(item)
+    return count
 
 
 def request_data(
@@ -180,6 +247,13 @@ def _json_kind(value: object) -> str:
 
 
 __all__ = [
-    "BAD_REQUEST", "BAD_USER_INPUT", "BadRequest", "message_problem", "nul_path", "read_json", "refuse_nul",
+    "BAD_REQUEST",
+    "BAD_USER_INPUT",
+    "BadRequest",
+    "message_problem",
+    "nul_path",
+    "read_json",
+    "refuse_duplicate_keys",
+    "refuse_nul",
     "request_data",
 ]
