@@ -201,6 +201,13 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
         return None
 
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        # ``?query=a&query=b``: as with a JSON key named twice, readers disagree on which wins.
+        for name in ("query", "operationName", "variables", "extensions"):
+            if len(params.getlist(name)) > 1:
+                raise BadRequest(f"The query string names `{name}` twice: send each parameter once")
+        return super().parse_query_params(params)
+
     def parse_json(self, data: str | bytes) -> Any:
         # Every JSON the view reads (a POST body, GET's variables and extensions) is read strictly.
         return request_body.read_json(data)
