@@ -110,6 +110,8 @@ async def two_per_socket(server: Server) -> AsyncIterator[str]:
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="on"))
     task = asyncio.create_task(uv.serve())
     while not uv.started:
+        if task.done():
+            task.result()
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
