@@ -10,6 +10,7 @@ service refuses, through this one rule:
 
 - Unicode format characters (category Cf: bidi embeddings, overrides and isolates,
   zero-width spaces and joiners, the byte-order mark, invisible operators, tags);
+- letters drawn as nothing (``FILLERS``: Hangul fillers, the blank Braille pattern, ...);
 - control characters (category Cc), except a line feed or tab in free text (a reason,
   a comment), which may have lines.
 
@@ -27,18 +28,22 @@ import unicodedata
 from services.kernel.errors import DomainError, ErrorCode
 
 
-def _class_of(categories: frozenset[str], *, but: str = "") -> re.Pattern[str]:
+def _class_of(categories: frozenset[str], *, but: str = "", plus: str = "") -> re.Pattern[str]:
     # Built once from the Unicode database Python ships (about 0.2 s at import), so the
     # rule follows the categories rather than a hand-kept list of code points.
     members = [
         chr(point) for point in range(sys.maxunicode + 1)
         if unicodedata.category(chr(point)) in categories and chr(point) not in but
     ]
-    return re.compile("[" + "".join(re.escape(member) for member in members) + "]")
+    return re.compile("[" + "".join(re.escape(member) for member in [*members, *plus]) + "]")
 
 
-_HIDDEN_IN_NAMES = _class_of(frozenset({"Cc", "Cf"}))
-_HIDDEN_IN_FREE_TEXT = _class_of(frozenset({"Cc", "Cf"}), but="\n\t")
+#: Letters and marks that are drawn as nothing, the usual way to an "empty" or look-alike
+#: name once format characters are refused: the combining grapheme joiner, the Hangul
+#: fillers, Khmer's inherent vowels and the blank Braille pattern.
+FILLERS = "\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0"
+_HIDDEN_IN_NAMES = _class_of(frozenset({"Cc", "Cf"}), plus=FILLERS)
+_HIDDEN_IN_FREE_TEXT = _class_of(frozenset({"Cc", "Cf"}), but="\n\t", plus=FILLERS)
 
 
 def check_visible(value: str, *, field: str, multiline: bool = False) -> None:
@@ -59,4 +64,4 @@ def check_visible(value: str, *, field: str, multiline: bool = False) -> None:
     )
 
 
-__all__ = ["check_visible"]
+__all__ = ["FILLERS", "check_visible"]

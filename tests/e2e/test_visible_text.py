@@ -38,7 +38,7 @@ def _refused(payload: dict[str, Any], field: str) -> None:
     assert "U+" in error["message"]
 
 
-@pytest.mark.parametrize("name", [OVERRIDE, ZERO_WIDTH, "Li\u0007Lei", "\ufeffLi Lei", "Li\u2066Lei"])
+@pytest.mark.parametrize("name", [OVERRIDE, ZERO_WIDTH, "Li\u0007Lei", "\ufeffLi Lei", "Li\u2066Lei", "\u3164"])
 @pytest.mark.parametrize("mutation", sorted(CREATE))
 async def test_names_refuse_hidden_characters(api: Api, db: Any, mutation: str, name: str) -> None:
     async with db.acquire() as conn:
