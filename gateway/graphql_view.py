@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, GraphQLError, parse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -33,6 +33,7 @@ from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
 from gateway.ratelimit import COUNTED, client_key
 from gateway.request_body import BAD_USER_INPUT, BadRequest
+from gateway.request_errors import unnamed_choice
 from schema.compiled import CompiledReads
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -316,6 +317,10 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         except HTTPException as exc:
             # GET may only read: a mutation over GET is the wrong method, not a bad request.
             if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                # Strawberry judged the first operation; with several and none named, none is chosen.
+                refusal = None if request_data.operation_name else unnamed_choice(parse(request_data.query or ""))
+                if refusal is not None:
+                    return ExecutionResult(data=None, errors=[refusal])
                 raise HTTPException(405, "Mutations need POST; GET is for queries only") from exc
             raise
         if compiled is not None and request_data.query and not is_request_error(result):

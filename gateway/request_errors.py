@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.extensions import ParserCache, SchemaExtension
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -62,6 +62,21 @@ def code_errors(errors: Iterable[GraphQLError], *, syntax: str, variables: str) 
     _coded((e for e in errors if e.message.startswith("Variable ")), variables)
 
 
+def unnamed_choice(document: DocumentNode) -> GraphQLError | None:
+    """The refusal of running ``document`` with no ``operationName``, if it holds several operations."""
+    names = [
+        definition.name.value if definition.name else "(anonymous)"
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    ]
+    if len(names) < 2:  # one operation needs no name
+        return None
+    return GraphQLError(
+        f"The document holds {len(names)} operations ({', '.join(names)}): say which one to run in `operationName`",
+        extensions={"code": OPERATION_RESOLUTION_FAILURE},
+    )
+
+
 class OneOperationPerRequest(SchemaExtension):
     """Codes the request errors of each phase, and refuses a request naming no operation of several.
 
@@ -82,19 +97,9 @@ class OneOperationPerRequest(SchemaExtension):
         # Not ``operation_name``: with none given, Strawberry answers the first operation's
         # name (which is how the first operation ran); only the given name tells.
         elif getattr(context, "_provided_operation_name", None) is None and context.graphql_document is not None:
-            names = [
-                definition.name.value if definition.name else "(anonymous)"
-                for definition in context.graphql_document.definitions
-                if isinstance(definition, OperationDefinitionNode)
-            ]
-            if len(names) > 1:
-                context.pre_execution_errors = [
-                    GraphQLError(
-                        f"The document holds {len(names)} operations ({', '.join(names)}): "
-                        "say which one to run in `operationName`",
-                        extensions={"code": OPERATION_RESOLUTION_FAILURE},
-                    )
-                ]
+            refusal = unnamed_choice(context.graphql_document)
+            if refusal is not None:
+                context.pre_execution_errors = [refusal]
         yield
 
     def on_execute(self) -> Iterator[None]:
@@ -111,5 +116,5 @@ class OneOperationPerRequest(SchemaExtension):
 
 __all__ = [
     "BAD_USER_INPUT", "OPERATION_RESOLUTION_FAILURE", "PARSE_FAILED", "VALIDATION_FAILED", "OneOperationPerRequest",
-    "RequestParserCache", "code_errors",
+    "RequestParserCache", "code_errors", "unnamed_choice",
 ]

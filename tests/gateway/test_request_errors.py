@@ -58,6 +58,12 @@ async def test_several_operations_are_refused_in_a_batch_over_get_and_over_webso
     assert _codes(first) == ["OPERATION_RESOLUTION_FAILURE"] and second == {"data": {"__typename": "Query"}}
     get = await api.http.get("/graphql", params={"query": TWO})
     assert _codes(get.json()) == ["OPERATION_RESOLUTION_FAILURE"] and "data" not in get.json()
+    # Not judged by its first operation: a mutation first is no reason for a 405.
+    mixed = await api.http.get("/graphql", params={"query": "mutation M { __typename } query Q { __typename }"})
+    assert mixed.status_code == 200 and _codes(mixed.json()) == ["OPERATION_RESOLUTION_FAILURE"], mixed.text
+    named = await api.http.get("/graphql", params={"query": "mutation M { __typename } query Q { __typename }",
+                                                   "operationName": "M"})
+    assert named.status_code == 405
     async with TransportWs.connect(server.url) as ws:
         refused = await ws.answer(TWO)
         assert refused["type"] == "error" and codes(refused) == ["OPERATION_RESOLUTION_FAILURE"]
