@@ -111,7 +111,9 @@ class OneOperationPerRequest(SchemaExtension):
         # execution (variable coercion), before any resolver ran.
         unplaced = [error for error in result.errors if error.path is None]
         code_errors(unplaced, syntax=PARSE_FAILED, variables=BAD_USER_INPUT)
-        _coded(unplaced, OPERATION_RESOLUTION_FAILURE)
+        # graphql-core's own words for an operation it could not choose (kept as a backstop).
+        _coded((e for e in unplaced if e.message.startswith(("Must provide operation", "Unknown operation"))),
+               OPERATION_RESOLUTION_FAILURE)
 
 
 __all__ = [
