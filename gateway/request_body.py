@@ -79,7 +79,7 @@ def refuse_duplicate_keys(raw: bytes | str, data: object, *, what: str = "the re
         json.loads(text, object_pairs_hook=_unique_pairs)
     except _DuplicateKey as duplicate:
         raise BadRequest(
-            f"{what[0].upper()}{what[1:]} names the key {duplicate.key!r} twice in one object: "
+            f"{what[0].upper()}{what[1:]} names the key {_shown(duplicate.key)} twice in one object: "
             "send each key once"
         ) from None
     except ValueError:  # orjson read it: json's own limits (huge numbers) are not the client's problem
@@ -87,6 +87,11 @@ def refuse_duplicate_keys(raw: bytes | str, data: object, *, what: str = "the re
 
 
 _SPACED_KEY_END = re.compile(rb'"[ \t\r\n]+:')
+
+
+def _shown(key: str) -> str:
+    """The key as the answer quotes it: the client's own text, so short and printable."""
+    return json.dumps(key[:40] + ("..." if len(key) > 40 else ""))  # ASCII: \u escapes for the rest
 
 
 class _DuplicateKey(Exception):

@@ -31,6 +31,7 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+_NAMES_SHOWN = 5
 
 
 class RequestParserCache(ParserCache):
@@ -71,8 +72,10 @@ def unnamed_choice(document: DocumentNode) -> GraphQLError | None:
     ]
     if len(names) < 2:  # one operation needs no name
         return None
+    # The client's own names, echoed: a few are help, ten thousand of them a reflection.
+    shown = ", ".join(names[:_NAMES_SHOWN]) + (", ..." if len(names) > _NAMES_SHOWN else "")
     return GraphQLError(
-        f"The document holds {len(names)} operations ({', '.join(names)}): say which one to run in `operationName`",
+        f"The document holds {len(names)} operations ({shown}): say which one to run in `operationName`",
         extensions={"code": OPERATION_RESOLUTION_FAILURE},
     )
 

@@ -181,3 +181,15 @@ async def test_a_key_count_mismatch_without_duplicates_still_runs(http: httpx.As
     response = await http.post("/graphql", content=b'{"query" :"{ __typename }"}',
                                headers={"content-type": "application/json"})
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_refusals_quote_the_client_s_text_short_and_visible(http: httpx.AsyncClient) -> None:
+    key = "\u202e" + "k" * 500
+    raw = json.dumps({"query": "{ __typename }"})[:-1] + f', "{key}": 1, "{key}": 2}}'
+    duplicate = await http.post("/graphql", content=raw.encode(), headers={"content-type": "application/json"})
+    message = duplicate.json()["errors"][0]["message"]
+    assert "\\u202e" in message and "\u202e" not in message and len(message) < 200, message
+    many = " ".join(f"query Q{i} {{ __typename }}" for i in range(300))
+    unnamed = await http.post("/graphql", json={"query": many})
+    message = unnamed.json()["errors"][0]["message"]
+    assert message.startswith("The document holds 300 operations (Q0, Q1, Q2, Q3, Q4, ...)"), message
