@@ -30,6 +30,8 @@ from gateway.request_errors import BAD_USER_INPUT, PARSE_FAILED, code_errors
 from gateway.ws_input import StrictTransportWSHandler
 
 log = logging.getLogger(__name__)
+#: Bytes of a WebSocket close frame's reason (RFC 6455: 125 in the frame, 2 for the code).
+MAX_CLOSE_REASON = 123
 
 
 class OpenOperations:
@@ -187,7 +189,10 @@ class GuardedTransportWSHandler(StrictTransportWSHandler):
         # over HTTP and as a validation error is: the socket and its other operations stay.
         if isinstance(error, GraphQLSyntaxError):
             return None
-        return StrictTransportWSHandler._get_pre_execution_close_reason(error)
+        reason = StrictTransportWSHandler._get_pre_execution_close_reason(error)
+        # The reason quotes the client's operationName: a close frame holds at most 123 bytes
+        # (a longer one broke the close, the client saw 1006), and no invisible characters.
+        return None if reason is None else reason.encode("ascii", "backslashreplace").decode()[:MAX_CLOSE_REASON]
 
     @staticmethod
     async def _end(operation: Operation[RequestContext, None], refused: Refused) -> None:

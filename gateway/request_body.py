@@ -34,6 +34,8 @@ BAD_REQUEST = "BAD_REQUEST"
 #: The code of a readable request whose input values are refused (NUL characters).
 BAD_USER_INPUT = "BAD_USER_INPUT"
 NUL = "\x00"
+#: A graphql-transport-ws operation id's length in UTF-8 (clients send UUIDs, 36).
+MAX_OPERATION_ID_BYTES = 64
 _FIELDS = {"query": str, "operationName": str, "variables": dict, "extensions": dict}
 _KIND = {str: "a string", dict: "an object"}
 
@@ -186,6 +188,9 @@ def message_problem(message: object) -> str | None:
     if message["type"] == "subscribe":
         if not isinstance(message.get("id"), str) or not message["id"]:
             return "subscribe needs a non-empty string `id`"
+        if len(message["id"].encode()) > MAX_OPERATION_ID_BYTES:
+            # Strawberry quotes the id in a close reason (4409), which a frame caps at 123 bytes.
+            return f"subscribe: `id` is at most {MAX_OPERATION_ID_BYTES} bytes"
         payload = message.get("payload")
         if not isinstance(payload, dict):
             return "subscribe needs a `payload` object"
@@ -254,6 +259,7 @@ def _json_kind(value: object) -> str:
 __all__ = [
     "BAD_REQUEST",
     "BAD_USER_INPUT",
+    "MAX_OPERATION_ID_BYTES",
     "BadRequest",
     "message_problem",
     "nul_path",

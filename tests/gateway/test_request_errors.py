@@ -193,3 +193,32 @@ async def test_refusals_quote_the_client_s_text_short_and_visible(http: httpx.As
     unnamed = await http.post("/graphql", json={"query": many})
     message = unnamed.json()["errors"][0]["message"]
     assert message.startswith("The document holds 300 operations (Q0, Q1, Q2, Q3, Q4, ...)"), message
+
+
+@pytest.mark.parametrize("name", ["N" * 500, "\u202e" * 100])
+async def test_an_unknown_long_operation_name_closes_the_socket_cleanly(server: Server, name: str) -> None:
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send('{"type": "connection_init", "payload": {}}')
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        payload = {"query": "{ __typename }", "operationName": name}
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), timeout=10)
+    # A close frame, not a dropped connection (1006): the reason fits the frame and is ASCII.
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+    assert closed.value.rcvd.reason.startswith("Unknown operation named") and closed.value.rcvd.reason.isascii()
+
+
+async def test_an_overlong_operation_id_is_refused_with_a_clean_close(server: Server) -> None:
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send('{"type": "connection_init", "payload": {}}')
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        subscribe = {"id": "i" * 200, "type": "subscribe", "payload": {"query": "subscription { paymentEvents { kind } }"}}
+        await socket.send(json.dumps(subscribe))
+        await socket.send(json.dumps(subscribe))  # the same id again: upstream's 4409 quotes it
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(socket.recv(), timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400, closed.value
