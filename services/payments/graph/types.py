@@ -201,6 +201,14 @@ class MerchantPaymentsFields:
     def certified(self, root: Party) -> bool:
         return root.certified
 
+    @strawberry.field(
+        description="When the merchant joined the platform: buyers weigh a long-trading seller as they weigh "
+        "certification.",
+        metadata=sql(Leaf(lambda row: iso_datetime(row["created_at"]))),
+    )
+    def member_since(self, root: Party) -> datetime:
+        return root.created_at
+
     @strawberry.field(directives=private(_SCOPE), metadata=sql(WALLET))
     async def wallet(self, root: Party, info: Info) -> WalletType | None:
         require_private_access(info, root.id, "Merchant.wallet", scope=_SCOPE)
