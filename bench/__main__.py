@@ -45,7 +45,7 @@ from rich.console import Console
 from bench import ledger_floor, postgraphile
 from bench.http_load import Scenario, drive
 from bench.peer_answers import peer_differences
-from bench.reads import READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
+from bench.reads import FEDERATION_READS, READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
 from bench.report import HTTP_FLOOR, context_ratios, goals, rate, read_context
 from bench.report import show as report_table
 from bench.scenarios import CreatePayment, merchant_ids, prepare_buyers
@@ -134,7 +134,7 @@ async def _load(
     args: argparse.Namespace, dsn: str, secret: str, context: ReadContext, buyers: list[tuple[int, str]]
 ) -> dict[str, Any]:
     """Reads on the five servers one after another, then the writes on ``ours`` and the ledger floor."""
-    reads: dict[str, dict[str, Any]] = {read.name: {} for read in READS}
+    reads: dict[str, dict[str, Any]] = {read.name: {} for read in (*READS, *FEDERATION_READS)}
     http: dict[str, Any] = {"reads": reads, "writes": {}, "postgraphile_omits": postgraphile.OMITTED}
     with tempfile.TemporaryDirectory() as scratch:
         logs = Path(scratch)
@@ -161,6 +161,9 @@ async def _load(
                 for read in READS:
                     scenario = read(dialect, context, args.concurrency)
                     reads[read.name][server] = await _measure(args, url, scenario, server)
+                for read in FEDERATION_READS if dialect is Dialect.GRAPHQL else ():
+                    reads[read.name][server] = await _measure(args, url, read(dialect, context, args.concurrency),
+                                                              server)
                 if dialect is Dialect.FLOOR:
                     http["driver_ceiling"] = await _measure(args, url, DriverCeiling(), server)
                 if server == "ours" and not args.skip_writes:

@@ -42,6 +42,11 @@ MERCHANT_VIEW = """query MerchantView($id: ID!) { merchant(id: $id) { id name
   creditProfile { score } creditLine { limit { amount } available { amount } outstandingPrincipal { amount } }
   fundHolding(fundCode: "YEB") { units yesterdayIncome { amount } } } }"""
 
+#: A federation router's batch of merchants, each with MerchantView's selection.
+ENTITIES_BATCH = 20
+ENTITIES = ("query Entities($r: [_Any!]!) { _entities(representations: $r) { ... on Merchant {"
+            + MERCHANT_VIEW[MERCHANT_VIEW.index("merchant(id: $id) {") + len("merchant(id: $id) {"):-4] + "} } }")
+
 CREATE_PAYMENT = """mutation($m: ID!, $a: Decimal!, $s: FundingSource!, $k: String!) {
   createPayment(input: {merchantId: $m, amount: $a, fundingSource: $s, orderRef: "order-1", idempotencyKey: $k}) {
     payment { id status amount { amount currency } heldAmount { amount } }
