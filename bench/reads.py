@@ -10,8 +10,9 @@ document, the party chosen by a variable since PostGraphile has no token here).
 - ``ConsumerHome`` (``me``): each client signs in as different consumers in turn;
 - ``MerchantView`` (operator): the clients rotate over the merchant ids.
 
-Fingraph only (``FEDERATION_READS``): ``_entities`` of 20 merchants with MerchantView's
-selection, as a federation router asks, rotating over the merchants 20 at a time.
+Fingraph only (``FINGRAPH_READS``): MerchantView as a partner every merchant granted every
+scope, and ``_entities`` of 20 merchants with MerchantView's selection, as a federation
+router asks, rotating over the merchants 20 at a time.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class ReadContext:
     merchants: list[int]
     fund_id: int
     today: str
+    #: A partner every merchant granted every scope.
+    partner_token: str = ""
 
 
 def _top(body: Any) -> Any:
@@ -137,6 +140,16 @@ class MerchantViewRead(_Read):
         return self.body({"id": encode_id("Merchant", pk)}, peer), self.operator
 
 
+class PartnerMerchantViewRead(MerchantViewRead):
+    """MerchantView as a partner (its grants filter what it reads, its reads are logged)."""
+
+    name = "MerchantView as partner"
+
+    def __init__(self, dialect: Dialect, context: ReadContext, concurrency: int) -> None:
+        super().__init__(dialect, context, concurrency)
+        self.operator = {"Authorization": f"Bearer {context.partner_token}"}
+
+
 class EntitiesRead(_Read):
     """A router's batch: ``_entities`` of ``ENTITIES_BATCH`` merchants, MerchantView's selection each."""
 
@@ -176,7 +189,7 @@ class DriverCeiling:
 
 READS: tuple[type[_Read], ...] = (MerchantsPageRead, ConsumerHomeRead, MerchantViewRead)
 #: Reads only fingraph serves (no floor or PostGraphile counterpart): measured on ``ours`` and ``ours-standard``.
-FEDERATION_READS: tuple[type[_Read], ...] = (EntitiesRead,)
+FINGRAPH_READS: tuple[type[_Read], ...] = (PartnerMerchantViewRead, EntitiesRead)
 
 
 async def sample_answers(base_url: str, dialect: Dialect, context: ReadContext, samples: int = 3) -> dict[str, Any]:
