@@ -52,6 +52,11 @@ CASES: dict[str, Callable[[DataSet], Representations]] = {
         # The prefix names the asked type, the row is of the other kind.
         _rep("Merchant", f"mer_{d.consumer.pk}"), _rep("Consumer", f"con_{d.merchant.pk}"),
     ],
+    # Merchants only (a router's usual batch: one subquery over the ids), some naming nothing.
+    "merchants, some unknown": lambda d: [
+        _rep("Merchant", d.merchant.id), _rep("Merchant", "mer_99999999999"), _rep("Merchant", d.consumer.id),
+        _rep("Merchant", f"mer_{d.consumer.pk}"), _rep("Merchant", d.other_merchant.id), _rep("Merchant", d.merchant.id),
+    ],
     "forbidden": lambda d: [_rep("Merchant", d.merchant.id), _rep("Consumer", d.other_consumer.id)],
     "malformed": lambda d: [_rep("Merchant", d.merchant.id), {"__typename": "Nope", "id": "x"},
                             {"__typename": "Merchant"}, 5],
@@ -60,7 +65,7 @@ CASES: dict[str, Callable[[DataSet], Representations]] = {
 
 #: (case, viewer) the compiled path answers; the rest may take either path.
 MUST_COMPILE = {
-    *((case, "operator") for case in ("merchant", "consumer", "payment", "mixed", "unknown ids",
+    *((case, "operator") for case in ("merchant", "consumer", "payment", "mixed", "unknown ids", "merchants, some unknown",
                                       "ids of the wrong kind", "forbidden", "empty batch")),
     ("merchant", "merchant itself"), ("consumer", "consumer itself"), ("payment", "consumer itself"),
     ("payment", "merchant itself"),
@@ -85,6 +90,9 @@ async def test_entities(pair: Pair, data_set: DataSet, viewer: str, case: str) -
         entities = outcome.json()["data"]["_entities"]
         if case in ("unknown ids", "ids of the wrong kind"):
             assert entities == [None] * len(CASES[case](data_set))
+        if case == "merchants, some unknown":
+            assert [e and e["id"] for e in entities] == [data_set.merchant.id, None, None, None,
+                                                         data_set.other_merchant.id, data_set.merchant.id]
         if case == "mixed":
             assert [e["__typename"] for e in entities] == ["Merchant", "Payment", "Consumer", "Merchant"]
             assert entities[1]["buyer"]["id"] == data_set.consumer.id
