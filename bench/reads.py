@@ -53,6 +53,8 @@ def _top(body: Any) -> Any:
 
 class _Read:
     name = ""
+    #: The document's operation name, when the scenario's name is not it.
+    operation = ""
     floor_path = ""
     document = ""
     peer_document = ""
@@ -72,7 +74,7 @@ class _Read:
             return {"variables": variables}
         if self.dialect is Dialect.POSTGRAPHILE:
             return {"query": self.peer_document, "variables": peer_variables}
-        return {"query": self.document, "operationName": self.name, "variables": variables}
+        return {"query": self.document, "operationName": self.operation or self.name, "variables": variables}
 
     def check(self, client: int, status: int, body: Any) -> str | None:
         problem = graphql_problem(status, body)
@@ -144,6 +146,7 @@ class PartnerMerchantViewRead(MerchantViewRead):
     """MerchantView as a partner (its grants filter what it reads, its reads are logged)."""
 
     name = "MerchantView as partner"
+    operation = "MerchantView"
 
     def __init__(self, dialect: Dialect, context: ReadContext, concurrency: int) -> None:
         super().__init__(dialect, context, concurrency)
