@@ -23,6 +23,13 @@ def one_party(kind: PartyKind, party_id: str, alias: str) -> str:
     return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind.value}'"
 
 
+def parties_at(kind: PartyKind, party_ids: str, alias: str) -> str:
+    """FROM clause of the parties ``party_ids`` (SQL ``bigint[]``) in order: ``{alias}_at.n`` is each
+    one's position, and ``{alias}`` the row if it exists and is of ``kind`` (else NULLs)."""
+    return (f"unnest({party_ids}) WITH ORDINALITY AS {alias}_at(id, n)"
+            f" LEFT JOIN payments.parties {alias} ON {alias}.id = {alias}_at.id AND {alias}.kind = '{kind.value}'")
+
+
 def party_kind(party_id: str) -> str:
     """The party's kind (CONSUMER or MERCHANT), a scalar subquery: ``me`` picks its union member by it."""
     return f"(SELECT kind FROM payments.parties WHERE id = {party_id})"
