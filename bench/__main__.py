@@ -45,10 +45,10 @@ from rich.console import Console
 from bench import ledger_floor, postgraphile
 from bench.http_load import Scenario, drive
 from bench.peer_answers import peer_differences
-from bench.reads import READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
+from bench.reads import FINGRAPH_READS, READS, Dialect, DriverCeiling, ReadContext, differences, sample_answers
 from bench.report import HTTP_FLOOR, context_ratios, goals, rate, read_context
 from bench.report import show as report_table
-from bench.scenarios import CreatePayment, merchant_ids, prepare_buyers
+from bench.scenarios import CreatePayment, merchant_ids, prepare_buyers, prepare_partner
 from bench.servers import fresh_database, running_floor, running_gateway, running_postgraphile
 from gateway import db, demo
 from gateway.auth import issue_token
@@ -118,9 +118,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         secret = secrets.token_urlsafe(32)
         buyers = await prepare_buyers(dsn, count=min(args.buyers, args.consumers), secret=secret, now=clock.now())
         operator = issue_token(Principal(Role.OPERATOR), secret=secret, now=clock.now())
-        context = ReadContext(operator_token=operator, consumers=buyers,
-                              merchants=await merchant_ids(dsn, limit=args.merchants),
-                              fund_id=await postgraphile.prepare(dsn), today=clock.today().isoformat())
+        merchants = await merchant_ids(dsn, limit=args.merchants)
+        partner = await prepare_partner(dsn, merchants=merchants, secret=secret, now=clock.now())
+        context = ReadContext(operator_token=operator, consumers=buyers, merchants=merchants,
+                              fund_id=await postgraphile.prepare(dsn), today=clock.today().isoformat(),
+                              partner_token=partner)
         report["http"] = await _load(args, dsn, secret, context, buyers)
         report["goals"] = goals(report["http"]["reads"], report["http"]["writes"])
         report["read_context"] = read_context(report["http"]["reads"])
@@ -134,7 +136,7 @@ async def _load(
     args: argparse.Namespace, dsn: str, secret: str, context: ReadContext, buyers: list[tuple[int, str]]
 ) -> dict[str, Any]:
     """Reads on the five servers one after another, then the writes on ``ours`` and the ledger floor."""
-    reads: dict[str, dict[str, Any]] = {read.name: {} for read in READS}
+    reads: dict[str, dict[str, Any]] = {read.name: {} for read in (*READS, *FINGRAPH_READS)}
     http: dict[str, Any] = {"reads": reads, "writes": {}, "postgraphile_omits": postgraphile.OMITTED}
     with tempfile.TemporaryDirectory() as scratch:
         logs = Path(scratch)
@@ -161,6 +163,9 @@ async def _load(
                 for read in READS:
                     scenario = read(dialect, context, args.concurrency)
                     reads[read.name][server] = await _measure(args, url, scenario, server)
+                for read in FINGRAPH_READS if dialect is Dialect.GRAPHQL else ():
+                    reads[read.name][server] = await _measure(args, url, read(dialect, context, args.concurrency),
+                                                              server)
                 if dialect is Dialect.FLOOR:
                     http["driver_ceiling"] = await _measure(args, url, DriverCeiling(), server)
                 if server == "ours" and not args.skip_writes:

@@ -9,6 +9,10 @@ document, the party chosen by a variable since PostGraphile has no token here).
   over at the end;
 - ``ConsumerHome`` (``me``): each client signs in as different consumers in turn;
 - ``MerchantView`` (operator): the clients rotate over the merchant ids.
+
+Fingraph only (``FINGRAPH_READS``): MerchantView as a partner every merchant granted every
+scope, and ``_entities`` of 20 merchants with MerchantView's selection, as a federation
+router asks, rotating over the merchants 20 at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from enum import Enum
 from typing import Any
 
 from bench import postgraphile
-from bench.scenarios import CONSUMER_HOME, MERCHANT_VIEW, MERCHANTS_PAGE, graphql_problem
+from bench.scenarios import CONSUMER_HOME, ENTITIES, ENTITIES_BATCH, MERCHANT_VIEW, MERCHANTS_PAGE, graphql_problem
 from services.kernel.ids import encode_id
 
 
@@ -38,6 +42,8 @@ class ReadContext:
     merchants: list[int]
     fund_id: int
     today: str
+    #: A partner every merchant granted every scope.
+    partner_token: str = ""
 
 
 def _top(body: Any) -> Any:
@@ -47,6 +53,8 @@ def _top(body: Any) -> Any:
 
 class _Read:
     name = ""
+    #: The document's operation name, when the scenario's name is not it.
+    operation = ""
     floor_path = ""
     document = ""
     peer_document = ""
@@ -66,7 +74,7 @@ class _Read:
             return {"variables": variables}
         if self.dialect is Dialect.POSTGRAPHILE:
             return {"query": self.peer_document, "variables": peer_variables}
-        return {"query": self.document, "operationName": self.name, "variables": variables}
+        return {"query": self.document, "operationName": self.operation or self.name, "variables": variables}
 
     def check(self, client: int, status: int, body: Any) -> str | None:
         problem = graphql_problem(status, body)
@@ -134,6 +142,41 @@ class MerchantViewRead(_Read):
         return self.body({"id": encode_id("Merchant", pk)}, peer), self.operator
 
 
+class PartnerMerchantViewRead(MerchantViewRead):
+    """MerchantView as a partner (its grants filter what it reads, its reads are logged)."""
+
+    name = "MerchantView as partner"
+    operation = "MerchantView"
+
+    def __init__(self, dialect: Dialect, context: ReadContext, concurrency: int) -> None:
+        super().__init__(dialect, context, concurrency)
+        self.operator = {"Authorization": f"Bearer {context.partner_token}"}
+
+
+class EntitiesRead(_Read):
+    """A router's batch: ``_entities`` of ``ENTITIES_BATCH`` merchants, MerchantView's selection each."""
+
+    name = f"_entities x{ENTITIES_BATCH} MerchantView"
+    document = ENTITIES
+
+    def __init__(self, dialect: Dialect, context: ReadContext, concurrency: int) -> None:
+        super().__init__(dialect, context, concurrency)
+        self.sequence = itertools.count()
+
+    def next_request(self, client: int) -> tuple[dict[str, Any], dict[str, str]]:
+        merchants = self.context.merchants
+        start = next(self.sequence) * ENTITIES_BATCH
+        batch = [{"__typename": "Merchant", "id": encode_id("Merchant", merchants[(start + n) % len(merchants)])}
+                 for n in range(ENTITIES_BATCH)]
+        return {"query": self.document, "variables": {"r": batch}}, self.operator
+
+    def check(self, client: int, status: int, body: Any) -> str | None:
+        problem = graphql_problem(status, body)
+        if problem is None and sum(e is not None for e in body["data"]["_entities"]) != ENTITIES_BATCH:
+            problem = f"{self.name}: fewer than {ENTITIES_BATCH} merchants"
+        return problem
+
+
 class DriverCeiling:
     """POST ``/noop`` of the floor: the req/s the load driver reaches when the server does nothing."""
 
@@ -148,6 +191,8 @@ class DriverCeiling:
 
 
 READS: tuple[type[_Read], ...] = (MerchantsPageRead, ConsumerHomeRead, MerchantViewRead)
+#: Reads only fingraph serves (no floor or PostGraphile counterpart): measured on ``ours`` and ``ours-standard``.
+FINGRAPH_READS: tuple[type[_Read], ...] = (PartnerMerchantViewRead, EntitiesRead)
 
 
 async def sample_answers(base_url: str, dialect: Dialect, context: ReadContext, samples: int = 3) -> dict[str, Any]:

@@ -23,6 +23,11 @@ READ_CONTEXT = (("ours / postgraphile-4", "rate", "postgraphile-4"),
                 ("p99 ours / postgraphile-4", "p99", "postgraphile-4"))
 #: The same WALLET payment on a bare Starlette endpoint (bench/floor.py ``/pay``): no goal, a yardstick.
 HTTP_FLOOR = "createPayment, bare HTTP endpoint"
+#: (goal, scenario, merchants per request, the scenario it is compared with, target), on ``ours``
+#: (issue 14): a partner's MerchantView at least 0.8x the operator's, and a router's batch at
+#: least 0.8x as many merchants per second as MerchantView.
+FINGRAPH_GOALS = (("÷ operator's MerchantView", "MerchantView as partner", 1, "MerchantView", 0.8),
+                  ("merchants/s ÷ MerchantView", "_entities x20 MerchantView", 20, "MerchantView", 0.8))
 WRITE_GOALS = (("createPayment / ledger floor", "createPayment", "ledger-floor", 0.5),
                ("hot merchant / distinct", "createPayment hot merchant", "createPayment", 0.8))
 
@@ -62,14 +67,21 @@ def _ratio(servers: dict[str, Any], figure: str, peer: str) -> float | None:
 
 def read_context(reads: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
     """Per contract read, ours against PostGraphile 4 (rate and p99): shown, not goals."""
+    fingraph_only = {scenario for _, scenario, _, _, _ in FINGRAPH_GOALS}
     return {scenario: {name: _ratio(servers, figure, peer) for name, figure, peer in READ_CONTEXT}
-            for scenario, servers in reads.items()}
+            for scenario, servers in reads.items() if scenario not in fingraph_only}
 
 
 def goals(reads: dict[str, dict[str, Any]], writes: dict[str, Any]) -> list[dict[str, Any]]:
     """Every goal with its ratio (None when a peer was not measured) and whether it is met."""
     found = []
+    fingraph_scenarios = {scenario for _, scenario, _, _, _ in FINGRAPH_GOALS}
+    for name, scenario, items, compared, target in FINGRAPH_GOALS:
+        ours, theirs = rate(reads.get(scenario, {}).get("ours")), rate(reads.get(compared, {}).get("ours"))
+        found.append({"scenario": scenario, **_goal(name, None if ours is None else ours * items, theirs, target)})
     for scenario, servers in reads.items():
+        if scenario in fingraph_scenarios:
+            continue
         for name, figure, peer, target, direction in READ_GOALS:
             measure = _FIGURE[figure]
             found.append({"scenario": scenario, **_goal(name, measure(servers.get("ours")),
@@ -103,7 +115,9 @@ _COLUMNS = (("÷ pg-4", "ours / postgraphile-4"), ("p99 ÷ pg-4", "p99 ours / po
             ("÷ pg-5 (≥2)", "ours / postgraphile-5"), ("p99 ÷ pg-5 (≤1)", "p99 ours / postgraphile-5"),
             ("÷ sql-floor (≥0.5)", "ours / sql-floor"),
             ("÷ ledger floor (≥0.5)", "createPayment / ledger floor"),
-            ("hot ÷ distinct (≥0.8)", "hot merchant / distinct"))
+            ("hot ÷ distinct (≥0.8)", "hot merchant / distinct"),
+            ("partner ÷ operator (≥0.8)", "÷ operator's MerchantView"),
+            ("merchants/s ÷ MerchantView (≥0.8)", "merchants/s ÷ MerchantView"))
 
 
 def show(console: Console, report: dict[str, Any]) -> None:

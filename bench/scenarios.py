@@ -16,6 +16,7 @@ import asyncpg
 from gateway.auth import issue_token
 from services.kernel.money import Money
 from services.kernel.principal import Principal, Role
+from services.partners import SCOPES, create_partner, grant_access
 from services.payments import PartyKind, oldest_parties, top_up
 
 #: As CONTRACT.md writes them (some lines broken to fit).
@@ -41,6 +42,11 @@ MERCHANT_VIEW = """query MerchantView($id: ID!) { merchant(id: $id) { id name
     pageInfo { hasNextPage endCursor } }
   creditProfile { score } creditLine { limit { amount } available { amount } outstandingPrincipal { amount } }
   fundHolding(fundCode: "YEB") { units yesterdayIncome { amount } } } }"""
+
+#: A federation router's batch of merchants, each with MerchantView's selection.
+ENTITIES_BATCH = 20
+ENTITIES = ("query Entities($r: [_Any!]!) { _entities(representations: $r) { ... on Merchant {"
+            + MERCHANT_VIEW[MERCHANT_VIEW.index("merchant(id: $id) {") + len("merchant(id: $id) {"):-4] + "} } }")
 
 CREATE_PAYMENT = """mutation($m: ID!, $a: Decimal!, $s: FundingSource!, $k: String!) {
   createPayment(input: {merchantId: $m, amount: $a, fundingSource: $s, orderRef: "order-1", idempotencyKey: $k}) {
@@ -117,3 +123,17 @@ async def merchant_ids(dsn: str, *, limit: int) -> list[int]:
         return [m.id for m in await oldest_parties(conn, kind=PartyKind.MERCHANT, limit=limit)]
     finally:
         await conn.close()
+
+
+async def prepare_partner(dsn: str, *, merchants: list[int], secret: str, now: datetime) -> str:
+    """A partner every one of ``merchants`` granted every scope, and its token (with every scope)."""
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            partner = await create_partner(conn, name="Bench Analytics", now=now)
+            for merchant in merchants:
+                await grant_access(conn, merchant_id=merchant, partner_id=partner.id, scopes=SCOPES, now=now)
+    finally:
+        await conn.close()
+    principal = Principal(Role.PARTNER, partner_id=partner.id, scopes=frozenset(SCOPES))
+    return issue_token(principal, secret=secret, now=now)

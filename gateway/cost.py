@@ -31,6 +31,7 @@ from graphql import (
     ListValueNode,
     SelectionSetNode,
     ValidationContext,
+    ValueNode,
     VariableNode,
     get_named_type,
     get_nullable_type,
@@ -45,33 +46,34 @@ DEFAULT_MAX_COST = 10_000
 _KNOWN_COSTS = 1_000
 
 
+def _argument(field: FieldNode, name: str) -> ValueNode | None:
+    """The value ``field`` was given for the argument ``name``, as written in the document."""
+    return next((argument.value for argument in field.arguments or () if argument.name.value == name), None)
+
+
 def _first(field: FieldNode, default: Any, variables: _Watched) -> int | None:
-    for argument in field.arguments or ():
-        if argument.name.value != "first":
-            continue
-        value = argument.value
-        if isinstance(value, IntValueNode):
-            return int(value.value)
-        if isinstance(value, VariableNode):
-            given = variables.get(value.name.value)  # a _Watched: the cost now depends on variables
-            return int(given) if isinstance(given, int) else int(default) if isinstance(default, int) else None
+    value = _argument(field, "first")
+    if isinstance(value, IntValueNode):
+        return int(value.value)
+    if isinstance(value, VariableNode):
+        given = variables.get(value.name.value)  # a _Watched: the cost now depends on variables
+        return int(given) if isinstance(given, int) else int(default) if isinstance(default, int) else None
+    if value is not None:
         return None
     return int(default) if isinstance(default, int) else None
 
 
 def _representations(field: FieldNode, variables: _Watched) -> int | None:
     """How many entities an ``_entities`` call asks for (its literal list or its variable's length)."""
-    for argument in field.arguments or ():
-        if argument.name.value != "representations":
-            continue
-        value = argument.value
-        if isinstance(value, ListValueNode):
-            return len(value.values)
-        if isinstance(value, VariableNode):
-            given = variables.get(value.name.value)
-            return len(given) if isinstance(given, list) else 1
-        return 1  # a single representation, coerced to a list of one
-    return None
+    value = _argument(field, "representations")
+    if value is None:
+        return None
+    if isinstance(value, ListValueNode):
+        return len(value.values)
+    if isinstance(value, VariableNode):
+        given = variables.get(value.name.value)
+        return len(given) if isinstance(given, list) else 1
+    return 1  # a single representation, coerced to a list of one
 
 
 class _Watched:

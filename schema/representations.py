@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
 from strawberry.federation.schema_directives import Key
 
 #: Longest key value read: ids are short; a 5,000-character one is refused, not parsed.
@@ -22,9 +22,17 @@ MAX_KEY_LENGTH = 255
 
 def entity_keys(type_map: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     """Each entity type's name and its key fields (``@key(fields: "id")``), read off the schema."""
+    return _keys({name: getattr(graphql_type, "definition", None) for name, graphql_type in type_map.items()})
+
+
+def entity_keys_of(schema: GraphQLSchema) -> dict[str, frozenset[str]]:
+    """``entity_keys`` read off the graphql-core schema (the compiled path's view of it)."""
+    return _keys({name: (t.extensions or {}).get("strawberry-definition") for name, t in schema.type_map.items()})
+
+
+def _keys(definitions: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     keys: dict[str, frozenset[str]] = {}
-    for name, graphql_type in type_map.items():
-        definition = getattr(graphql_type, "definition", None)
+    for name, definition in definitions.items():
         if definition is None or not hasattr(getattr(definition, "origin", None), "resolve_reference"):
             continue
         fields = {field for d in definition.directives if isinstance(d, Key) for field in str(d.fields).split()}
@@ -56,4 +64,4 @@ def _refused(index: int, reason: str) -> GraphQLError:
     return GraphQLError(f"Representation {index} {reason}", extensions={"code": "BAD_USER_INPUT"})
 
 
-__all__ = ["MAX_KEY_LENGTH", "checked_representation", "entity_keys"]
+__all__ = ["MAX_KEY_LENGTH", "checked_representation", "entity_keys", "entity_keys_of"]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 
 from services.kernel.principal import Role
@@ -20,6 +23,34 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def other_database(database_url: str, prefix: str, *, migrate: bool = False) -> AsyncIterator[str]:
+    """A new database beside the test one (``<prefix>_<random>``), dropped afterwards: its DSN.
+
+    For tests that need a database of their own (an empty one, a CLI's, the fuzz's);
+    ``migrate`` applies every service's migrations first.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin: asyncpg.Connection = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        dsn = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
+        if migrate:
+            from gateway import db
+
+            await db.migrate_dsn(dsn)
+        yield dsn
+    finally:
+        admin = await asyncpg.connect(database_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 async def wait_until_up(url: str, *, attempts: int = 300) -> None:

@@ -31,6 +31,7 @@ from graphql import (
 )
 
 from schema.compiled.planner import RootSpec
+from schema.compiled.roots import FEDERATION_ROOTS
 from services.kernel.access import EXPOSURES, Exposure
 from services.kernel.graph.compiled import (
     COMPILED,
@@ -52,7 +53,7 @@ _KEY = "idempotencyKey"
 #: Fields the federation library adds to ``Query``; no metadata can sit on them.
 FEDERATION_FIELDS = {
     "_service": "the subgraph's SDL for a router: plain text, never a read of the data",
-    "_entities": "a router's batch of representations, each resolved by its type's resolve_reference",
+    "_entities": "a router's batch of representations: compiled by FEDERATION_ROOTS, by name",
 }
 
 
@@ -84,6 +85,8 @@ def specs_of(schema: GraphQLSchema) -> Specs:
                 if type_ is not query:
                     raise TypeError(f"{type_.name}.{name}: a root spec on a field that is not a root of Query")
                 specs.roots[name] = spec
+    if query is not None:
+        specs.roots.update({name: spec for name, spec in FEDERATION_ROOTS.items() if name in query.fields})
     return specs
 
 

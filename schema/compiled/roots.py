@@ -3,7 +3,8 @@
 Each root field of ``schema.queries`` carries its spec (``metadata=sql(Me())``); the
 registry finds them by walking the schema. They answer operators, consumers and
 merchants; every other principal (no token, partners, whose reads go to the access log)
-takes the standard path. Who reaches what is asked of ``services.kernel.access``, the
+takes the standard path. Federation's ``_entities`` carries no metadata (the library adds
+it), so its spec is listed by name in ``FEDERATION_ROOTS``. Who reaches what is asked of ``services.kernel.access``, the
 read rule's one definition; only what the rule needs as data (has this consumer paid
 this merchant? is this payment theirs?) is written here as SQL.
 """
@@ -12,15 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import FieldNode, GraphQLObjectType
+from graphql import FieldNode, GraphQLObjectType, GraphQLSchema
 
-from schema.compiled.planner import DENIED, Fallback, Planner, RootSpec, object_type
+from schema.compiled.planner import DENIED, Fallback, NotCompilable, Planner, RootSpec, object_type
+from schema.representations import checked_representation, entity_keys_of
 from services.kernel.access import may_reach_consumer, may_reach_merchant, needs_counterparty
 from services.kernel.graph.compiled import Row
 from services.kernel.ids import decode_id
 from services.kernel.principal import Role
 from services.payments import PartyKind
-from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_rows, party_kind
+from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_at, parties_rows, party_kind
 
 
 def _type(planner: Planner, name: str) -> GraphQLObjectType:
@@ -130,3 +132,72 @@ class Merchants(RootSpec):
             object_type(connection), nodes, args,
             lambda limit, before: parties_rows(PartyKind.MERCHANT, limit, before),
         )
+
+
+class Entities(RootSpec):
+    """``_entities``: a router's batch, each representation answered as its type's
+    ``resolve_reference`` answers it (``schema.entities._party``, ``readable_payment``):
+    through the same ``_party_by_id`` and ``_payment`` as ``node``. A representation the
+    standard path would refuse (``checked_representation``) makes the request fall back,
+    so its error is the standard path's own."""
+
+    def __init__(self) -> None:
+        #: Entity types and their key fields, per schema (read off it once).
+        self._keys: dict[int, tuple[GraphQLSchema, dict[str, frozenset[str]]]] = {}
+
+    def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
+        keys = self.keys(planner.schema)
+        checked = []
+        for index, representation in enumerate(args["representations"]):
+            fit = checked_representation(representation, index, keys)
+            if not isinstance(fit, dict):
+                raise Fallback(fit.message)
+            checked.append(fit)
+        if checked and all(c["__typename"] == "Merchant" for c in checked):
+            return self._merchants(planner, nodes, [c["id"] for c in checked])
+        items = [self._entity(planner, nodes, c["__typename"], c["id"]) for c in checked]
+        if len(items) <= _MAX_ARGS:
+            return f"json_build_array({', '.join(items)})"
+        # Functions take at most 100 arguments; an array constructor has no such limit.
+        return (f"(SELECT json_agg(e ORDER BY n) FROM unnest(ARRAY[{', '.join(items)}]::json[])"
+                " WITH ORDINALITY AS u(e, n))")
+
+    @staticmethod
+    def _merchants(planner: Planner, nodes: list[FieldNode], ids: list[str]) -> str:
+        """A router's usual batch, merchants only: one subquery over the ids in order, so the
+        statement (and PostgreSQL's plan of it) is MerchantView's, whatever the batch's size."""
+        keys = []
+        for id_ in ids:
+            decoded = decode_id(id_, "Merchant")
+            if decoded is not None and not may_reach_merchant(planner.principal, decoded[1]):
+                raise Fallback("this merchant did not grant access")
+            keys.append(None if decoded is None else decoded[1])
+        alias = planner.scope.aliases()
+        built = planner.object(_type(planner, "Merchant"), nodes, Row(alias))
+        source = parties_at(PartyKind.MERCHANT, planner.params.add(keys, "bigint[]"), alias)
+        return (f"(SELECT json_agg(CASE WHEN {alias}.id IS NULL THEN NULL ELSE {built} END ORDER BY {alias}_at.n)"
+                f" FROM {source})")
+
+    @staticmethod
+    def _entity(planner: Planner, nodes: list[FieldNode], type_name: str, id_: str) -> str:
+        decoded = decode_id(id_, type_name)
+        if decoded is None:
+            return "NULL::json"
+        if type_name == "Payment":
+            return _payment(planner, nodes, decoded[1])
+        if type_name in ("Merchant", "Consumer"):
+            return _party_by_id(planner, type_name, nodes, decoded[1])
+        raise NotCompilable(f"entity {type_name}")
+
+    def keys(self, schema: GraphQLSchema) -> dict[str, frozenset[str]]:
+        known = self._keys.get(id(schema))
+        if known is None or known[0] is not schema:
+            known = self._keys[id(schema)] = (schema, entity_keys_of(schema))
+        return known[1]
+
+
+#: At most this many entities in one ``json_build_array`` call.
+_MAX_ARGS = 100
+
+#: Root fields the federation library adds to ``Query`` (no metadata can sit on them).
+FEDERATION_ROOTS: dict[str, RootSpec] = {"_entities": Entities()}

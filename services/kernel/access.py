@@ -63,6 +63,8 @@ EXPOSURES: dict[str, dict[str, Exposure]] = {
         "id": Exposure.PUBLIC,
         "name": Exposure.PUBLIC,
         "certified": Exposure.PUBLIC,
+        # The shop front a buyer compares sellers by, as the certification beside it.
+        "memberSince": Exposure.PUBLIC,
         # The credit index: public to consumers and merchants (buyers choose sellers by
         # it); a partner needs credit:read (ADR 007), checked by its resolver.
         "creditProfile": Exposure.PUBLIC,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from services.payments.funding import FundingProvider, register_funding_source
 from services.payments.ledger import move, post_entry, system, wallet
 from services.payments.models import (
+    CONFIRMATION_WINDOW,
     PAYMENT_EVENTS_CHANNEL,
     FundingSource,
     Leg,
@@ -36,7 +37,6 @@ from services.payments.repository import (
     wallets_by_party_ids,
 )
 from services.payments.service import (
-    CONFIRMATION_WINDOW,
     confirm_receipt,
     create_party,
     create_payment,

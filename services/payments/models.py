@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from services.kernel.money import Money
@@ -32,6 +32,9 @@ class PaymentStatus(str, Enum):
 
 #: Statuses in which part of the payment still sits in escrow.
 HELD_STATUSES = frozenset({PaymentStatus.HELD, PaymentStatus.PARTIALLY_REFUNDED})
+
+#: HELD payments are confirmed automatically this long after they were made.
+CONFIRMATION_WINDOW = timedelta(days=10)
 
 
 def payment_status(*, amount: Money, refunded: Money, released: bool) -> PaymentStatus:
@@ -109,6 +112,14 @@ class Payment:
         if self.status in HELD_STATUSES:
             return self.amount - self.refunded
         return Money.zero(self.amount.currency)
+
+    @property
+    def confirm_by(self) -> datetime | None:
+        """When escrow releases itself unless the buyer confirms or is refunded first;
+        ``release_due_payments(as_of=...)`` releases the payment from this instant on."""
+        if self.status in HELD_STATUSES:
+            return self.created_at + CONFIRMATION_WINDOW
+        return None
 
 
 @dataclass(frozen=True, slots=True)

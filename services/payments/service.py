@@ -19,6 +19,7 @@ from services.payments import ledger, outbox, repository
 from services.payments.errors import REFUSALS, insufficient_funds, invalid_state, party_not_found, payment_not_found
 from services.payments.funding import funding_provider
 from services.payments.models import (
+    CONFIRMATION_WINDOW,
     HELD_STATUSES,
     FundingSource,
     Party,
@@ -31,9 +32,6 @@ from services.payments.models import (
     payment_status,
     wallet_code,
 )
-
-#: HELD payments are confirmed automatically this long after they were made.
-CONFIRMATION_WINDOW = timedelta(days=10)
 
 _BANK = SystemAccount.BANK_SETTLEMENT.code()
 _ESCROW = SystemAccount.ESCROW.code()

@@ -19,6 +19,9 @@ from bench.report import HTTP_FLOOR
 
 ROOT = Path(__file__).resolve().parents[2]
 READS = ("MerchantsPage", "ConsumerHome", "MerchantView")
+#: Reads only fingraph serves (issue 14): measured on both of our servers, each with its goal.
+FINGRAPH_READS = {"MerchantView as partner": "÷ operator's MerchantView",
+                  "_entities x20 MerchantView": "merchants/s ÷ MerchantView"}
 WRITES = ("createPayment", "createPayment hot merchant", "ledger-floor", HTTP_FLOOR)
 
 
@@ -49,6 +52,12 @@ def test_the_bench_measures_every_server_and_writes_json(tmp_path: Path) -> None
         # the default gateway answers the contract reads on the compiled path, the standard one never
         assert report["http"]["reads"][read]["ours"].get("compiled_share", 1.0) > 0.9
         assert report["http"]["reads"][read]["ours-standard"].get("compiled_share", 0.0) == 0.0
+    for read, goal in FINGRAPH_READS.items():
+        for server in ("ours", "ours-standard"):
+            _assert_measured(report["http"]["reads"][read][server])
+        assert [g["goal"] for g in report["goals"] if g["scenario"] == read] == [goal]
+    # a router's batch takes the compiled path (docs/adr/010)
+    assert report["http"]["reads"]["_entities x20 MerchantView"]["ours"]["compiled_share"] > 0.9
     for peer, reason in missing.items():
         print(f"{peer} part skipped: {reason}")
         assert report["http"]["reads"]["MerchantsPage"][peer] == {"skipped": reason}

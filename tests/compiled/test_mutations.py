@@ -21,7 +21,7 @@ from tests.compiled.differential import Pair
 from tests.support import CONFIRM_RECEIPT, CREATE_PAYMENT, REFUND_PAYMENT, TOP_UP, TRANSFER, WITHDRAW, Api, new_key
 
 PAYMENT_FIELDS = """id status amount { amount currency } heldAmount { amount } refundedAmount { amount }
-  fee { amount } fundingSource orderRef createdAt releasedAt"""
+  fee { amount } fundingSource orderRef createdAt releasedAt confirmBy"""
 #: Every plain field of the payload, aliases, a fragment, __typename.
 CREATE_PAYMENT_FULL = f"""mutation Pay($m: ID!, $a: Decimal!, $k: String!, $o: String! = "order-9") {{
   paid: createPayment(input: {{merchantId: $m, amount: $a, orderRef: $o, idempotencyKey: $k}}) {{

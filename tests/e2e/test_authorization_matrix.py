@@ -154,6 +154,7 @@ def _path_rows() -> list[tuple[str, str, str, dict[str, str]]]:
 
 ROWS: list[tuple[str, str, str, dict[str, str]]] = [
     ("merchant.name", "merchant", "query($id: ID!) { merchant(id: $id) { name } }", MERCHANT_PUBLIC),
+    ("merchant.memberSince", "merchant", "query($id: ID!) { merchant(id: $id) { memberSince } }", MERCHANT_PUBLIC),
     ("merchant.wallet", "merchant", "query($id: ID!) { merchant(id: $id) { wallet { balance { amount } } } }", MERCHANT_PAYMENTS),
     ("merchant.escrowHeld", "merchant", "query($id: ID!) { merchant(id: $id) { escrowHeld { amount } } }", MERCHANT_PAYMENTS),
     ("merchant.receivedPayments", "merchant",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -142,6 +142,27 @@ async def test_release_due_payments_auto_confirms_after_ten_days(api: Api, serve
         assert await api.balance(merchant) == "40.00"
     finally:
         server.clock.set(created)
+
+
+async def test_confirm_by_is_the_instant_the_batch_releases_the_payment(api: Api, server: Server) -> None:
+    buyer = await api.consumer(balance="100.00")
+    merchant = await api.merchant()
+    payment = (await api.pay(buyer, merchant, "40.00"))["payment"]
+    query = "query($id: ID!) { payment(id: $id) { status createdAt confirmBy } }"
+    read = (await api.gql(query, buyer.token, id=payment["id"]))["payment"]
+    confirm_by = datetime.fromisoformat(read["confirmBy"])
+    assert confirm_by == datetime.fromisoformat(read["createdAt"]) + timedelta(days=10)
+
+    now = server.clock.now()
+    server.clock.set(confirm_by + timedelta(hours=1))
+    try:
+        await api.gql(RELEASE_DUE, api.operator, t=(confirm_by - timedelta(microseconds=1)).isoformat())
+        assert (await api.gql(query, buyer.token, id=payment["id"]))["payment"]["status"] == "HELD"
+        await api.gql(RELEASE_DUE, api.operator, t=confirm_by.isoformat())
+        released = (await api.gql(query, merchant.token, id=payment["id"]))["payment"]
+        assert (released["status"], released["confirmBy"]) == ("RELEASED", None)
+    finally:
+        server.clock.set(now)
 
 
 async def test_release_due_refuses_the_future(api: Api, server: Server) -> None:

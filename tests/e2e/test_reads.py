@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from gateway import metrics
+from gateway.graphql_view import READ_PATH_HEADER
+from tests.conftest import Server
 from tests.support import TOP_UP, TRANSFER, Api, Party, footprint, new_key
 
 CONSUMER_PAYMENTS = """query($id: ID!, $first: Int!, $after: String) { consumer(id: $id) {
@@ -140,6 +143,27 @@ async def test_node_refetches_merchants_consumers_and_payments(api: Api) -> None
     assert nodes[payment_id] == {
         "__typename": "Payment", "id": payment_id, "status": "HELD", "amount": {"amount": "1.00"}
     }
+
+
+async def test_member_since_is_when_the_merchant_joined_on_both_paths(
+    api: Api, standard_api: Api, server: Server
+) -> None:
+    now = server.clock.now()
+    joined = now - timedelta(days=400, microseconds=-123_456)  # fractional seconds: the SQL must print them
+    server.clock.set(joined)
+    try:
+        merchant = await api.merchant("Old Tea House")
+    finally:
+        server.clock.set(now)
+    buyer = await api.consumer()
+    query = "query($id: ID!) { merchant(id: $id) { memberSince } }"
+    await api.post(query, api.operator, id=merchant.id)  # validated once on the standard path, then compiled
+    compiled = await api.post(query, api.operator, id=merchant.id)
+    assert compiled.headers[READ_PATH_HEADER] == "compiled"
+    member_since = compiled.json()["data"]["merchant"]["memberSince"]
+    assert datetime.fromisoformat(member_since) == joined
+    for reader, token in ((api, buyer.token), (standard_api, standard_api.operator)):
+        assert (await reader.gql(query, token, id=merchant.id))["merchant"] == {"memberSince": member_since}
 
 
 async def test_node_does_not_leak_other_peoples_payments_or_unknown_ids(api: Api) -> None:

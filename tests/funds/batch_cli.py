@@ -7,38 +7,17 @@ import asyncio
 import contextlib
 import os
 import sys
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
-
-from gateway import db
 from tests.conftest import SECRET
+from tests.support import other_database
 
 FINGRAPH = Path(sys.executable).parent / "fingraph"
 
 
-@contextlib.asynccontextmanager
-async def empty_database(database_url: str) -> AsyncIterator[str]:
+def empty_database(database_url: str) -> contextlib.AbstractAsyncContextManager[str]:
     """A migrated database on the test server with nothing else in it (dropped afterwards): its DSN."""
-    name = f"fingraph_batch_{uuid.uuid4().hex[:12]}"
-    admin: asyncpg.Connection = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        dsn = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
-        await db.migrate_dsn(dsn)
-        yield dsn
-    finally:
-        admin = await asyncpg.connect(database_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    return other_database(database_url, "fingraph_batch", migrate=True)
 
 
 async def fingraph(dsn: str, *args: str, now: str) -> tuple[int, str, str]:

@@ -9,11 +9,9 @@ out of the other tests' data. Its rate limit is high: the fuzz is about input, a
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -25,32 +23,12 @@ from services.kernel.clock import Clock
 from services.kernel.principal import Principal, Role
 from tests.conftest import SECRET, START, Server, running_app
 from tests.fuzz.volleys import TALLY, Roles
-from tests.support import Api
-
-
-@contextlib.asynccontextmanager
-async def _own_database(database_url: str) -> AsyncIterator[str]:
-    parts = urlsplit(database_url)
-    name = f"{parts.path.lstrip('/') or 'postgres'}_fuzz"
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        admin = await asyncpg.connect(database_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+from tests.support import Api, other_database
 
 
 @pytest.fixture(scope="package")
 async def fuzz_server(database_url: str) -> AsyncIterator[Server]:
-    async with _own_database(database_url) as url:
+    async with other_database(database_url, "fingraph_fuzz") as url:
         settings = Settings(database_url=url, jwt_secret=SECRET, pool_min_size=2, pool_max_size=20,
                             rate_limit="1000000/second")
         async with running_app(settings, Clock(START)) as running:

@@ -6,29 +6,28 @@ Each test seeds fresh databases created on the test server, so nothing else is i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import pytest
 
-from gateway import db, demo
+from gateway import demo
 from gateway.demo_plan import plan_demo
 from gateway.settings import Settings
 from services.kernel.clock import Clock
 from services.kernel.principal import Role
 from tests.conftest import SECRET, running_app
-from tests.support import CONSUMER_HOME
+from tests.support import CONSUMER_HOME, other_database
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.fromisoformat("2026-11-20T10:00:00+08:00")
@@ -46,34 +45,15 @@ PAYMENTS = """
 """
 
 
-def _on_database(dsn: str, name: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
-
-
 @pytest.fixture
 async def fresh_database(database_url: str) -> AsyncIterator[Callable[[], Awaitable[str]]]:
     """Makes migrated, empty databases on the test server; drops them afterwards."""
-    made: list[str] = []
+    async with contextlib.AsyncExitStack() as made:
 
-    async def make() -> str:
-        name = f"fingraph_demo_{uuid.uuid4().hex[:12]}"
-        admin: asyncpg.Connection = await asyncpg.connect(database_url)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        made.append(name)
-        dsn = _on_database(database_url, name)
-        await db.migrate_dsn(dsn)
-        return dsn
+        async def make() -> str:
+            return await made.enter_async_context(other_database(database_url, "fingraph_demo", migrate=True))
 
-    yield make
-    admin: asyncpg.Connection = await asyncpg.connect(database_url)
-    try:
-        for name in made:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+        yield make
 
 
 async def _summary(dsn: str) -> dict[str, Any]:

@@ -8,47 +8,29 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
+
+from tests.support import free_port, other_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 async def empty_database(database_url: str) -> AsyncIterator[str]:
-    name = f"fingraph_serve_{uuid.uuid4().hex[:12]}"
-    admin: asyncpg.Connection = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    async with other_database(database_url, "fingraph_serve") as dsn:
+        yield dsn
 
 
 def _serve_and_read_health(dsn: str, *flags: str) -> str:
     """Start ``fingraph serve``, GET /healthz twice, stop it; returns everything it printed."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": dsn, "FINGRAPH_JWT_SECRET": "s" * 40}
     command = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--port", str(port), *flags]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

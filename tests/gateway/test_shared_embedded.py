@@ -76,7 +76,7 @@ def serving(tmp_path: Path) -> Iterator[Serving]:
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_for(lambda: process.poll() is None and httpx.get(f"{url}/healthz").status_code == 200, timeout=120)
+        _wait_for(lambda: process.poll() is None and httpx.get(f"{url}/healthz").status_code == 200, timeout=300)  # a fresh data dir: initdb, migrate, seed
         token = fingraph(data_dir, "token", "--role", "consumer", "--party", "con_1").stdout.strip()
         yield Serving(url, data_dir, process, token)
     finally:

@@ -6,7 +6,7 @@ then released to the merchant less the platform's fee; refunds come out of what 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -41,6 +41,21 @@ def _payment(status: PaymentStatus, amount: int, refunded: int = 0) -> Payment:
 )
 def test_what_a_payment_still_holds(status: PaymentStatus, amount: int, refunded: int, held: int) -> None:
     assert _payment(status, amount, refunded).held == Money(held)
+
+
+@pytest.mark.parametrize(
+    ("status", "refunded", "confirm_by"),
+    [
+        (PaymentStatus.HELD, 0, CREATED + timedelta(days=10)),
+        (PaymentStatus.PARTIALLY_REFUNDED, 2_550, CREATED + timedelta(days=10)),
+        (PaymentStatus.RELEASED, 0, None),
+        (PaymentStatus.REFUNDED, 10_000, None),
+    ],
+)
+def test_escrow_releases_itself_ten_days_after_payment_while_it_holds_money(
+    status: PaymentStatus, refunded: int, confirm_by: datetime | None
+) -> None:
+    assert _payment(status, 10_000, refunded).confirm_by == confirm_by
 
 
 def test_every_status_is_named_in_the_held_table() -> None:

@@ -5,18 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from aiodataloader import DataLoader
-
 from services.credit import repository, service
 from services.credit.models import CreditLine, CreditProfile, Drawdown
-from services.kernel.graph.context import GraphContext
+from services.kernel.graph.loader import RequestLoader
 
 
-class _CreditLoader(DataLoader):  # type: ignore[type-arg]
-    def __init__(self, context: GraphContext) -> None:
-        super().__init__()
-        self.pool = context.pool
-        self.clock = context.clock
+class _CreditLoader(RequestLoader):
+    """The service's loaders: batched, per request, shielded from cancellation (RequestLoader)."""
 
 
 class CreditProfileByPartyIdLoader(_CreditLoader):

@@ -6,21 +6,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
-from aiodataloader import DataLoader
-
 from services.funds import repository
 from services.funds.models import DailyYield, Fund, Holding, IncomeDay, units_to_money
-from services.kernel.graph.context import GraphContext
+from services.kernel.graph.loader import RequestLoader
 
 #: Days of yields a loader fetches per fund: enough for the 7-day yield and a year of history.
 _YIELD_WINDOW = 366
 
 
-class _FundsLoader(DataLoader):  # type: ignore[type-arg]
-    def __init__(self, context: GraphContext) -> None:
-        super().__init__()
-        self.pool = context.pool
-        self.clock = context.clock
+class _FundsLoader(RequestLoader):
+    """The service's loaders: batched, per request, shielded from cancellation (RequestLoader)."""
 
 
 class FundByCodeLoader(_FundsLoader):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.payments.graph.access import readable_payment, require_consumer_reach, require_merchant_reach
-from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_rows
+from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_at, parties_rows
 from services.payments.graph.loaders import (
     PartyByIdLoader,
     PaymentByIdLoader,
@@ -29,6 +29,7 @@ __all__ = [
     "one_party",
     "one_payment",
     "paid_by",
+    "parties_at",
     "parties_rows",
     "readable_payment",
     "require_consumer_reach",

@@ -7,10 +7,11 @@ beside it, and the differential tests hold the two to identical answers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from services.kernel.graph.compiled import Nested, Page, Row, Scope, money
-from services.payments.models import PartyKind
+from services.kernel.graph.compiled import Leaf, Nested, Page, Row, Scope, iso_datetime, money
+from services.payments.models import CONFIRMATION_WINDOW, PartyKind
 from services.payments.repository import HELD_STATUSES_SQL as HELD_SQL
 
 #: Above every id: "no cursor" as a bound the (party, id DESC) indexes can range-scan.
@@ -20,6 +21,13 @@ _AFTER_ALL = "9223372036854775807"
 def one_party(kind: PartyKind, party_id: str, alias: str) -> str:
     """FROM clause of the party ``party_id`` (SQL) if it is of ``kind`` (``merchant(id:)``)."""
     return f"payments.parties {alias} WHERE {alias}.id = {party_id} AND {alias}.kind = '{kind.value}'"
+
+
+def parties_at(kind: PartyKind, party_ids: str, alias: str) -> str:
+    """FROM clause of the parties ``party_ids`` (SQL ``bigint[]``) in order: ``{alias}_at.n`` is each
+    one's position, and ``{alias}`` the row if it exists and is of ``kind`` (else NULLs)."""
+    return (f"unnest({party_ids}) WITH ORDINALITY AS {alias}_at(id, n)"
+            f" LEFT JOIN payments.parties {alias} ON {alias}.id = {alias}_at.id AND {alias}.kind = '{kind.value}'")
 
 
 def party_kind(party_id: str) -> str:
@@ -93,3 +101,11 @@ ESCROW_HELD = money(
 )
 #: ``Payment.heldAmount``: ``models.Payment.held``.
 HELD_AMOUNT = money(f"CASE WHEN {{status}} IN ({HELD_SQL}) THEN {{amount}} - {{refunded}} ELSE 0 END", "{currency}")
+
+#: ``models.CONFIRMATION_WINDOW`` as a PostgreSQL interval: microseconds, not days, so
+#: adding it to a timestamptz never depends on the session's time zone (DST days).
+_WINDOW = f"interval '{CONFIRMATION_WINDOW // timedelta(microseconds=1)} microseconds'"
+#: ``Payment.confirmBy``: ``models.Payment.confirm_by`` (NULL once nothing is held).
+CONFIRM_BY = Leaf(
+    lambda row: iso_datetime(f"CASE WHEN {row['status']} IN ({HELD_SQL}) THEN {row['created_at']} + {_WINDOW} END")
+)

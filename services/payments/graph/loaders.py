@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from aiodataloader import DataLoader
-
-from services.kernel.graph.context import GraphContext
+from services.kernel.graph.loader import RequestLoader
 from services.kernel.money import Money
 from services.payments import repository
 from services.payments.models import Party, Payment, Wallet
@@ -16,10 +14,8 @@ from services.payments.models import Party, Payment, Wallet
 PageKey = tuple[int, int, int | None]
 
 
-class _PoolLoader(DataLoader):  # type: ignore[type-arg]
-    def __init__(self, context: GraphContext) -> None:
-        super().__init__()
-        self.pool = context.pool
+class _PoolLoader(RequestLoader):
+    """The service's loaders: batched, per request, shielded from cancellation (RequestLoader)."""
 
 
 class PartyByIdLoader(_PoolLoader):

@@ -21,7 +21,7 @@ from services.kernel.graph.directives import paginated, private
 from services.kernel.ids import encode_id
 from services.kernel.money import Money
 from services.payments.graph.access import known_counterparty, readable_payment, require_consumer_field
-from services.payments.graph.compiled import ESCROW_HELD, HELD_AMOUNT, WALLET, party, payments_of
+from services.payments.graph.compiled import CONFIRM_BY, ESCROW_HELD, HELD_AMOUNT, WALLET, party, payments_of
 from services.payments.graph.entities import ConsumerEntity, MerchantEntity
 from services.payments.graph.loaders import (
     EscrowHeldByMerchantIdLoader,
@@ -97,6 +97,14 @@ class PaymentType(Node):
     @strawberry.field(metadata=sql(Leaf(lambda row: iso_datetime(row["released_at"]))))
     def released_at(self, root: Payment) -> datetime | None:
         return root.released_at
+
+    @strawberry.field(
+        description="When escrow pays the merchant unless the buyer confirms receipt or is refunded first; "
+        "null once escrow holds nothing.",
+        metadata=sql(CONFIRM_BY),
+    )
+    def confirm_by(self, root: Payment) -> datetime | None:
+        return root.confirm_by
 
     @strawberry.field(metadata=sql(party(PartyKind.MERCHANT, "merchant_id")))
     async def merchant(self, root: Payment, info: Info) -> MerchantEntity:
@@ -192,6 +200,14 @@ class MerchantPaymentsFields:
     @strawberry.field(description="Third-party certified (诚信通).", metadata=sql(Leaf(lambda row: row["certified"])))
     def certified(self, root: Party) -> bool:
         return root.certified
+
+    @strawberry.field(
+        description="When the merchant joined the platform: buyers weigh a long-trading seller as they weigh "
+        "certification.",
+        metadata=sql(Leaf(lambda row: iso_datetime(row["created_at"]))),
+    )
+    def member_since(self, root: Party) -> datetime:
+        return root.created_at
 
     @strawberry.field(directives=private(_SCOPE), metadata=sql(WALLET))
     async def wallet(self, root: Party, info: Info) -> WalletType | None:
