@@ -30,7 +30,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 async def test_a_batch_spends_one_hit_per_operation(api: Api, server: Server) -> None:
     consumer = await api.consumer()
-    async with running_app(replace(server.settings, rate_limit="5/minute"), Clock(START)) as limited:
+    async with running_app(replace(server.settings, rate_limit="5/hour"), Clock(START)) as limited:
         async with httpx.AsyncClient(base_url=limited.url) as client:
             first = await client.post("/graphql", json=[TYPENAME] * 3, headers=_bearer(consumer.token))
             second = await client.post("/graphql", json=[TYPENAME] * 3, headers=_bearer(consumer.token))
@@ -57,7 +57,7 @@ async def test_a_batch_of_ten_at_five_a_second_answers_at_most_five(api: Api, se
 async def test_a_request_that_reaches_no_operation_still_counts_once(api: Api, server: Server) -> None:
     consumer = await api.consumer()
     headers = {**_bearer(consumer.token), "Content-Type": "application/json"}
-    async with running_app(replace(server.settings, rate_limit="3/minute"), Clock(START)) as limited:
+    async with running_app(replace(server.settings, rate_limit="3/hour"), Clock(START)) as limited:
         async with httpx.AsyncClient(base_url=limited.url) as client:
             garbage = [(await client.post("/graphql", content=b"{not json", headers=headers)).status_code
                        for _ in range(2)]

@@ -71,14 +71,17 @@ async def test_several_operations_are_refused_in_a_batch_over_get_and_over_webso
 
 
 PARSE, VALIDATION = "{ __typename", "{ noSuchField }"
-COERCION = ("query($on: Boolean!) { __typename @include(if: $on) }", {"on": "yes"})
+COERCION_QUERY = "query($on: Boolean!) { __typename @include(if: $on) }"
+COERCION_VARIABLES: dict[str, Any] = {"on": "yes"}
 
 
 @pytest.mark.parametrize("accept", [LEGACY, RESPONSE])
 async def test_syntax_validation_and_coercion_errors_carry_codes_over_http(door: Api, accept: str) -> None:
-    cases = [({"query": PARSE}, "GRAPHQL_PARSE_FAILED"), ({"query": VALIDATION}, "GRAPHQL_VALIDATION_FAILED"),
-             ({"query": COERCION[0], "variables": COERCION[1]}, "BAD_USER_INPUT"),
-             ({"query": "{ __typename }" * 3_000}, "GRAPHQL_PARSE_FAILED")]  # past the token limit
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"query": PARSE}, "GRAPHQL_PARSE_FAILED"), ({"query": VALIDATION}, "GRAPHQL_VALIDATION_FAILED"),
+        ({"query": COERCION_QUERY, "variables": COERCION_VARIABLES}, "BAD_USER_INPUT"),
+        ({"query": "{ __typename }" * 3_000}, "GRAPHQL_PARSE_FAILED"),  # past the token limit
+    ]
     for body, code in cases:
         for _ in range(2):  # cached documents and validations keep their codes
             response = await door.http.post("/graphql", json=body, headers={"accept": accept})
@@ -98,7 +101,7 @@ async def test_syntax_validation_and_coercion_errors_carry_codes_over_websocket(
         assert parse["type"] == "error" and codes(parse) == ["GRAPHQL_PARSE_FAILED"]
         validation = await ws.answer(VALIDATION)
         assert validation["type"] == "error" and codes(validation) == ["GRAPHQL_VALIDATION_FAILED"]
-        coercion = await ws.answer(COERCION[0], **COERCION[1])
+        coercion = await ws.answer(COERCION_QUERY, **COERCION_VARIABLES)
         assert codes(coercion) == ["BAD_USER_INPUT"]
         subscription = await ws.answer("subscription($on: Boolean!) { paymentEvents { kind @include(if: $on) } }", on="x")
         assert codes(subscription) == ["BAD_USER_INPUT"], subscription

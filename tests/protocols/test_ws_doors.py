@@ -42,7 +42,7 @@ async def test_a_message_over_the_body_limit_closes_the_socket_with_1009(server:
 
 async def test_a_bad_token_in_connection_init_spends_the_address_s_budget(server: Server) -> None:
     # Each socket opened is one hit and each bad token one more: six in all.
-    async with running_app(replace(server.settings, rate_limit="6/minute"), Clock(START)) as limited:
+    async with running_app(replace(server.settings, rate_limit="6/hour"), Clock(START)) as limited:
         codes = []
         for attempt in range(3):
             async with connect(_ws(limited.url), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
@@ -59,7 +59,7 @@ async def test_a_bad_token_in_connection_init_spends_the_address_s_budget(server
 
 
 async def test_opening_sockets_spends_the_budget_and_a_spent_one_gets_a_json_429(server: Server) -> None:
-    async with running_app(replace(server.settings, rate_limit="3/minute"), Clock(START)) as limited:
+    async with running_app(replace(server.settings, rate_limit="3/hour"), Clock(START)) as limited:
         async with contextlib.AsyncExitStack() as open_sockets:
             for _ in range(3):
                 await open_sockets.enter_async_context(
