@@ -16,7 +16,6 @@ lazy: only a test that asks for one (``server``, ``api``, ``db``...) starts it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -27,14 +26,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 
 from gateway.app import create_app
 from gateway.auth import issue_token
 from gateway.settings import Settings
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal, Role
-from tests.support import Api, free_port
+from tests.support import Api, served
 
 START = datetime.fromisoformat("2026-11-20T10:00:00+08:00")
 SECRET = "test-secret-" + "x" * 40
@@ -68,20 +66,8 @@ class Server:
 @contextlib.asynccontextmanager
 async def running_app(settings: Settings, clock: Clock) -> AsyncIterator[Server]:
     """The real app served by uvicorn on a free port, until the block ends."""
-    app = create_app(settings, clock=clock)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    uv = uvicorn.Server(config)
-    task = asyncio.create_task(uv.serve())
-    while not uv.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield Server(url=f"http://127.0.0.1:{port}", clock=clock, settings=settings)
-    finally:
-        uv.should_exit = True
-        await task
+    async with served(create_app(settings, clock=clock)) as url:
+        yield Server(url=url, clock=clock, settings=settings)
 
 
 @pytest.fixture(scope="session")

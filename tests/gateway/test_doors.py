@@ -18,10 +18,8 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-import uvicorn
 from graphql import GraphQLError
 from limits.aio.storage import MemoryStorage
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -31,7 +29,7 @@ from gateway.extensions import FederatedTracing, MaskUnexpectedErrors
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal, Role
 from tests.conftest import SECRET, START, Server, running_app
-from tests.support import Api, free_port
+from tests.support import Api, served
 
 TYPENAME = {"query": "{ __typename }"}
 
@@ -50,21 +48,6 @@ class _BrokenStorage(MemoryStorage):
         raise RuntimeError("limits storage at 10.0.0.7:6379 refused: secret-internal-detail")
 
 
-async def _serve(app: Starlette) -> AsyncIterator[str]:
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="on"))
-    task = asyncio.create_task(uv.serve())
-    while not uv.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        await task
-
-
 @pytest.fixture
 async def broken_app(server: Server) -> AsyncIterator[str]:
     """The real app whose rate-limit store fails, with one extra route that fails outright."""
@@ -78,7 +61,7 @@ async def broken_app(server: Server) -> AsyncIterator[str]:
         raise ValueError("secret-internal-detail")
 
     app.add_route("/failing", failing)
-    async for url in _serve(app):
+    async with served(app, log_level="critical") as url:
         yield url
 
 

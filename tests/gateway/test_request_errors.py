@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.routing import WebSocketRoute
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -22,7 +21,7 @@ from gateway.app import create_app
 from services.kernel.clock import Clock
 from tests.conftest import START, Server
 from tests.protocols.ws_client import TransportWs, codes
-from tests.support import Api, free_port
+from tests.support import Api, served
 
 TWO = "query First { __typename } query Second { viewerKind: __typename }"
 LEGACY, RESPONSE = "application/json", "application/graphql-response+json"
@@ -115,18 +114,8 @@ async def two_per_socket(server: Server) -> AsyncIterator[str]:
     app = create_app(server.settings, clock=Clock(START))
     [route] = [r for r in app.routes if isinstance(r, WebSocketRoute) and r.path == "/graphql"]
     route.endpoint.max_subscriptions_per_connection = 2  # type: ignore[attr-defined]
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="on"))
-    task = asyncio.create_task(uv.serve())
-    while not uv.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        await task
+    async with served(app, log_level="critical") as url:
+        yield url
 
 
 async def test_the_per_socket_operation_cap_answers_with_a_code(api: Api, two_per_socket: str) -> None:
