@@ -104,7 +104,7 @@ class Ran:
     stderr: str
 
 
-async def _token(server: Server, *args: str) -> Ran:
+async def fingraph_token(server: Server, *args: str) -> Ran:
     """``fingraph token`` run as from a shell, against the test server's database."""
     env = {**os.environ, "FINGRAPH_JWT_SECRET": SECRET, "FINGRAPH_NOW": server.clock.now().isoformat(),
            "DATABASE_URL": server.settings.database_url or ""}
@@ -123,11 +123,11 @@ async def test_the_token_command_mints_only_for_a_party_of_the_role_s_kind(
     consumer, merchant = pair
     for role, party in [("merchant", swapped(consumer)), ("consumer", swapped(merchant)),
                         ("merchant", "mer_999999999999")]:
-        result = await _token(server, "--role", role, "--party", party)
+        result = await fingraph_token(server, "--role", role, "--party", party)
         assert result.exit_code == 2, result.stderr
         assert result.stdout == ""
         assert f"no {role} {party}" in result.stderr
     for role, party in [("merchant", merchant.id), ("consumer", consumer.id)]:
-        result = await _token(server, "--role", role, "--party", party)
+        result = await fingraph_token(server, "--role", role, "--party", party)
         assert result.exit_code == 0, result.stderr
         assert result.stdout.count(".") == 2 and len(result.stdout.splitlines()) == 1

@@ -3,15 +3,11 @@ partners and malformed persisted-query hashes (ADR 014, addendum)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
-import os
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +25,7 @@ from gateway.extensions import FederatedTracing, MaskUnexpectedErrors
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal, Role
 from tests.conftest import SECRET, START, Server, running_app
+from tests.e2e.test_ids_kind import fingraph_token
 from tests.support import Api, served
 
 TYPENAME = {"query": "{ __typename }"}
@@ -150,27 +147,13 @@ async def test_a_token_for_a_partner_that_does_not_exist_is_unauthenticated(api:
         assert "ptn_1000000000000" in response.json()["errors"][0]["message"]
 
 
-async def _token_command(server: Server, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, "FINGRAPH_JWT_SECRET": SECRET, "FINGRAPH_NOW": server.clock.now().isoformat(),
-           "DATABASE_URL": server.settings.database_url or ""}
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "fingraph"), "token", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_the_token_command_mints_only_for_a_partner_that_exists(api: Api, server: Server) -> None:
     real = await _created_partner(api)
-    code, out, err = await _token_command(server, "--role", "partner", "--partner", "ptn_999999999",
-                                          "--scopes", "payments:read")
-    assert code == 2 and out == "" and "no partner ptn_999999999" in err
-    code, out, err = await _token_command(server, "--role", "partner", "--partner", f"ptn_{real}",
-                                          "--scopes", "payments:read")
-    assert code == 0, err
-    assert out.count(".") == 2 and len(out.splitlines()) == 1
+    refused = await fingraph_token(server, "--role", "partner", "--partner", "ptn_999999999", "--scopes", "payments:read")
+    assert refused.exit_code == 2 and refused.stdout == "" and "no partner ptn_999999999" in refused.stderr
+    minted = await fingraph_token(server, "--role", "partner", "--partner", f"ptn_{real}", "--scopes", "payments:read")
+    assert minted.exit_code == 0, minted.stderr
+    assert minted.stdout.count(".") == 2 and len(minted.stdout.splitlines()) == 1
 
 
 @pytest.mark.parametrize("digest", ["g" * 64, "A" * 64, "a" * 63 + "\n", " " + "a" * 63, "\uff41" * 64])
