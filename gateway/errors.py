@@ -26,8 +26,8 @@ from gateway.middleware import new_request_id
 
 log = logging.getLogger(__name__)
 
-#: ``extensions.code`` of the statuses Starlette raises on its own.
-_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+#: ``extensions.code`` of the statuses Starlette and Strawberry raise with a status only.
+STATUS_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 _GRAPHQL_PATH = "/graphql"
 
 
@@ -38,7 +38,7 @@ def _json(body: object, status: int, headers: dict[str, str] | None = None) -> R
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own 404/405 (and any HTTPException a route raises) as a JSON error."""
     assert isinstance(exc, HTTPException)
-    code = _CODES.get(exc.status_code, "BAD_REQUEST")
+    code = STATUS_CODES.get(exc.status_code, "BAD_REQUEST")
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         what = "GraphQL takes POST (and GET for queries)" if request.url.path == _GRAPHQL_PATH else f"use {allowed}"

@@ -28,6 +28,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway import graphiql, metrics, request_body
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
+from gateway.errors import STATUS_CODES
 from gateway.guards import GuardPipeline, Refused
 from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
@@ -42,8 +43,6 @@ JSON = "application/json"
 READ_PATH_HEADER = "Fingraph-Read-Path"
 #: Apollo routers ask for ftv1 traces with it; traces come from the standard executor.
 TRACE_HEADER = "apollo-federation-include-trace"
-#: ``extensions.code`` of the view's own refusals (Strawberry raises them with a status only).
-_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
 def preferred_media_type(accept: str) -> str:
@@ -102,7 +101,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         except BadRequest as refused:
             response = self._bad_request(request, refused)
         except HTTPException as refused:
-            code = _HTTP_CODES.get(refused.status_code, "BAD_REQUEST")
+            code = STATUS_CODES.get(refused.status_code, "BAD_REQUEST")
             response = self._bad_request(request, BadRequest(refused.reason, code=code, status=refused.status_code))
         await response(scope, receive, send)
 
@@ -146,11 +145,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         try:
             await self._admit(request, context, query=query, extensions=None)
         except Refused as refused:
-            error = self._refusal(refused, sub_response, lone=True)
-            sub_response.media_type = preferred_media_type(request.headers.get("accept", ""))
-            if not sub_response.status_code and sub_response.media_type == GRAPHQL_RESPONSE_JSON:
-                sub_response.status_code = 400  # refused before it ran: a request error
-            return self.create_response({"errors": [error.formatted]}, sub_response)
+            # A request error like the view's: the same media type and status rule (process_result).
+            refusal = ExecutionResult(data=None, errors=[self._refusal(refused, sub_response, lone=True)])
+            return self.create_response(await self.process_result(request, refusal), sub_response)
         request.state.compiled_tried = True
         data = await compiled.execute(context, query=query, operation_name=name, variables=variables)
         if data is None:
