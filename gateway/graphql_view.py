@@ -32,7 +32,7 @@ from gateway.errors import STATUS_CODES
 from gateway.guards import GuardPipeline, Refused
 from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
-from gateway.ratelimit import COUNTED, client_key
+from gateway.ratelimit import COUNTED, client_address, client_key
 from gateway.request_body import BAD_USER_INPUT, BadRequest
 from gateway.request_errors import unnamed_choice
 from schema.compiled import CompiledReads
@@ -79,10 +79,6 @@ def _plain_json_post(request: Request) -> bool:
         and "multipart/" not in accept and "text/event-stream" not in accept
         and TRACE_HEADER not in headers
     )
-
-
-def _client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 class FingraphGraphQL(GraphQL[RequestContext, None]):
@@ -195,7 +191,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         except InvalidToken as exc:
             # A failed sign-in spends the client address's budget, as over HTTP (BearerTokenBackend).
             guards: GuardPipeline = context.request.app.state.guards
-            await guards.rate_limit.hit(client_key(None, _client_address(context.request)))
+            await guards.rate_limit.hit(client_key(None, client_address(context.request)))
             raise ConnectionRejectionError({"message": f"Invalid token: {exc}"}) from exc
         return None
 
@@ -347,7 +343,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         request.scope.setdefault("state", {})[COUNTED] = True
         guards: GuardPipeline = request.app.state.guards
         document = await guards.admit(context, query=query, extensions=extensions,
-                                      client_address=_client_address(request))
+                                      client_address=client_address(request))
         request.state.admitted = not getattr(request.state, "batch", False)
         return document
 

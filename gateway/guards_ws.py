@@ -25,7 +25,7 @@ from strawberry.utils.aio import aclosing
 
 from gateway.context import RequestContext
 from gateway.guards import GuardPipeline, Refused
-from gateway.ratelimit import client_key
+from gateway.ratelimit import client_address, client_key
 from gateway.request_errors import BAD_USER_INPUT, PARSE_FAILED, code_errors
 from gateway.ws_input import StrictTransportWSHandler
 
@@ -95,11 +95,10 @@ class GuardedTransportWSHandler(StrictTransportWSHandler):
     async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         context = self.context.for_operation()
         extensions = self._extensions.pop(operation.id, None)
-        client = self.context.request.client
         # A malformed subscribe still spends its hit: it is admitted without a document, then refused.
         well_formed = isinstance(operation.variables, dict | None) and isinstance(operation.operation_name, str | None)
         given = operation.query if isinstance(operation.query, str) and well_formed else None
-        address = client.host if client else None
+        address = client_address(self.context.request)
         holder = client_key(context.principal, address)
         open_operations: OpenOperations = self._app_state.open_operations
         try:

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import metrics
 from gateway.auth import InvalidToken, principal_from_token
-from gateway.ratelimit import OperationRateLimit, OverLimit, client_key, too_many_requests
+from gateway.ratelimit import OperationRateLimit, OverLimit, client_address, client_key, too_many_requests
 from services.kernel.clock import Clock
 from services.kernel.principal import Principal
 
@@ -64,7 +64,7 @@ class BearerTokenBackend(AuthenticationBackend):
             principal = self._principal(conn, headers[0])
         except AuthenticationError:
             if self.failures is not None:
-                over = await self.failures.hit(client_key(None, conn.client.host if conn.client else None))
+                over = await self.failures.hit(client_key(None, client_address(conn)))
                 if over is not None:
                     raise SignInsSpent(over) from None
             raise

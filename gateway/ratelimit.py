@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -60,6 +61,11 @@ class OverLimit:
 
     rate: RateLimitItem
     retry_after: int
+
+
+def client_address(conn: HTTPConnection) -> str | None:
+    """The peer's address of a request or socket, whose budget an anonymous operation spends."""
+    return conn.client.host if conn.client else None
 
 
 def client_key(principal: Principal | None, client_address: str | None) -> str:
@@ -116,8 +122,7 @@ class RateLimitMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        key = client_key(getattr(scope.get("user"), "principal", None), client[0] if client else None)
+        key = client_key(getattr(scope.get("user"), "principal", None), client_address(HTTPConnection(scope)))
         if scope["type"] == "websocket":
             # Opening a socket is one hit (its subscribes count themselves): sockets that
             # never subscribe cannot be opened for free, by the thousand.
