@@ -33,7 +33,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from gateway.request_body import BAD_USER_INPUT, NUL, nul_path
+from gateway.request_body import BAD_USER_INPUT, NUL, nul_message, nul_path
 
 #: Characters a number literal may have: more than any Int (10 digits) or Float needs, far
 #: below the 4,300 digits past which Python refuses to read an int.
@@ -71,10 +71,7 @@ class RefuseUnreadableInput(SchemaExtension):
             path = nul_path(context.variables)
             if path is not None:
                 context.pre_execution_errors = [
-                    GraphQLError(
-                        f"Variable '${path}' contains a NUL character (U+0000), which no input accepts",
-                        extensions={"code": BAD_USER_INPUT},
-                    )
+                    GraphQLError(nul_message(path), extensions={"code": BAD_USER_INPUT})
                 ]
         yield
 

@@ -211,9 +211,12 @@ def refuse_nul(variables: Mapping[str, Any]) -> None:
     """:class:`BadRequest` (``BAD_USER_INPUT``) naming the first variable that holds a NUL character."""
     path = nul_path(variables)
     if path is not None:
-        raise BadRequest(
-            f"Variable '${path}' contains a NUL character (U+0000), which no input accepts", code=BAD_USER_INPUT
-        )
+        raise BadRequest(nul_message(path), code=BAD_USER_INPUT)
+
+
+def nul_message(path: str) -> str:
+    """The refusal of a variable holding a NUL character, the same on every transport."""
+    return f"Variable '${path}' contains a NUL character (U+0000), which no input accepts"
 
 
 def nul_path(variables: Mapping[str, Any]) -> str | None:
@@ -262,6 +265,7 @@ __all__ = [
     "MAX_OPERATION_ID_BYTES",
     "BadRequest",
     "message_problem",
+    "nul_message",
     "nul_path",
     "read_json",
     "refuse_duplicate_keys",
