@@ -29,6 +29,9 @@ class RequestContext:
     principal: Principal | None
     request_id: str
     platform_fee_bps: int = 0
+    confirm_window_days: int = 10
+    confirm_extension_days: int = 3
+    ship_within_days: int = 3
     events: EventHub | None = None
     #: The HTTP request or WebSocket (headers for federated tracing: apollo-federation-include-trace).
     request: Any = field(default=None, repr=False)

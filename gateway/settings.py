@@ -36,6 +36,11 @@ class Settings:
     #: ISO 8601 instant that fixes the clock (``FINGRAPH_NOW``).
     now: str | None = None
     platform_fee_bps: int = 0
+    #: The goods flow's terms in days (ADR 025): the buyer's confirm window from shipment,
+    #: the one extension, and how long a merchant has to ship before the buyer may cancel.
+    confirm_window_days: int = 10
+    confirm_extension_days: int = 3
+    ship_within_days: int = 3
     pool_min_size: int = 2
     pool_max_size: int = 20
     statement_timeout_ms: int = 10_000
@@ -83,6 +88,9 @@ class Settings:
             jwt_secret=os.environ.get("FINGRAPH_JWT_SECRET") or None,
             now=os.environ.get("FINGRAPH_NOW") or None,
             platform_fee_bps=_int("FINGRAPH_PLATFORM_FEE_BPS", 0),
+            confirm_window_days=_int("FINGRAPH_CONFIRM_WINDOW_DAYS", 10),
+            confirm_extension_days=_int("FINGRAPH_CONFIRM_EXTENSION_DAYS", 3),
+            ship_within_days=_int("FINGRAPH_SHIP_WITHIN_DAYS", 3),
             pool_min_size=_int("FINGRAPH_POOL_MIN", 2),
             pool_max_size=_int("FINGRAPH_POOL_MAX", 20),
             statement_timeout_ms=_int("FINGRAPH_STATEMENT_TIMEOUT_MS", 10_000),

@@ -27,7 +27,14 @@ from services.credit.graph import CreditMutation, CreditQuery
 from services.funds.graph import FundsMutation, FundsQuery
 from services.kernel.graph import DATE_SCALAR, DATETIME_SCALAR, DECIMAL_SCALAR
 from services.partners.graph import PartnersMutation, PartnersQuery
-from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentsSubscription, PaymentType
+from services.payments.graph import (
+    DisputeType,
+    GoodsMutation,
+    PaymentsMutation,
+    PaymentsQuery,
+    PaymentsSubscription,
+    PaymentType,
+)
 
 FEDERATION_VERSION = "2.9"
 log = logging.getLogger("fingraph.graphql")
@@ -61,12 +68,14 @@ def build_schema(
     *, extensions: Iterable[Any] = (), max_batch: int = 10
 ) -> FingraphSchema:
     query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery, FundsQuery, CreditQuery))
-    mutation = merge_types("Mutation", (PaymentsMutation, PartnersMutation, FundsMutation, CreditMutation))
+    mutation = merge_types(
+        "Mutation", (PaymentsMutation, GoodsMutation, PartnersMutation, FundsMutation, CreditMutation)
+    )
     return FingraphSchema(
         query=query,
         mutation=mutation,
         subscription=merge_types("Subscription", (PaymentsSubscription,)),
-        types=[Merchant, Consumer, PaymentType],
+        types=[Merchant, Consumer, PaymentType, DisputeType],
         extensions=list(extensions),
         config=StrawberryConfig(
             scalar_map={Decimal: DECIMAL_SCALAR, date: DATE_SCALAR, datetime: DATETIME_SCALAR},

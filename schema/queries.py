@@ -15,7 +15,7 @@ from services.kernel.ids import decode_id
 from services.kernel.principal import Role
 from services.partners import PUBLIC_SCOPE
 from services.payments import Party, PartyKind, parties_page
-from services.payments.graph import PartyByIdLoader, PaymentType, readable_payment
+from services.payments.graph import PartyByIdLoader, PaymentType, readable_dispute, readable_payment
 
 
 @strawberry.type
@@ -86,4 +86,6 @@ class PartiesQuery:
             return await consumer_by_id(info, id)  # type: ignore[return-value]
         if type_name == "Payment":
             return await readable_payment(info, id)  # type: ignore[return-value]
+        if type_name == "Dispute":
+            return await readable_dispute(info, id)  # type: ignore[return-value]
         return None

@@ -115,6 +115,19 @@ CONFIRM_RECEIPT = """mutation($p: ID!, $k: String!) { confirmReceipt(input: {pay
   payment { id status } userErrors { code message } } }"""
 REFUND_PAYMENT = """mutation($p: ID!, $a: Decimal!, $k: String!) { refundPayment(input: {paymentId: $p, amount: $a, reason: "not as described", idempotencyKey: $k}) {
   payment { id status refundedAmount { amount } } userErrors { code message } } }"""
+# The goods flow's operations exactly as CONTRACT.md writes them ("Goods flow and disputes").
+MARK_SHIPPED = """mutation MarkShipped($p: ID!, $k: String!) { markShipped(input: {paymentId: $p, carrier: "SF Express", trackingNumber: "SF1234567890", idempotencyKey: $k}) {
+  payment { id status shipment { carrier trackingNumber shippedAt } confirmBy } userErrors { code message } } }"""
+EXTEND_CONFIRM_WINDOW = """mutation ExtendConfirmWindow($p: ID!, $k: String!) { extendConfirmWindow(input: {paymentId: $p, idempotencyKey: $k}) {
+  payment { id confirmBy } userErrors { code message } } }"""
+CANCEL_UNSHIPPED = """mutation CancelUnshippedPayment($p: ID!, $k: String!) { cancelUnshippedPayment(input: {paymentId: $p, idempotencyKey: $k}) {
+  payment { id status } userErrors { code message } } }"""
+OPEN_DISPUTE = """mutation OpenDispute($p: ID!, $a: Decimal!, $k: String!) { openDispute(input: {paymentId: $p, reason: "not as described", amount: $a, idempotencyKey: $k}) {
+  dispute { id status amount { amount } } payment { id status } userErrors { code message } } }"""
+RESPOND_TO_DISPUTE = """mutation RespondToDispute($d: ID!, $k: String!) { respondToDispute(input: {disputeId: $d, accept: false, note: "delivered as described", idempotencyKey: $k}) {
+  dispute { id status } userErrors { code message } } }"""
+RESOLVE_DISPUTE = """mutation ResolveDispute($d: ID!, $a: Decimal!, $k: String!) { resolveDispute(input: {disputeId: $d, refundAmount: $a, note: "partial refund", idempotencyKey: $k}) {
+  dispute { id status } payment { id status refundedAmount { amount } } userErrors { code message } } }"""
 RELEASE_DUE = """mutation($t: DateTime!) { releaseDuePayments(input: {asOf: $t}) { releasedCount } }"""
 TRIAL_BALANCE = """query TrialBalance { trialBalance { accounts { code balance { amount } } total { amount } } }"""
 # The cross-service reads exactly as CONTRACT.md writes them.

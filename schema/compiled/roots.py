@@ -113,6 +113,8 @@ class NodeById(RootSpec):
 
     def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
         decoded = decode_id(args["id"])
+        if decoded is not None and decoded[0] == "Dispute":
+            raise Fallback("a dispute is read through its payment's rule by its resolver (standard path)")
         if decoded is None or decoded[0] not in ("Merchant", "Consumer", "Payment"):
             return "NULL::json"
         type_name, pk = decoded

@@ -14,6 +14,7 @@ PREFIXES: dict[str, str] = {
     "CreditLine": "crl",
     "Drawdown": "drw",
     "Fund": "fnd",
+    "Dispute": "dsp",
 }
 _TYPES = {prefix: type_name for type_name, prefix in PREFIXES.items()}
 

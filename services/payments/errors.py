@@ -15,6 +15,10 @@ def payment_not_found() -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, "no such payment", field="paymentId")
 
 
+def dispute_not_found() -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, "no such dispute", field="disputeId")
+
+
 def party_not_found(field: str) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, "no such party", field=field)
 
@@ -44,6 +48,6 @@ REFUSALS: Mapping[str, Callable[[], DomainError]] = {
 }
 
 __all__ = [
-    "REFUSALS", "DomainError", "ErrorCode", "insufficient_funds", "invalid_state", "no_such_merchant", "no_wallet",
-    "order_ref_too_long", "party_not_found", "payment_not_found",
+    "REFUSALS", "DomainError", "ErrorCode", "dispute_not_found", "insufficient_funds", "invalid_state",
+    "no_such_merchant", "no_wallet", "order_ref_too_long", "party_not_found", "payment_not_found",
 ]

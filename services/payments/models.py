@@ -16,6 +16,12 @@ class PaymentEventKind(str, Enum):
     CREATED = "CREATED"
     RELEASED = "RELEASED"
     REFUNDED = "REFUNDED"
+    SHIPPED = "SHIPPED"
+    CONFIRM_WINDOW_EXTENDED = "CONFIRM_WINDOW_EXTENDED"
+    DISPUTE_OPENED = "DISPUTE_OPENED"
+    DISPUTE_ACCEPTED = "DISPUTE_ACCEPTED"
+    DISPUTE_REJECTED = "DISPUTE_REJECTED"
+    DISPUTE_RESOLVED = "DISPUTE_RESOLVED"
 
 
 class PartyKind(str, Enum):
@@ -33,8 +39,36 @@ class PaymentStatus(str, Enum):
 #: Statuses in which part of the payment still sits in escrow.
 HELD_STATUSES = frozenset({PaymentStatus.HELD, PaymentStatus.PARTIALLY_REFUNDED})
 
-#: HELD payments are confirmed automatically this long after they were made.
+#: The default buyer's confirm window: a shipped payment is confirmed automatically this
+#: long after shipment (``GoodsFlowTerms.confirm_window``, ``FINGRAPH_CONFIRM_WINDOW_DAYS``).
 CONFIRMATION_WINDOW = timedelta(days=10)
+
+
+@dataclass(frozen=True, slots=True)
+class GoodsFlowTerms:
+    """The platform's goods-flow terms (settings; docs/adr/025-goods-flow-in-escrow.md).
+
+    Each applies when its step happens and is then written on the payment (its
+    ``confirm_by``), so changing a setting never moves a deadline already promised.
+    """
+
+    #: The buyer's auto-confirm window, counted from shipment.
+    confirm_window: timedelta = CONFIRMATION_WINDOW
+    #: How much one ``extendConfirmWindow`` adds (once per payment).
+    extension: timedelta = timedelta(days=3)
+    #: A held payment not shipped this long after it was made may be cancelled by the buyer.
+    ship_within: timedelta = timedelta(days=3)
+
+
+class DisputeStatus(str, Enum):
+    OPEN = "OPEN"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    RESOLVED = "RESOLVED"
+
+
+#: Disputes that stop the buyer's timer: the merchant or the operator still has to act.
+OPEN_DISPUTE_STATUSES = frozenset({DisputeStatus.OPEN, DisputeStatus.REJECTED})
 
 
 def payment_status(*, amount: Money, refunded: Money, released: bool) -> PaymentStatus:
@@ -105,6 +139,18 @@ class Payment:
     order_ref: str
     created_at: datetime
     released_at: datetime | None
+    #: The shipment the merchant recorded (``markShipped``); carrier and tracking number
+    #: are None for payments shipped before they were recorded (migration 007).
+    shipped_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    #: When escrow releases itself unless the buyer confirms or is refunded first
+    #: (``release_due_payments(as_of=...)`` releases the payment from this instant on).
+    #: Set at shipment, moved by an extension, None while unshipped, while a dispute stops
+    #: the timer, and once escrow holds nothing.
+    confirm_by: datetime | None = None
+    #: The buyer has used their one extension of the confirm window.
+    extended: bool = False
 
     @property
     def held(self) -> Money:
@@ -113,13 +159,42 @@ class Payment:
             return self.amount - self.refunded
         return Money.zero(self.amount.currency)
 
-    @property
-    def confirm_by(self) -> datetime | None:
-        """When escrow releases itself unless the buyer confirms or is refunded first;
-        ``release_due_payments(as_of=...)`` releases the payment from this instant on."""
-        if self.status in HELD_STATUSES:
-            return self.created_at + CONFIRMATION_WINDOW
-        return None
+
+@dataclass(frozen=True, slots=True)
+class DisputeStep:
+    """One step of a dispute's history: who did what, with what amount and note."""
+
+    dispute_id: int
+    action: str
+    actor: str
+    amount: Money | None
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A buyer's claim on a held payment: ``amount`` asked back for ``reason``."""
+
+    id: int
+    payment_id: int
+    buyer_id: int
+    merchant_id: int
+    status: DisputeStatus
+    amount: Money
+    reason: str
+    opened_at: datetime
+    closed_at: datetime | None
+    #: What was left of the confirm window when the dispute stopped it (None: not shipped).
+    timer_left: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeOutcome:
+    """What a dispute step answers (and an idempotency key keeps): the dispute and its payment."""
+
+    dispute: Dispute
+    payment: Payment
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from services.kernel.sql_call import refusals
 from services.payments.errors import REFUSALS
 from services.payments.models import (
     HELD_STATUSES,
+    OPEN_DISPUTE_STATUSES,
     AccountBalance,
     FundingSource,
     Party,
@@ -25,7 +26,7 @@ from services.payments.models import (
 
 _PAYMENT_COLUMNS = (
     "id, buyer_id, merchant_id, amount, refunded, fee, currency, status, funding_source,"
-    " order_ref, created_at, released_at"
+    " order_ref, created_at, released_at, shipped_at, carrier, tracking_number, confirm_by, extended"
 )
 
 
@@ -59,6 +60,11 @@ def payment_from_row(row: asyncpg.Record) -> Payment:
         order_ref=row["order_ref"],
         created_at=row["created_at"],
         released_at=row["released_at"],
+        shipped_at=row["shipped_at"],
+        carrier=row["carrier"],
+        tracking_number=row["tracking_number"],
+        confirm_by=row["confirm_by"],
+        extended=row["extended"],
     )
 
 
@@ -222,10 +228,11 @@ async def update_payment(
     refunded: int,
     fee: int,
     released_at: datetime | None,
+    confirm_by: datetime | None,
 ) -> Payment:
     row = await conn.fetchrow(
         f"""
-        UPDATE payments.payments SET status = $2, refunded = $3, fee = $4, released_at = $5
+        UPDATE payments.payments SET status = $2, refunded = $3, fee = $4, released_at = $5, confirm_by = $6
          WHERE id = $1 RETURNING {_PAYMENT_COLUMNS}
         """,
         payment_id,
@@ -233,6 +240,7 @@ async def update_payment(
         refunded,
         fee,
         released_at,
+        confirm_by,
     )
     assert row is not None
     return payment_from_row(row)
@@ -290,14 +298,25 @@ async def payments_pages(
     return [payment_from_row(row) for row in rows]
 
 
-async def due_payments_for_update(conn: asyncpg.Connection, *, created_before: datetime) -> list[Payment]:
+#: A dispute that stops the timer, spelled for SQL (``models.OPEN_DISPUTE_STATUSES``; test_one_rule checks it).
+OPEN_DISPUTE_STATUSES_SQL = ", ".join(f"'{status.value}'" for status in sorted(OPEN_DISPUTE_STATUSES))
+
+
+async def due_payments_for_update(conn: asyncpg.Connection, *, as_of: datetime) -> list[Payment]:
+    """Held payments whose confirm window has run out by ``as_of`` (lifecycle: SHIPPED, AUTO_RELEASE).
+
+    Only a shipped payment has a ``confirm_by``, and a dispute clears it while it stops the
+    timer; the dispute test is said again here so that a row written otherwise is still safe.
+    """
     rows = await conn.fetch(
         f"""
-        SELECT {_PAYMENT_COLUMNS} FROM payments.payments
-         WHERE status IN ({HELD_STATUSES_SQL}) AND created_at <= $1
+        SELECT {_PAYMENT_COLUMNS} FROM payments.payments p
+         WHERE status IN ({HELD_STATUSES_SQL}) AND confirm_by IS NOT NULL AND confirm_by <= $1
+           AND NOT EXISTS (SELECT 1 FROM payments.disputes d
+                            WHERE d.payment_id = p.id AND d.status IN ({OPEN_DISPUTE_STATUSES_SQL}))
          ORDER BY id FOR UPDATE SKIP LOCKED
         """,
-        created_before,
+        as_of,
     )
     return [payment_from_row(row) for row in rows]
 
@@ -307,7 +326,7 @@ async def mark_released(
 ) -> None:
     await conn.execute(
         """
-        UPDATE payments.payments p SET status = 'RELEASED', released_at = $3, fee = f.fee
+        UPDATE payments.payments p SET status = 'RELEASED', released_at = $3, fee = f.fee, confirm_by = NULL
           FROM unnest($1::bigint[], $2::bigint[]) AS f(id, fee) WHERE p.id = f.id
         """,
         list(payment_ids),

@@ -6,7 +6,7 @@ and commits; a ``DomainError`` anywhere rolls the whole operation back.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 
@@ -15,11 +15,11 @@ from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.money import Money
 from services.kernel.sql_call import SqlCall
 from services.kernel.text import check_visible
-from services.payments import ledger, outbox, repository
+from services.payments import goods_repository, ledger, lifecycle, outbox, repository
 from services.payments.errors import REFUSALS, insufficient_funds, invalid_state, party_not_found, payment_not_found
 from services.payments.funding import funding_provider
+from services.payments.lifecycle import Actor, Step
 from services.payments.models import (
-    CONFIRMATION_WINDOW,
     HELD_STATUSES,
     FundingSource,
     Party,
@@ -142,13 +142,13 @@ async def hold_in_escrow(conn: asyncpg.Connection, *, payment: Payment, now: dat
 async def confirm_receipt(
     conn: asyncpg.Connection, *, buyer_id: int, payment_id: int, fee_bps: int = 0, now: datetime
 ) -> Payment:
-    """The buyer is satisfied: release what escrow still holds to the merchant."""
+    """The buyer is satisfied: release what escrow still holds to the merchant (not during a dispute)."""
     payment = await repository.payment_for_update(conn, payment_id)
     if payment is None or payment.buyer_id != buyer_id:
         raise payment_not_found()
-    if payment.status not in HELD_STATUSES:
-        raise invalid_state(f"payment is {payment.status.value}, not held", field="paymentId")
-    return await release_escrow(conn, payment=payment, fee_bps=fee_bps, now=now)
+    dispute = await goods_repository.dispute_of_payment(conn, payment.id)
+    transition = lifecycle.require(lifecycle.stage_of(payment, dispute), Step.CONFIRM, Actor.BUYER)
+    return lifecycle.landed(transition, await release_escrow(conn, payment=payment, fee_bps=fee_bps, now=now), dispute)
 
 
 def platform_fee(held: Money, fee_bps: int) -> Money:
@@ -165,7 +165,7 @@ async def release_escrow(conn: asyncpg.Connection, *, payment: Payment, fee_bps:
     await ledger.post_entry(conn, kind="ESCROW_RELEASE", reference=f"payment:{payment.id}", legs=legs, now=now)
     released = await repository.update_payment(
         conn, payment_id=payment.id, status=PaymentStatus.RELEASED, refunded=payment.refunded.fen,
-        fee=fee.fen, released_at=now,
+        fee=fee.fen, released_at=now, confirm_by=None,
     )
     await outbox.record_payment_events(conn, [released], PaymentEventKind.RELEASED)
     return released
@@ -177,14 +177,29 @@ async def refund_payment(
 ) -> Payment:
     """Give money back to the buyer: from escrow while held, from the merchant's wallet after release.
 
-    ``merchant_id`` is the acting merchant (None for an operator).
+    ``merchant_id`` is the acting merchant (None for an operator). Refused while a dispute
+    is open: the merchant answers it instead (ADR 025), so the amount asked stays held.
     """
     payment = await repository.payment_for_update(conn, payment_id)
     if payment is None or (merchant_id is not None and payment.merchant_id != merchant_id):
         raise payment_not_found()
+    dispute = await goods_repository.dispute_of_payment(conn, payment.id)
+    actor = Actor.OPERATOR if merchant_id is None else Actor.MERCHANT
+    transition = lifecycle.require(lifecycle.stage_of(payment, dispute), Step.REFUND, actor)
+    refunded = await give_back(conn, payment=payment, amount=amount, reason=reason, now=now)
+    return lifecycle.landed(transition, refunded, dispute)
+
+
+async def give_back(
+    conn: asyncpg.Connection, *, payment: Payment, amount: Money, reason: str, now: datetime,
+    confirm_by: datetime | None = None,
+) -> Payment:
+    """The refund itself, on a payment the caller has locked and checked: escrow (or, after
+    release, the merchant's wallet) -> the buyer, the funding source repaid first.
+
+    ``confirm_by``: the deadline if escrow still holds something afterwards (default: as it was).
+    """
     refundable = payment.amount - payment.refunded
-    if payment.status is PaymentStatus.REFUNDED or refundable.fen == 0:
-        raise invalid_state("payment is already fully refunded", field="paymentId")
     if amount.fen > refundable.fen:
         raise DomainError(
             ErrorCode.INVALID_AMOUNT, f"at most {refundable.amount} can still be refunded", field="amount"
@@ -211,27 +226,31 @@ async def refund_payment(
     await repository.insert_refund(
         conn, payment_id=payment.id, amount=amount.fen, reason=reason[:500], after_release=after_release, now=now
     )
+    still_held = status in HELD_STATUSES
     refunded_payment = await repository.update_payment(
         conn, payment_id=payment.id, status=status, refunded=refunded.fen, fee=payment.fee.fen,
         released_at=payment.released_at,
+        confirm_by=(confirm_by if confirm_by is not None else payment.confirm_by) if still_held else None,
     )
     await outbox.record_payment_events(conn, [refunded_payment], PaymentEventKind.REFUNDED)
     return refunded_payment
 
 
 async def release_due_payments(
-    conn: asyncpg.Connection, *, as_of: datetime, fee_bps: int = 0, now: datetime,
-    window: timedelta = CONFIRMATION_WINDOW,
+    conn: asyncpg.Connection, *, as_of: datetime, fee_bps: int = 0, now: datetime
 ) -> int:
-    """Auto-confirm every payment held longer than the confirmation window; returns how many.
+    """Auto-confirm every shipped payment whose buyer's confirm window ran out by ``as_of``; returns how many.
 
-    Set-based: one statement finds and locks the due payments, one entry releases
-    them all (escrow -> each merchant's wallet), one statement marks them released.
-    Payments locked by a concurrent confirm or refund are skipped, not waited for.
+    The lifecycle's AUTO_RELEASE: only SHIPPED payments have a ``confirm_by`` (set at
+    shipment, moved by an extension, cleared while a dispute stops the timer), so an
+    unshipped or disputed payment is never released by the clock. Set-based: one
+    statement finds and locks the due payments, one entry releases them all (escrow ->
+    each merchant's wallet), one statement marks them released. Payments locked by a
+    concurrent step are skipped, not waited for.
     """
     if as_of > now:
         raise invalid_state("asOf is in the future: a batch runs only for time that has passed", field="asOf")
-    due = await repository.due_payments_for_update(conn, created_before=as_of - window)
+    due = await repository.due_payments_for_update(conn, as_of=as_of)
     if not due:
         return 0
     fees = [platform_fee(p.held, fee_bps) for p in due]

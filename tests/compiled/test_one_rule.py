@@ -25,8 +25,22 @@ from services.kernel.access import EXPOSURES, Exposure, may_read_consumer_field,
 from services.kernel.graph.compiled import Row
 from services.kernel.principal import Principal, Role
 from services.kernel.sql_call import json_adapter
-from services.payments.models import HELD_STATUSES, PartyKind, Payment, PaymentStatus
-from services.payments.repository import _PAYMENT_COLUMNS, HELD_STATUSES_SQL, payment_from_row
+from services.payments import lifecycle
+from services.payments.models import (
+    HELD_STATUSES,
+    OPEN_DISPUTE_STATUSES,
+    DisputeStatus,
+    PartyKind,
+    Payment,
+    PaymentEventKind,
+    PaymentStatus,
+)
+from services.payments.repository import (
+    _PAYMENT_COLUMNS,
+    HELD_STATUSES_SQL,
+    OPEN_DISPUTE_STATUSES_SQL,
+    payment_from_row,
+)
 from tests.support import Api
 
 SCHEMA = build_schema()._schema
@@ -56,17 +70,24 @@ async def test_the_repository_reads_every_column_of_a_payment(db: asyncpg.Pool) 
     assert columns - {"currency"} == {f.name for f in dataclasses.fields(Payment)}
 
 
-async def test_the_status_check_allows_exactly_the_payment_statuses(db: asyncpg.Pool) -> None:
-    definitions = await db.fetch(
-        "SELECT pg_get_constraintdef(oid) AS sql FROM pg_constraint"
-        " WHERE conrelid = 'payments.payments'::regclass AND contype = 'c'"
-        " AND pg_get_constraintdef(oid) LIKE '%status = ANY%' AND pg_get_constraintdef(oid) NOT LIKE '%released%'"
+async def _check(db: asyncpg.Pool, table: str, name: str) -> str:
+    definition: str | None = await db.fetchval(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND conname = $2",
+        f"payments.{table}", name,
     )
-    assert len(definitions) == 1, definitions
-    assert _literals(definitions[0]["sql"]) == {status.value for status in PaymentStatus}
+    assert definition is not None, (table, name)
+    return definition
 
 
-@pytest.mark.parametrize("index", ["payments_held", "payments_held_by_merchant"])
+async def test_the_status_check_allows_exactly_the_payment_statuses(db: asyncpg.Pool) -> None:
+    assert _literals(await _check(db, "payments", "payments_status_check")) == {s.value for s in PaymentStatus}
+    # and a deadline only while held (the lifecycle's one timed stage is a held one)
+    timed = await _check(db, "payments", "payments_confirm_by_while_held")
+    assert _literals(timed) == {status.value for status in HELD_STATUSES}
+    assert all(lifecycle.STAGE_STATUSES[stage] <= HELD_STATUSES for stage in lifecycle.TIMED_STAGES)
+
+
+@pytest.mark.parametrize("index", ["payments_held", "payments_held_by_merchant", "payments_confirm_due"])
 async def test_the_held_indexes_cover_exactly_the_held_statuses(db: asyncpg.Pool, index: str) -> None:
     definition = await db.fetchval("SELECT pg_get_indexdef(('payments.' || $1)::regclass)", index)
     predicate = definition.split(" WHERE ", 1)[1]
@@ -74,6 +95,35 @@ async def test_the_held_indexes_cover_exactly_the_held_statuses(db: asyncpg.Pool
     assert _literals(predicate) == held
     # the repository's and the compiled path's spelling is the same list, so the indexes still match
     assert _literals(HELD_STATUSES_SQL) == held
+
+
+async def test_the_dispute_checks_are_the_lifecycle_table(db: asyncpg.Pool) -> None:
+    statuses = {status.value for status in DisputeStatus}
+    assert _literals(await _check(db, "disputes", "disputes_status_check")) == statuses
+    # every dispute status the table moves to or from is allowed, and no other
+    moved = {s.value for (s, _), to in lifecycle.DISPUTE_TRANSITIONS.items()} | {
+        to.value for to in lifecycle.DISPUTE_TRANSITIONS.values()}
+    assert moved == statuses
+    # "open" (the timer stopped, no closing time) is the same set in SQL and Python
+    opened = {status.value for status in OPEN_DISPUTE_STATUSES}
+    assert _literals(await _check(db, "disputes", "disputes_closed_when_settled")) == opened
+    assert _literals(OPEN_DISPUTE_STATUSES_SQL) == opened
+    predicate = (await db.fetchval("SELECT pg_get_indexdef('payments.disputes_open'::regclass)")).split(" WHERE ")[1]
+    assert _literals(predicate) == opened
+    # the open statuses are exactly those of the dispute stages
+    stages = {lifecycle.Stage.IN_DISPUTE: DisputeStatus.OPEN, lifecycle.Stage.WITH_OPERATOR: DisputeStatus.REJECTED}
+    assert set(stages.values()) == OPEN_DISPUTE_STATUSES
+    # a history step is a dispute step of the table, by one of its actors
+    dispute_steps = set(lifecycle.DISPUTE_STEPS)
+    assert {s for (_, s) in lifecycle.DISPUTE_TRANSITIONS} | {lifecycle.Step.OPEN_DISPUTE} == dispute_steps
+    assert _literals(await _check(db, "dispute_steps", "dispute_steps_action_check")) == {s.value for s in dispute_steps}
+    actors = {actor.value for step in dispute_steps for actor in lifecycle.actors_of(step)}
+    assert _literals(await _check(db, "dispute_steps", "dispute_steps_actor_check")) == actors
+
+
+async def test_the_event_kind_check_allows_exactly_the_event_kinds(db: asyncpg.Pool) -> None:
+    definition = await _check(db, "payment_events", "payment_events_kind_check")
+    assert _literals(definition) == {kind.value for kind in PaymentEventKind}
 
 
 async def test_payment_json_is_the_python_payment(api: Api, db: asyncpg.Pool) -> None:

@@ -10,6 +10,7 @@ from tests.conftest import Server
 from tests.support import (
     CONFIRM_RECEIPT,
     CREATE_PAYMENT,
+    MARK_SHIPPED,
     MERCHANT_VIEW,
     REFUND_PAYMENT,
     RELEASE_DUE,
@@ -123,11 +124,12 @@ async def test_other_merchant_cannot_refund(api: Api) -> None:
     assert data["refundPayment"]["userErrors"][0]["code"] == "NOT_FOUND"
 
 
-async def test_release_due_payments_auto_confirms_after_ten_days(api: Api, server: Server) -> None:
+async def test_release_due_payments_auto_confirms_ten_days_after_shipment(api: Api, server: Server) -> None:
     buyer = await api.consumer(balance="100.00")
     merchant = await api.merchant()
     payment = (await api.pay(buyer, merchant, "40.00"))["payment"]
     created = server.clock.now()
+    assert not (await api.gql(MARK_SHIPPED, merchant.token, p=payment["id"], k=new_key()))["markShipped"]["userErrors"]
 
     early = await api.gql(RELEASE_DUE, api.operator, t=(created + timedelta(days=9)).isoformat())
     assert early["releaseDuePayments"]["releasedCount"] >= 0
@@ -148,10 +150,12 @@ async def test_confirm_by_is_the_instant_the_batch_releases_the_payment(api: Api
     buyer = await api.consumer(balance="100.00")
     merchant = await api.merchant()
     payment = (await api.pay(buyer, merchant, "40.00"))["payment"]
-    query = "query($id: ID!) { payment(id: $id) { status createdAt confirmBy } }"
+    query = "query($id: ID!) { payment(id: $id) { status createdAt confirmBy shipment { shippedAt } } }"
+    assert (await api.gql(query, buyer.token, id=payment["id"]))["payment"]["confirmBy"] is None  # not shipped
+    assert not (await api.gql(MARK_SHIPPED, merchant.token, p=payment["id"], k=new_key()))["markShipped"]["userErrors"]
     read = (await api.gql(query, buyer.token, id=payment["id"]))["payment"]
     confirm_by = datetime.fromisoformat(read["confirmBy"])
-    assert confirm_by == datetime.fromisoformat(read["createdAt"]) + timedelta(days=10)
+    assert confirm_by == datetime.fromisoformat(read["shipment"]["shippedAt"]) + timedelta(days=10)
 
     now = server.clock.now()
     server.clock.set(confirm_by + timedelta(hours=1))

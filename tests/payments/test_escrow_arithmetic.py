@@ -43,19 +43,7 @@ def test_what_a_payment_still_holds(status: PaymentStatus, amount: int, refunded
     assert _payment(status, amount, refunded).held == Money(held)
 
 
-@pytest.mark.parametrize(
-    ("status", "refunded", "confirm_by"),
-    [
-        (PaymentStatus.HELD, 0, CREATED + timedelta(days=10)),
-        (PaymentStatus.PARTIALLY_REFUNDED, 2_550, CREATED + timedelta(days=10)),
-        (PaymentStatus.RELEASED, 0, None),
-        (PaymentStatus.REFUNDED, 10_000, None),
-    ],
-)
-def test_escrow_releases_itself_ten_days_after_payment_while_it_holds_money(
-    status: PaymentStatus, refunded: int, confirm_by: datetime | None
-) -> None:
-    assert _payment(status, 10_000, refunded).confirm_by == confirm_by
+# When escrow releases itself (``confirm_by``) is the goods flow's: tests/payments/test_lifecycle.py.
 
 
 def test_every_status_is_named_in_the_held_table() -> None:

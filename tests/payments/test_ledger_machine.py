@@ -34,6 +34,7 @@ from tests.conftest import Server
 from tests.support import (
     CONFIRM_RECEIPT,
     CREATE_PAYMENT,
+    MARK_SHIPPED,
     REFUND_WITH_FIELD,
     RELEASE_DUE,
     TOP_UP,
@@ -184,6 +185,10 @@ class LedgerMachine(RuleBasedStateMachine):
             self.wallets[consumer.pk] -= fen
             payment = payload["payment"]
             assert (payment["status"], payment["heldAmount"]["amount"]) == ("HELD", yuan(fen))
+            # Shipped at once, so the confirm window counts from the payment's instant here
+            # (the goods flow's own machine is tests/payments/test_goods_machine.py).
+            shipped = self.call(MARK_SHIPPED, shop.token, p=payment["id"], k=new_key())
+            self.expect_error(shipped, None)
             self.payments.append(
                 ModelPayment(payment["id"], consumer.pk, shop.pk, fen, 0, "HELD", self.clock.now())
             )

@@ -26,6 +26,10 @@ class GraphContext(Protocol):
     request_id: str
     #: The platform fee on escrow releases, in basis points (default 0).
     platform_fee_bps: int
+    #: The goods flow's terms in days (settings; services/payments/models.GoodsFlowTerms).
+    confirm_window_days: int
+    confirm_extension_days: int
+    ship_within_days: int
 
     def record_partner_read(self, party_id: int, scope: str, what: str) -> None:
         """Note that a partner read ``what`` of this merchant (flushed to the access log)."""

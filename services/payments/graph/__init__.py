@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from services.payments.graph.access import readable_payment, require_consumer_reach, require_merchant_reach
 from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_at, parties_rows
+from services.payments.graph.goods_mutations import GoodsMutation
+from services.payments.graph.goods_types import DisputeType, readable_dispute
 from services.payments.graph.loaders import (
     PartyByIdLoader,
     PaymentByIdLoader,
@@ -17,6 +19,8 @@ from services.payments.graph.types import ConsumerPaymentsFields, MerchantPaymen
 
 __all__ = [
     "ConsumerPaymentsFields",
+    "DisputeType",
+    "GoodsMutation",
     "MerchantPaymentsFields",
     "PartyByIdLoader",
     "PaymentByIdLoader",
@@ -31,6 +35,7 @@ __all__ = [
     "paid_by",
     "parties_at",
     "parties_rows",
+    "readable_dispute",
     "readable_payment",
     "require_consumer_reach",
     "require_merchant_reach",

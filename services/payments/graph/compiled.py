@@ -7,11 +7,10 @@ beside it, and the differential tests hold the two to identical answers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from services.kernel.graph.compiled import Leaf, Nested, Page, Row, Scope, iso_datetime, money
-from services.payments.models import CONFIRMATION_WINDOW, PartyKind
+from services.payments.models import PartyKind
 from services.payments.repository import HELD_STATUSES_SQL as HELD_SQL
 
 #: Above every id: "no cursor" as a bound the (party, id DESC) indexes can range-scan.
@@ -102,10 +101,8 @@ ESCROW_HELD = money(
 #: ``Payment.heldAmount``: ``models.Payment.held``.
 HELD_AMOUNT = money(f"CASE WHEN {{status}} IN ({HELD_SQL}) THEN {{amount}} - {{refunded}} ELSE 0 END", "{currency}")
 
-#: ``models.CONFIRMATION_WINDOW`` as a PostgreSQL interval: microseconds, not days, so
-#: adding it to a timestamptz never depends on the session's time zone (DST days).
-_WINDOW = f"interval '{CONFIRMATION_WINDOW // timedelta(microseconds=1)} microseconds'"
-#: ``Payment.confirmBy``: ``models.Payment.confirm_by`` (NULL once nothing is held).
+#: ``Payment.confirmBy``: the column the goods flow writes (``models.Payment.confirm_by``),
+#: NULL unless held: the same guard as ``HELD_AMOUNT``, which the column's CHECK also says.
 CONFIRM_BY = Leaf(
-    lambda row: iso_datetime(f"CASE WHEN {row['status']} IN ({HELD_SQL}) THEN {row['created_at']} + {_WINDOW} END")
+    lambda row: iso_datetime(f"CASE WHEN {row['status']} IN ({HELD_SQL}) THEN {row['confirm_by']} END")
 )

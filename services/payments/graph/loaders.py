@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from services.kernel.graph.loader import RequestLoader
 from services.kernel.money import Money
-from services.payments import repository
-from services.payments.models import Party, Payment, Wallet
+from services.payments import goods_repository, repository
+from services.payments.models import Dispute, DisputeStep, Party, Payment, Wallet
 
 #: (party id, page size + 1, keyset position or None)
 PageKey = tuple[int, int, int | None]
@@ -82,3 +82,26 @@ class CounterpartyLoader(_PoolLoader):
         async with self.pool.acquire() as conn:
             paid = await repository.counterparties(conn, keys)
         return [key in paid for key in keys]
+
+
+class DisputeByPaymentIdLoader(_PoolLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Dispute | None]:
+        async with self.pool.acquire() as conn:
+            by_payment = {d.payment_id: d for d in await goods_repository.disputes_by_payment_ids(conn, keys)}
+        return [by_payment.get(key) for key in keys]
+
+
+class DisputeByIdLoader(_PoolLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Dispute | None]:
+        async with self.pool.acquire() as conn:
+            by_id = {d.id: d for d in await goods_repository.disputes_by_ids(conn, keys)}
+        return [by_id.get(key) for key in keys]
+
+
+class DisputeStepsByDisputeIdLoader(_PoolLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[DisputeStep]]:
+        steps: dict[int, list[DisputeStep]] = defaultdict(list)
+        async with self.pool.acquire() as conn:
+            for step in await goods_repository.dispute_steps_by_dispute_ids(conn, keys):
+                steps[step.dispute_id].append(step)
+        return [steps.get(key, []) for key in keys]

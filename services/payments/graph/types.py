@@ -16,14 +16,16 @@ from services.kernel.graph import (
     page_window,
     require_private_access,
 )
-from services.kernel.graph.compiled import Leaf, iso_datetime, money, sql, typed_id
+from services.kernel.graph.compiled import Leaf, iso_datetime, money, sql, standard_only, typed_id
 from services.kernel.graph.directives import paginated, private
 from services.kernel.ids import encode_id
 from services.kernel.money import Money
 from services.payments.graph.access import known_counterparty, readable_payment, require_consumer_field
 from services.payments.graph.compiled import CONFIRM_BY, ESCROW_HELD, HELD_AMOUNT, WALLET, party, payments_of
 from services.payments.graph.entities import ConsumerEntity, MerchantEntity
+from services.payments.graph.goods_types import DisputeType, ShipmentType
 from services.payments.graph.loaders import (
+    DisputeByPaymentIdLoader,
     EscrowHeldByMerchantIdLoader,
     PartyByIdLoader,
     PaymentsByBuyerIdLoader,
@@ -99,12 +101,29 @@ class PaymentType(Node):
         return root.released_at
 
     @strawberry.field(
-        description="When escrow pays the merchant unless the buyer confirms receipt or is refunded first; "
-        "null once escrow holds nothing.",
+        description="When escrow pays the merchant unless the buyer confirms receipt, extends the window or "
+        "disputes first: the confirm window counts from shipment. Null until shipped, while a dispute "
+        "stops the timer, and once escrow holds nothing.",
         metadata=sql(CONFIRM_BY),
     )
     def confirm_by(self, root: Payment) -> datetime | None:
         return root.confirm_by
+
+    @strawberry.field(description="How the goods were sent; null until the merchant marks the payment shipped.",
+                      metadata=standard_only("goods-flow detail of one payment; on no contract read"))
+    def shipment(self, root: Payment) -> ShipmentType | None:
+        return None if root.shipped_at is None else root  # type: ignore[return-value]  # the Payment is its root
+
+    @strawberry.field(description="The buyer has used their one extension of the confirm window.",
+                      metadata=sql(Leaf(lambda row: row["extended"])))
+    def confirm_window_extended(self, root: Payment) -> bool:
+        return root.extended
+
+    @strawberry.field(description="The buyer's dispute about this payment, if any, with its history.",
+                      metadata=standard_only("goods-flow detail read through a loader; on no contract read"))
+    async def dispute(self, root: Payment, info: Info) -> DisputeType | None:
+        dispute: DisputeType | None = await info.context.loader(DisputeByPaymentIdLoader).load(root.id)
+        return dispute
 
     @strawberry.field(metadata=sql(party(PartyKind.MERCHANT, "merchant_id")))
     async def merchant(self, root: Payment, info: Info) -> MerchantEntity:
