@@ -27,7 +27,7 @@ from tests.credit.test_credit_flow import ACCRUE, DRAW, OPEN_LINE, REPAY
 from tests.credit.test_credit_reads import RATE
 from tests.e2e.test_partners import CREATE_PARTNER, GRANT
 from tests.funds.support import PUBLISH, REDEEM, SUBSCRIBE
-from tests.support import CONFIRM_RECEIPT, CREATE_PAYMENT, REFUND_PAYMENT, Api, Party, new_key
+from tests.support import CONFIRM_RECEIPT, CREATE_PAYMENT, MARK_SHIPPED, REFUND_PAYMENT, Api, Party, new_key
 
 ALL_SCOPES = ["payments:read", "credit:read", "funds:read"]
 #: Every kind of caller the differential tests ask as (``DataSet.tokens`` keys).
@@ -124,7 +124,8 @@ async def _first_day(api: Api, cast: _Cast) -> list[tuple[str, int]]:
     for n in range(24):  # more than a page of MerchantView (20) and of ConsumerHome (10)
         buyer = cast.consumer if n % 3 != 2 else cast.c4
         source = "CREDIT" if buyer is cast.consumer and n % 5 == 1 else "WALLET"
-        payments.append(await _payment(api, buyer, cast.merchant, f"{20 + 3 * n}.{n:02d}", source, n % 4))
+        payments.append(await _payment(api, buyer, cast.merchant, f"{20 + 3 * n}.{n:02d}", source, n % 4,
+                                       shipped=n % 8 != 0))
     others = [(cast.other_consumer, cast.other_merchant), (cast.consumer, cast.other_merchant), (cast.c3, cast.m3),
               (cast.other_consumer, cast.m3), (cast.c3, cast.filler)]
     for n, (buyer, seller) in enumerate(others):
@@ -173,12 +174,17 @@ def _tokens(clock: Clock, cast: _Cast, partners: dict[str, str]) -> dict[str, st
     return tokens
 
 
-async def _payment(api: Api, buyer: Party, seller: Party, amount: str, source: str, status: int) -> tuple[str, int]:
-    """A payment left HELD (0), RELEASED (1), REFUNDED (2) or PARTIALLY_REFUNDED (3)."""
+async def _payment(
+    api: Api, buyer: Party, seller: Party, amount: str, source: str, status: int, *, shipped: bool = True
+) -> tuple[str, int]:
+    """A payment left HELD (0), RELEASED (1), REFUNDED (2) or PARTIALLY_REFUNDED (3), shipped first
+    unless ``shipped`` is false (then a HELD one has no deadline yet)."""
     data = await api.gql(CREATE_PAYMENT, buyer.token, m=seller.id, a=amount, s=source, k=new_key())
     payment = data["createPayment"]["payment"]
     assert payment is not None, data
     payment_id: str = payment["id"]
+    if shipped:
+        await api.gql(MARK_SHIPPED, seller.token, p=payment_id, k=new_key())
     if status == 1:
         await api.gql(CONFIRM_RECEIPT, buyer.token, p=payment_id, k=new_key())
     elif status in (2, 3):

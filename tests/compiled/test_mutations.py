@@ -18,10 +18,25 @@ import httpx
 import pytest
 
 from tests.compiled.differential import Pair
-from tests.support import CONFIRM_RECEIPT, CREATE_PAYMENT, REFUND_PAYMENT, TOP_UP, TRANSFER, WITHDRAW, Api, new_key
+from tests.support import (
+    CANCEL_UNSHIPPED,
+    CONFIRM_RECEIPT,
+    CREATE_PAYMENT,
+    EXTEND_CONFIRM_WINDOW,
+    MARK_SHIPPED,
+    OPEN_DISPUTE,
+    REFUND_PAYMENT,
+    RESOLVE_DISPUTE,
+    RESPOND_TO_DISPUTE,
+    TOP_UP,
+    TRANSFER,
+    WITHDRAW,
+    Api,
+    new_key,
+)
 
 PAYMENT_FIELDS = """id status amount { amount currency } heldAmount { amount } refundedAmount { amount }
-  fee { amount } fundingSource orderRef createdAt releasedAt confirmBy"""
+  fee { amount } fundingSource orderRef createdAt releasedAt confirmBy confirmWindowExtended"""
 #: Every plain field of the payload, aliases, a fragment, __typename.
 CREATE_PAYMENT_FULL = f"""mutation Pay($m: ID!, $a: Decimal!, $k: String!, $o: String! = "order-9") {{
   paid: createPayment(input: {{merchantId: $m, amount: $a, orderRef: $o, idempotencyKey: $k}}) {{
@@ -182,6 +197,28 @@ async def test_the_other_keyed_mutations(pair: Pair, api: Api) -> None:
                    kind="refundPayment", warm={"p": payments[2], "a": "0.01", "k": new_key()})
     await _compare(pair, REFUND_PAYMENT, merchant.token, {"p": payments[2], "a": "30.00", "k": new_key()},
                    kind="refundPayment, more than paid")
+
+
+async def test_the_goods_flow_keyed_mutations(pair: Pair, api: Api) -> None:
+    buyer, merchant = await api.consumer(balance="100.00"), await api.merchant()
+    p = [(await api.pay(buyer, merchant, "10.00"))["payment"]["id"] for _ in range(5)]
+    # shipment's fields stay on the standard path (standard_only); the answers must still agree
+    await _compare(pair, MARK_SHIPPED, merchant.token, {"p": p[0], "k": new_key()}, kind="markShipped", path=None,
+                   warm={"p": p[1], "k": new_key()})
+    await _compare(pair, MARK_SHIPPED, merchant.token, {"p": p[0], "k": new_key()}, kind="markShipped, again",
+                   path=None)
+    await _compare(pair, EXTEND_CONFIRM_WINDOW, buyer.token, {"p": p[0], "k": new_key()}, kind="extendConfirmWindow",
+                   warm={"p": p[1], "k": new_key()})
+    await _compare(pair, CANCEL_UNSHIPPED, buyer.token, {"p": p[2], "k": new_key()},
+                   kind="cancelUnshippedPayment, too early", warm={"p": p[3], "k": new_key()})
+    opened = await _compare(pair, OPEN_DISPUTE, buyer.token, {"p": p[2], "a": "4.00", "k": new_key()},
+                            kind="openDispute", path=None, warm={"p": p[3], "a": "1.00", "k": new_key()})
+    dispute = opened["data"]["openDispute"]["dispute"]["id"]
+    await _compare(pair, RESPOND_TO_DISPUTE, merchant.token, {"d": dispute, "k": new_key()}, kind="respondToDispute",
+                   path=None)
+    resolved = await _compare(pair, RESOLVE_DISPUTE, api.operator, {"d": dispute, "a": "4.00", "k": new_key()},
+                              kind="resolveDispute", path=None)
+    assert resolved["data"]["resolveDispute"]["payment"]["refundedAmount"] == {"amount": "4.00"}
 
 
 async def test_the_credit_and_funds_keyed_mutations(pair: Pair, api: Api) -> None:

@@ -1,8 +1,9 @@
 """Payment fields derived from its status and times, in every status: both paths alike, compiled.
 
-The data set leaves payments HELD, RELEASED, REFUNDED and PARTIALLY_REFUNDED; fields such
-as ``confirmBy`` (SQL in ``services/payments/graph/compiled.py``, Python in
-``models.Payment``) answer null in some of them and a time in others.
+The data set leaves payments HELD (shipped or not), RELEASED, REFUNDED and
+PARTIALLY_REFUNDED; fields such as ``confirmBy`` (SQL in
+``services/payments/graph/compiled.py``, the column the goods flow writes) answer null in
+some of them and a time in others.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from tests.compiled.dataset import DataSet
 from tests.compiled.differential import Pair
 
 PAYMENT_TIMES = (
-    "query($id: ID!) { payment(id: $id) { status createdAt releasedAt confirmBy heldAmount { amount } } }"
+    "query($id: ID!) { payment(id: $id) { status createdAt releasedAt confirmBy confirmWindowExtended"
+    " heldAmount { amount } } }"
 )
 
 
@@ -24,6 +26,6 @@ async def test_payment_times_answer_alike_and_compiled_in_every_status(pair: Pai
         payment = outcome.json()["data"]["payment"]
         if payment is not None:
             seen.setdefault(payment["status"], set()).add(payment["confirmBy"] is None)
-    # The case is what it claims: held payments have a time, the others none.
-    assert seen.get("HELD") == {False}
+    # The case is what it claims: held payments have a time once shipped (none before), the others none.
+    assert seen.get("HELD") == {False, True}
     assert {True} in (seen.get("RELEASED"), seen.get("REFUNDED"))

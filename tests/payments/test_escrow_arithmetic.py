@@ -6,7 +6,7 @@ then released to the merchant less the platform's fee; refunds come out of what 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
