@@ -168,6 +168,7 @@ class GoodsMachine(RuleBasedStateMachine):
         self.topped_up = 0
         self.payments: list[Model] = []
         self.last: tuple[str, str, dict[str, Any], dict[str, Any]] | None = None
+        self.last_at = datetime.min
         self.advanced = timedelta()
 
     # -- plumbing ------------------------------------------------------------------
@@ -201,7 +202,7 @@ class GoodsMachine(RuleBasedStateMachine):
         errors = payload["userErrors"]
         assert len(errors) <= 1, payload
         if not errors:
-            self.last = (document, token, variables, body)
+            self.last, self.last_at = (document, token, variables, body), self.clock.now()
         return (errors[0]["code"] if errors else None), payload
 
     def pick(self, which: int, stage: str) -> Model:
@@ -209,6 +210,7 @@ class GoodsMachine(RuleBasedStateMachine):
         fits: dict[str, Callable[[Model], bool]] = {
             "awaiting": lambda p: p.awaiting, "shipped": lambda p: p.in_transit,
             "open": lambda p: p.dispute_status == "OPEN", "rejected": lambda p: p.dispute_status == "REJECTED",
+            "disputed": lambda p: p.disputed,
             "released": lambda p: p.status == "RELEASED", "any": lambda p: True,
         }
         candidates = [p for p in self.payments if fits[stage](p)] or self.payments
@@ -294,9 +296,10 @@ class GoodsMachine(RuleBasedStateMachine):
         self.wallets[consumer.pk] += fen
         self.topped_up += fen
 
-    @rule(buyer=st.integers(0, 1), merchant=st.integers(0, 1), fen=st.integers(1, 60_000), top_up=st.booleans())
-    def pay(self, buyer: int, merchant: int, fen: int, top_up: bool = False) -> None:
-        """A new payment (after a top-up of its amount, sometimes): the goods flow's raw material."""
+    @rule(buyer=st.integers(0, 1), merchant=st.integers(0, 1), fen=st.integers(1, 60_000), top_up=st.booleans(),
+          ship=st.booleans())
+    def pay(self, buyer: int, merchant: int, fen: int, top_up: bool = False, ship: bool = False) -> None:
+        """A new payment (after a top-up of its amount, sometimes; shipped at once, sometimes)."""
         consumer, shop = self.consumers[buyer], self.merchants[merchant]
         if top_up:
             self.top_up(buyer, fen)
@@ -308,10 +311,14 @@ class GoodsMachine(RuleBasedStateMachine):
             pid = payload["payment"]["id"]
             self.wallets[consumer.pk] -= fen
             self.payments.append(Model(pid, int(pid.split("_")[1]), consumer.pk, shop.pk, fen, self.clock.now()))
+            if ship:
+                self._ship(self.payments[-1], "merchant", "all")
 
     def _take(self, step: str, which: int, party: str, natural: bool, share: str, retry: bool) -> None:
         """One goods-flow step, mostly on a payment where it is due and by the party it is for;
         with ``retry``, the last successful keyed request again (a replay that changes nothing)."""
+        if step in ("accept", "reject", "resolve") and not any(p.dispute_id for p in self.payments):
+            step = "open"  # nothing to answer yet: open one rather than do nothing
         p = self.pick(which, NATURAL[step][which % len(NATURAL[step])] if natural else "any")
         getattr(self, f"_{step}")(p, WHO_IS[(party, RIGHT[step])], share)
         if retry and self.last is not None:
@@ -324,11 +331,19 @@ class GoodsMachine(RuleBasedStateMachine):
         self._take(step, which, party, natural, share, retry)
 
     @precondition(lambda self: self.payments)
-    @rule(step=st.sampled_from(["open", "open", "accept", "reject", "reject", "resolve", "resolve", "refund", "confirm"]),
+    @rule(step=st.sampled_from(["open", "open", "accept", "reject", "reject", "resolve", "resolve",
+                                "refund", "confirm", "extend", "cancel", "ship"]),
           which=st.integers(0, 999), party=st.sampled_from(PARTIES), share=st.sampled_from(SHARES))
     def take_a_dispute_step(self, step: str, which: int, party: str, share: str) -> None:
-        """As ``take_step``, among the dispute's steps and those a dispute must hold off."""
-        self._take(step, which, party, True, share, False)
+        """A dispute's own steps, and the others tried while a dispute is open (they must be refused)."""
+        if step in ("open", "accept", "reject", "resolve"):
+            self._take(step, which, party, True, share, False)
+            return
+        p = self.pick(which, "disputed")
+        getattr(self, f"_{step}")(p, WHO_IS[(party, RIGHT[step])], share)
+
+    # Twice the weight for the steps around a dispute (Hypothesis picks among rules evenly).
+    take_another_dispute_step = take_a_dispute_step
 
     def _ship(self, p: Model, who: str, share: str) -> None:
         if self.attempt("ship", who, p, None if p.awaiting else "INVALID_STATE", MARK_SHIPPED, p=p.id):
@@ -467,6 +482,8 @@ class GoodsMachine(RuleBasedStateMachine):
 
     def retry_last(self) -> None:
         assert self.last is not None
+        if self.clock.now() - self.last_at > timedelta(days=25):
+            return  # its token has expired (tokens live 30 days)
         document, token, variables, first = self.last
         before = self.snapshot()
         response: httpx.Response = type(self).run(self.api.post(document, token, **variables))
