@@ -30,7 +30,7 @@ from services.funds.models import (
     money_to_units,
     units_to_money,
 )
-from services.kernel.clock import BUSINESS_TZ
+from services.kernel.clock import BUSINESS_TZ, business_date
 from services.kernel.money import Money
 from services.payments import SystemAccount, move, post_entry, system, wallet, wallet_code
 
@@ -40,7 +40,7 @@ _SETTLE_ALL_LOCK = 0x66756E647365746C
 
 
 def _day(now: datetime) -> date:
-    return now.astimezone(BUSINESS_TZ).date()
+    return business_date(now)
 
 
 async def settle_fund_orders(
