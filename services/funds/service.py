@@ -23,10 +23,12 @@ from services.funds.errors import (
 )
 from services.funds.models import (
     INSTANT_DAILY_LIMIT,
+    MISSING_YIELD_WINDOW_DAYS,
     Distribution,
     Fund,
     Holding,
     RedemptionMode,
+    days_missing_a_yield,
     money_to_units,
     units_to_money,
 )
@@ -181,6 +183,14 @@ async def publish_fund_yield(
     latest = await repository.latest_published_date(conn, fund.id)
     if latest is not None and day < latest:
         raise invalid_state(f"{fund.code} is already published up to {latest}", field="date")
+    if latest is not None and day > latest + timedelta(days=1):
+        # The fund earns every calendar day: a skipped day would be lost for good (and the
+        # 7-day yield would span 8 days). The first publication of a fund may start anywhere.
+        missing = latest + timedelta(days=1)
+        raise invalid_state(
+            f"{fund.code} has no yield for {missing}: publish {missing} first (a money-market fund earns "
+            "every calendar day, in date order)", field="date",
+        )
     await settle_fund_orders(conn, as_of=_day(now), now=now)
     day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=BUSINESS_TZ)
     result = await distribution.distribute_daily_income(
@@ -201,6 +211,19 @@ async def publish_fund_yield(
     row = await repository.daily_yield_row(conn, fund_id=fund.id, day=day)
     assert row is not None
     return _distribution(fund, row, already_published=False)
+
+
+async def missing_yield_dates(conn: asyncpg.Connection, *, fund_code: str, now: datetime) -> list[date]:
+    """Days that have ended (Asia/Shanghai) since the fund's first publication with no yield.
+
+    For the operator (``Fund.missingYieldDates``) and the scheduler's check that
+    yesterday's yield is in: a read, it changes nothing.
+    """
+    funds = await repository.funds_by_codes(conn, [fund_code])
+    if not funds:
+        raise fund_not_found()
+    rows = await repository.recent_yields(conn, [funds[0].id], limit=MISSING_YIELD_WINDOW_DAYS)
+    return days_missing_a_yield((row["date"] for row in rows), today=_day(now))
 
 
 def _distribution(fund: Fund, row: asyncpg.Record, *, already_published: bool) -> Distribution:

@@ -16,9 +16,9 @@ from services.funds.graph.loaders import (
     IncomeHistoryByHoldingLoader,
     YieldsByFundIdLoader,
 )
-from services.funds.models import DailyYield, Distribution, Fund, Holding, IncomeDay
+from services.funds.models import DailyYield, Distribution, Fund, Holding, IncomeDay, days_missing_a_yield
 from services.funds.yields import seven_day_annualized_yield
-from services.kernel.graph import Info, MoneyType, require_private_access
+from services.kernel.graph import Info, MoneyType, require_operator, require_private_access
 from services.kernel.graph.compiled import Leaf, money, sql, standard_only
 from services.kernel.graph.directives import private
 from services.kernel.money import Money
@@ -79,6 +79,19 @@ class FundType:
     async def yield_history(self, root: Fund, info: Info, days: int = 30) -> list[FundYieldDayType]:
         rows = (await _yields(info, root))[: _days(days)]
         return [FundYieldDayType(date=d.date, earnings_per_10k=d.earnings_per_10k) for d in rows]
+
+    @strawberry.field(
+        description=(
+            "Operators only: days that have ended (Asia/Shanghai) since the fund's first publication with no "
+            "yield published, oldest first (within the last 366 days). Each must be published, in date order, "
+            "before any later day."
+        ),
+        metadata=standard_only("an operator's check, read where the standard path checks the operator"),
+    )
+    async def missing_yield_dates(self, root: Fund, info: Info) -> list[date] | None:
+        require_operator(info)
+        days = await _yields(info, root)
+        return days_missing_a_yield((d.date for d in days), today=info.context.clock.today())
 
 
 @strawberry.type(name="FundIncomeDay", description="A holder's income of one day.")
