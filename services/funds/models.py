@@ -57,6 +57,14 @@ class Holding:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingRedemption:
+    """Units of standard redemptions paid out to the wallet on ``payout_date`` (still ``redeeming`` until then)."""
+
+    units: Decimal
+    payout_date: date
+
+
+@dataclass(frozen=True, slots=True)
 class DailyYield:
     date: date
     earnings_per_10k: Decimal

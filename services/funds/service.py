@@ -66,6 +66,17 @@ async def settle_fund_orders(
     return sum(int(row["orders"]) for row in rows)
 
 
+async def settle_due_fund_orders(conn: asyncpg.Connection, *, now: datetime) -> int:
+    """Settle every order due on or before today (Asia/Shanghai): what the scheduler runs at the
+    start of each business day, so a standard redemption reaches the wallet on its payout date.
+
+    Idempotent: an order settles once (status PENDING -> SETTLED in the statement that pays
+    it), so a second run the same day, or a run after a missed day, pays only what is still
+    due; returns how many orders it settled.
+    """
+    return await settle_fund_orders(conn, as_of=_day(now), now=now)
+
+
 async def _open(conn: asyncpg.Connection, fund_code: str, party_id: int, now: datetime) -> tuple[Fund, Holding]:
     fund = await repository.fund_for_share(conn, fund_code)
     if fund is None:

@@ -14,9 +14,18 @@ from services.funds.graph.loaders import (
     FundByIdLoader,
     HoldingByFundAndPartyLoader,
     IncomeHistoryByHoldingLoader,
+    PendingRedemptionsByHoldingLoader,
     YieldsByFundIdLoader,
 )
-from services.funds.models import DailyYield, Distribution, Fund, Holding, IncomeDay, days_missing_a_yield
+from services.funds.models import (
+    DailyYield,
+    Distribution,
+    Fund,
+    Holding,
+    IncomeDay,
+    PendingRedemption,
+    days_missing_a_yield,
+)
 from services.funds.yields import seven_day_annualized_yield
 from services.kernel.graph import Info, MoneyType, require_operator, require_private_access
 from services.kernel.graph.compiled import Leaf, money, sql, standard_only
@@ -100,6 +109,17 @@ class FundIncomeDayType:
     income: MoneyType
 
 
+@strawberry.type(name="FundPendingRedemption", description="Standard redemptions waiting to be paid out.")
+class FundPendingRedemptionType:
+    units: Decimal = strawberry.field(description="Units redeemed (1 unit = 1.00 paid to the wallet).")
+    payout_date: date = strawberry.field(
+        description=(
+            "The business day (Asia/Shanghai) the money reaches the wallet: the settlement run at the start of "
+            "that day pays it. A date already past means the payout is due and not yet posted."
+        )
+    )
+
+
 @strawberry.type(name="FundHolding", description="A party's units of a fund (1 unit = 1.00).")
 class FundHoldingType:
     @strawberry.field(
@@ -122,6 +142,16 @@ class FundHoldingType:
     )
     def redeeming_units(self, root: Holding) -> Decimal:
         return root.redeeming_units
+
+    @strawberry.field(
+        description="Standard redemptions not paid out yet, by payout date (their units are in redeemingUnits).",
+        metadata=standard_only("no contract read selects it; a list of dated values has no SQL twin yet"),
+    )
+    async def pending_redemptions(self, root: Holding, info: Info) -> list[FundPendingRedemptionType]:
+        rows: list[PendingRedemption] = await info.context.loader(PendingRedemptionsByHoldingLoader).load(
+            (root.fund_id, root.party_id)
+        )
+        return [FundPendingRedemptionType(units=r.units, payout_date=r.payout_date) for r in rows]
 
     @strawberry.field(description="Confirmed units x NAV 1.00.", metadata=sql(money("({units} * 100)::bigint")))
     def value(self, root: Holding) -> MoneyType:
