@@ -87,19 +87,24 @@ async def _open(conn: asyncpg.Connection, fund_code: str, party_id: int, now: da
 
 
 async def subscribe(
-    conn: asyncpg.Connection, *, fund_code: str, party_id: int, amount: Money, now: datetime
+    conn: asyncpg.Connection, *, fund_code: str, party_id: int, amount: Money, now: datetime,
+    reference: str | None = None,
 ) -> Holding:
-    """Wallet -> custody now; the units are pending until the trading day after T."""
+    """Wallet -> custody now; the units are pending until the trading day after T.
+
+    ``reference``: the payment a refund returns to the fund for (ADR 022: by the original
+    route, as an ordinary subscription).
+    """
     fund, _ = await _open(conn, fund_code, party_id, now)
     units = money_to_units(amount)
     await move(
-        conn, kind="FUND_SUBSCRIPTION", reference=f"fund:{fund.code}:party:{party_id}", source=wallet_code(party_id),
-        target=_CUSTODY.code(fund.currency), amount=amount, now=now,
+        conn, kind="FUND_SUBSCRIPTION", reference=reference or f"fund:{fund.code}:party:{party_id}",
+        source=wallet_code(party_id), target=_CUSTODY.code(fund.currency), amount=amount, now=now,
     )
     await repository.insert_order(
         conn, fund_id=fund.id, party_id=party_id, kind="SUBSCRIBE", mode=None, units=units, placed_at=now,
         placed_day=_day(now), trade_date=calendar.trade_date(now), settle_date=calendar.confirmation_date(now),
-        settled=False,
+        settled=False, reference=reference,
     )
     return await repository.change_holding(conn, fund_id=fund.id, party_id=party_id, pending=units, as_of=_day(now))
 
