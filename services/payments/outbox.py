@@ -183,7 +183,7 @@ async def payment_events_after(conn: asyncpg.Connection, cursor: EventCursor) ->
     # Still running: those of the last cursor, and those started since.
     running = frozenset(x for x in rows[0]["running"] if x in cursor.running or x >= cursor.xmax)
     after = EventCursor(xmax=rows[0]["xmax"], running=running)
-    return after, _payloads(list(rows), lambda at_position, at: ResumeCursor(((cursor, None), (after, at_position)), at))
+    return after, _payloads(list(rows), lambda upto, at: ResumeCursor(((cursor, None), (after, upto)), at))
 
 
 async def payment_events_since(conn: asyncpg.Connection, cursor: ResumeCursor) -> tuple[EventCursor, list[str]]:
@@ -205,31 +205,32 @@ async def payment_events_since(conn: asyncpg.Connection, cursor: ResumeCursor) -
         if any(upto is None for _, upto in cursor.clauses) else 0
     unread = []
     for snapshot, upto in cursor.clauses:
-        read = f"(e.t < {param(snapshot.xmax, 'bigint')} AND NOT e.t = ANY({param(sorted(snapshot.running), 'bigint[]')}))"
+        xmax, running = param(snapshot.xmax, "bigint"), param(sorted(snapshot.running), "bigint[]")
+        read = f"(e.t < {xmax} AND NOT e.t = ANY({running}))"
         if upto is None:
             unread.append(f"NOT {read}")
         else:
             tx, id_ = param(upto[0], "bigint"), param(upto[1], "bigint")
             unread.append(f"NOT ({read} AND (e.t < {tx} OR (e.t = {tx} AND e.id <= {id_})))")
-    rows = await conn.fetch(
-        f"""
-        WITH snapshot AS (
-            SELECT pg_snapshot_xmax(s)::text::bigint AS xmax,
-                   ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x) AS running
-              FROM pg_current_snapshot() AS s
-        )
-        SELECT snapshot.xmax, snapshot.running, e.id, e.t, e.payment_id, e.buyer_id, e.merchant_id, e.kind,
-               e.created_at
-          FROM snapshot
-          LEFT JOIN (SELECT p.*, p.tx::text::bigint AS t FROM payments.payment_events p
-                      WHERE p.tx >= {param(str(floor), 'text')}::xid8) e
-            ON e.t < snapshot.xmax AND {" AND ".join(unread)}
-         ORDER BY e.t, e.id
-        """,
-        *params,
-    )
+    # Only placeholders are spliced in (every value is a parameter): one condition per clause.
+    statement = _REPLAY.replace("{floor}", param(str(floor), "text")).replace("{unread}", " AND ".join(unread))
+    rows = await conn.fetch(statement, *params)
     read = EventCursor(xmax=rows[0]["xmax"], running=frozenset(rows[0]["running"]))
     return read, _payloads(list(rows), lambda at_position, at: cursor.then(read, at_position, at))
+
+
+_REPLAY = """
+    WITH snapshot AS (
+        SELECT pg_snapshot_xmax(s)::text::bigint AS xmax,
+               ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x) AS running
+          FROM pg_current_snapshot() AS s
+    )
+    SELECT snapshot.xmax, snapshot.running, e.id, e.t, e.payment_id, e.buyer_id, e.merchant_id, e.kind, e.created_at
+      FROM snapshot
+      LEFT JOIN (SELECT p.*, p.tx::text::bigint AS t FROM payments.payment_events p WHERE p.tx >= {floor}::xid8) e
+        ON e.t < snapshot.xmax AND {unread}
+     ORDER BY e.t, e.id
+"""
 
 
 class EventsExpired(Exception):

@@ -4,6 +4,7 @@ new balances and lists without a refetch, because the payload returns the change
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -107,7 +108,7 @@ async def test_after_each_money_mutation_the_cached_screens_show_the_change(api:
     reads = [_home(r) for r in results[3:17:2]]
     balances = [Decimal(home["wallet"]["balance"]["amount"]) for home in [start, *reads]]
     # then each cached ConsumerHome shows the balance the mutation left, without a refetch
-    assert [b - a for a, b in zip(balances, balances[1:], strict=False)] == [
+    assert [b - a for a, b in itertools.pairwise(balances)] == [
         Decimal(x) for x in ("100.00", "-30.00", "0.00", "-10.00", "-50.00", "200.00", "-20.00")
     ]
     created = results[4]["data"]["createPayment"]["payment"]["id"]

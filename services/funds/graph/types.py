@@ -20,8 +20,8 @@ from services.funds.models import DailyYield, Distribution, Fund, Holding, Incom
 from services.funds.yields import seven_day_annualized_yield
 from services.kernel.graph import Info, MoneyType, Node, require_private_access
 from services.kernel.graph.compiled import Leaf, money, sql, standard_only, typed_id
-from services.kernel.ids import PREFIXES, encode_id
 from services.kernel.graph.directives import private
+from services.kernel.ids import PREFIXES, encode_id
 from services.kernel.money import Money
 from services.payments import Party
 

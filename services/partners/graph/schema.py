@@ -26,7 +26,6 @@ from services.kernel.principal import Role
 from services.partners import repository, service
 from services.partners.models import AccessRecord, Consent, Partner
 
-
 #: A partner is reached by node(id:) and createPartner only, both answered by resolvers.
 _PARTNER_ONLY = standard_only("a partner's card is read by node(id:) and createPartner, not by a contract read")
 
