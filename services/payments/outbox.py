@@ -206,12 +206,12 @@ async def payment_events_since(conn: asyncpg.Connection, cursor: ResumeCursor) -
     unread = []
     for snapshot, upto in cursor.clauses:
         xmax, running = param(snapshot.xmax, "bigint"), param(sorted(snapshot.running), "bigint[]")
-        read = f"(e.t < {xmax} AND NOT e.t = ANY({running}))"
+        ended = f"(e.t < {xmax} AND NOT e.t = ANY({running}))"
         if upto is None:
-            unread.append(f"NOT {read}")
+            unread.append(f"NOT {ended}")
         else:
             tx, id_ = param(upto[0], "bigint"), param(upto[1], "bigint")
-            unread.append(f"NOT ({read} AND (e.t < {tx} OR (e.t = {tx} AND e.id <= {id_})))")
+            unread.append(f"NOT ({ended} AND (e.t < {tx} OR (e.t = {tx} AND e.id <= {id_})))")
     # Only placeholders are spliced in (every value is a parameter): one condition per clause.
     statement = _REPLAY.replace("{floor}", param(str(floor), "text")).replace("{unread}", " AND ".join(unread))
     rows = await conn.fetch(statement, *params)

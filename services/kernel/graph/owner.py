@@ -13,13 +13,14 @@ them from every slice), as ``services/payments/graph/entities.py`` explains.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, ForwardRef, TypeAlias
 
 import strawberry
 
 from services.kernel.graph.compiled import standard_only
-from services.kernel.graph.context import GraphContext, Info
+from services.kernel.graph.context import Info
+from services.kernel.graph.loader import RequestLoader
 
 if TYPE_CHECKING:
     ConsumerRef: TypeAlias = Any
@@ -36,7 +37,7 @@ class PayloadOwners:
     """Mixin of a payload type: ``owner_ids`` names the parties, ``owner_loader`` loads them
     (a per-request loader of the payments ``Party`` by id; its ``kind`` picks the field)."""
 
-    owner_loader: ClassVar[Callable[[GraphContext], Any]]
+    owner_loader: ClassVar[type[RequestLoader]]
 
     def owner_ids(self) -> Sequence[int]:
         raise NotImplementedError

@@ -89,8 +89,8 @@ class PaymentsSubscription:
                         replayed, missed = await outbox.payment_events_since(conn, resume)
                     except outbox.EventsExpired as expired:
                         raise GraphQLError(str(expired), extensions={"code": "EVENTS_EXPIRED"}) from None
-                for payload in missed:
-                    if (event := await _event(info, principal, json.loads(payload))) is not None:
+                for missed_payload in missed:
+                    if (event := await _event(info, principal, json.loads(missed_payload))) is not None:
                         yield event
             while (payload := await queue.get()) is not None:
                 data = json.loads(payload)
