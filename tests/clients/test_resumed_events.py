@@ -15,8 +15,9 @@ from tests.conftest import Server
 from tests.node_peers import NODE_DIR
 from tests.support import Api
 
-EVENTS = ("subscription { paymentEvents%s { id cursor occurredAt kind "
-          "payment { id status amount { amount } } } }")
+#: As an app resumes (README): the cursor of the last event it received, or null the first time.
+EVENTS = """subscription PaymentEvents($after: String) { paymentEvents(after: $after) {
+  id cursor occurredAt kind payment { id status amount { amount } } } }"""
 
 
 @pytest.fixture(autouse=True)
@@ -25,10 +26,9 @@ def _clients() -> None:
 
 
 async def _subscribe(server: Server, token: str, count: int, after: str | None = None) -> asyncio.subprocess.Process:
-    query = EVENTS % (f'(after: "{after}")' if after else "")
     return await asyncio.create_subprocess_exec(
         "node", str(NODE_DIR / "subscribe.mjs"), server.url.replace("http", "ws") + "/graphql", token, str(count),
-        query, stdout=asyncio.subprocess.PIPE,
+        EVENTS, json.dumps({"after": after}), stdout=asyncio.subprocess.PIPE,
     )
 
 
