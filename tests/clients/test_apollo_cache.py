@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +136,20 @@ async def test_after_each_money_mutation_the_cached_screens_show_the_change(api:
 def merchant_name(results: list[dict[str, Any]]) -> str:
     name: str = results[1]["data"]["merchant"]["name"]
     return name
+
+
+async def test_without_the_possible_types_apollo_loses_the_interface_fragments(
+    api: Api, server: Server, tmp_path: Path
+) -> None:
+    """The published map is what makes ``... on Party``/``... on Node`` work: without it the
+    same query loses its fields without a word (the control for the tests above)."""
+    buyer = await api.consumer()
+    empty = tmp_path / "none.json"
+    empty.write_text("{}")
+    steps = [_step("query", "WhoAmI", buyer.token), _step("read", "WhoAmI", buyer.token)]
+    ran: dict[str, Any] = await run_json(
+        "node", CLIENTS_DIR / "apollo_cache.mjs", f"{server.url}/graphql", empty, CONTRACT_GRAPHQL, REFRESH,
+        stdin=steps,
+    )
+    # then the answer's id and name are silently dropped, from the result and from the cache
+    assert [r["data"] for r in ran["results"]] == [{"me": {"__typename": "Consumer"}}] * 2
