@@ -19,6 +19,7 @@ from tests.conftest import START, Server
 from tests.support import Api, new_key
 
 REFRESH = CLIENTS_DIR / "refresh.graphql"
+TYPE_POLICIES = CLIENTS_DIR / "type-policies.json"
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +31,12 @@ def _step(kind: str, operation: str, token: str | None, **variables: Any) -> dic
     return {"kind": kind, "operation": operation, "token": token, "variables": variables}
 
 
-async def _apollo(server: Server, steps: list[dict[str, Any]]) -> dict[str, Any]:
+async def _apollo(
+    server: Server, steps: list[dict[str, Any]], *, possible_types: Path = SCHEMA_DIR / "possible-types.json",
+    type_policies: Path = TYPE_POLICIES,
+) -> dict[str, Any]:
     result: dict[str, Any] = await run_json(
-        "node", CLIENTS_DIR / "apollo_cache.mjs", f"{server.url}/graphql", SCHEMA_DIR / "possible-types.json",
+        "node", CLIENTS_DIR / "apollo_cache.mjs", f"{server.url}/graphql", possible_types, type_policies,
         CONTRACT_GRAPHQL, REFRESH, stdin=steps,
     )
     return result
@@ -43,6 +47,7 @@ async def test_the_contract_operations_run_in_apollo_without_a_cache_warning(api
     partner = (await api.gql('mutation { createPartner(input: {name: "ERP"}) { partner { id } } }', api.operator))
     confirmed, refunded = (await api.pay(buyer, merchant, "20.00"))["payment"]["id"], None
     refunded = (await api.pay(buyer, merchant, "15.00"))["payment"]["id"]
+    await _open_line(api, merchant)
     yesterday = (START - timedelta(days=1)).date().isoformat()
     o, c, m = api.operator, buyer.token, merchant.token
     steps = [
@@ -62,7 +67,9 @@ async def test_the_contract_operations_run_in_apollo_without_a_cache_warning(api
         _step("mutate", "RefundPayment", m, p=refunded, a="5.00", k=new_key()),
         _step("mutate", "GrantPartnerAccess", m, p=partner["createPartner"]["partner"]["id"]),
         _step("mutate", "RevokePartnerAccess", m, p=partner["createPartner"]["partner"]["id"]),
-        _step("query", "MerchantView", m, id=merchant.id), _step("query", "MerchantsPage", o),
+        _step("query", "MerchantView", m, id=merchant.id),
+        # an operator's one cache holds the same merchant as MerchantView and MerchantsPage select it
+        _step("query", "MerchantView", o, id=merchant.id), _step("query", "MerchantsPage", o),
         _step("query", "EarningsComparison", None),
     ]
     # when a client runs every contract operation this schema answers through one cache per user
@@ -75,6 +82,27 @@ async def test_the_contract_operations_run_in_apollo_without_a_cache_warning(api
     assert home["__typename"] == "Consumer" and home["creditLine"]["outstandingPrincipal"]["amount"] == "70.00"
 
 
+async def _open_line(api: Api, party: Any) -> None:
+    await api.gql('mutation($p: ID!) { openCreditLine(input: {partyId: $p, limit: "5000.00", dailyRate: "0.0005"}) '
+                  "{ userErrors { code } } }", api.operator, p=party.id)
+
+
+async def test_without_the_type_policies_overlapping_screens_lose_cache_data(
+    api: Api, server: Server, tmp_path: Path
+) -> None:
+    """The control: an operator's MerchantView and MerchantsPage select different fields of a
+    merchant's credit line (no id); without the policies Apollo warns it drops cached data."""
+    merchant = await api.merchant()
+    await _open_line(api, merchant)
+    empty = tmp_path / "none.json"
+    empty.write_text("{}")
+    steps = [_step("query", "MerchantView", api.operator, id=merchant.id), _step("query", "MerchantsPage", api.operator)]
+    ran = await _apollo(server, steps, type_policies=empty)
+    assert any("Cache data may be lost" in w["message"] and "Merchant.creditLine" in w["message"]
+               for w in ran["warnings"]), ran["warnings"]
+    assert (await _apollo(server, steps))["warnings"] == []
+
+
 def _home(result: dict[str, Any]) -> dict[str, Any]:
     assert result["kind"] == "read" and result["requests"] == 0, result  # from the cache, no request
     me: dict[str, Any] = result["data"]["me"]
@@ -83,8 +111,7 @@ def _home(result: dict[str, Any]) -> dict[str, Any]:
 
 async def test_after_each_money_mutation_the_cached_screens_show_the_change(api: Api, server: Server) -> None:
     buyer, merchant = await api.consumer(balance="1000.00"), await api.merchant()
-    await api.gql('mutation($p: ID!) { openCreditLine(input: {partyId: $p, limit: "5000.00", dailyRate: "0.0005"}) '
-                  "{ userErrors { code } } }", api.operator, p=buyer.id)
+    await _open_line(api, buyer)
     held = (await api.pay(buyer, merchant, "40.00"))["payment"]["id"]
     c, m = buyer.token, merchant.token
     mutations = [
@@ -147,9 +174,6 @@ async def test_without_the_possible_types_apollo_loses_the_interface_fragments(
     empty = tmp_path / "none.json"
     empty.write_text("{}")
     steps = [_step("query", "WhoAmI", buyer.token), _step("read", "WhoAmI", buyer.token)]
-    ran: dict[str, Any] = await run_json(
-        "node", CLIENTS_DIR / "apollo_cache.mjs", f"{server.url}/graphql", empty, CONTRACT_GRAPHQL, REFRESH,
-        stdin=steps,
-    )
+    ran = await _apollo(server, steps, possible_types=empty)
     # then the answer's id and name are silently dropped, from the result and from the cache
     assert [r["data"] for r in ran["results"]] == [{"me": {"__typename": "Consumer"}}] * 2

@@ -1,11 +1,16 @@
 // Apollo Client's InMemoryCache as a web or mobile app configures it: the default config
-// plus the possible types fingraph publishes (schema/possible-types.json). Runs the steps
+// plus the possible types fingraph publishes (schema/possible-types.json) and the type policies
+// of type-policies.json. Runs the steps
 // tests/clients/test_apollo_cache.py sends on stdin, one ApolloClient per signed-in user,
 // and prints one JSON object: each step's data, how many HTTP requests each step made
 // (a read of the cache makes none), and every warning Apollo wrote.
-// Usage: node apollo_cache.mjs URL POSSIBLE_TYPES_JSON DOCUMENTS.graphql... < steps.json
+// Usage: node apollo_cache.mjs URL POSSIBLE_TYPES_JSON TYPE_POLICIES_JSON DOCUMENTS.graphql... < steps.json
 import { readFileSync } from 'node:fs';
 import { peer } from '../peers.mjs';
+
+// Apollo's development checks (cache data-loss warnings among them) run only with __DEV__,
+// as in an app's development build; without it every warning is silent.
+globalThis.__DEV__ = true;
 
 const { ApolloClient, InMemoryCache, HttpLink } = await peer('@apollo/client');
 const { loadDevMessages, loadErrorMessages } = await import('@apollo/client/dev');
@@ -18,8 +23,9 @@ for (const level of ['warn', 'error', 'log', 'debug', 'info']) {
   console[level] = (...args) => warnings.push({ level, message: args.map(String).join(' ') });
 }
 
-const [url, possibleTypesPath, ...documentPaths] = process.argv.slice(2);
+const [url, possibleTypesPath, typePoliciesPath, ...documentPaths] = process.argv.slice(2);
 const possibleTypes = JSON.parse(readFileSync(possibleTypesPath, 'utf8'));
+const typePolicies = JSON.parse(readFileSync(typePoliciesPath, 'utf8'));
 const definitions = documentPaths.flatMap((path) => parse(readFileSync(path, 'utf8')).definitions);
 const fragments = new Map(definitions.filter((d) => d.kind === 'FragmentDefinition').map((d) => [d.name.value, d]));
 const operations = new Map(definitions.filter((d) => d.kind === 'OperationDefinition').map((d) => [d.name.value, d]));
@@ -46,7 +52,7 @@ function clientFor(token) {
   if (!clients.has(token)) {
     clients.set(token, new ApolloClient({
       link: new HttpLink({ uri: url, fetch: counted, headers: token ? { Authorization: `Bearer ${token}` } : {} }),
-      cache: new InMemoryCache({ possibleTypes }),
+      cache: new InMemoryCache({ possibleTypes, typePolicies }),
     }));
   }
   return clients.get(token);
