@@ -8,26 +8,20 @@ through the slice's party loader and return the one of the field's kind, under t
 party's own read rules (a buyer reading its payment's merchant sees its public fields).
 
 The joined ``Consumer``/``Merchant`` types are named lazily (``schema.entities`` builds
-them from every slice), as ``services/payments/graph/entities.py`` explains.
+them from every slice), as ``services/kernel/graph/entities.py`` explains.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, ForwardRef, TypeAlias
+from typing import Any, ClassVar
 
 import strawberry
 
 from services.kernel.graph.compiled import standard_only
 from services.kernel.graph.context import Info
+from services.kernel.graph.entities import ConsumerRef, MerchantRef
 from services.kernel.graph.loader import RequestLoader
-
-if TYPE_CHECKING:
-    ConsumerRef: TypeAlias = Any
-    MerchantRef: TypeAlias = Any
-else:
-    ConsumerRef = Annotated[ForwardRef("Consumer"), strawberry.lazy("schema.entities")]
-    MerchantRef = Annotated[ForwardRef("Merchant"), strawberry.lazy("schema.entities")]
 
 _OWNER = standard_only("a payload's owner is loaded after the mutation's effect, by its resolver")
 
