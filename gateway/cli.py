@@ -237,7 +237,8 @@ async def _party_exists(dsn: str, principal: Principal) -> bool:
 
 @main.command()
 @data_dir_option
-@click.option("--until-idle", is_flag=True, help="Run the due jobs, then exit (for scripts); default: run until stopped.")
+@click.option("--until-idle", is_flag=True,
+              help="Run the jobs due now, then exit (for scripts); default: run until stopped.")
 def worker(data_dir: Path | None, until_idle: bool) -> None:
     """Run the scheduled jobs (escrow auto-release, T+1 settlement, nightly accrual, missing yields).
 

@@ -91,29 +91,35 @@ async def _migrate_job_queue(conn: asyncpg.Connection, done: set[tuple[str, str]
     procrastinate release then brings only its new migration files, applied here in
     name order (the package's own version order) as any other migration.
     """
-    from procrastinate.schema import SchemaManager
-
-    migrations = sorted(Path(SchemaManager.get_migrations_path()).glob("*.sql"))
+    schema_sql, migrations = _job_queue_sql()
     if (_JOB_QUEUE, _JOB_QUEUE_SCHEMA) not in done:
         async with conn.transaction():
-            await conn.execute(SchemaManager.get_schema())
+            await conn.execute(schema_sql)
             await conn.executemany(
                 "INSERT INTO public.fingraph_migrations (service, name) VALUES ($1, $2)",
-                [(_JOB_QUEUE, name) for name in [_JOB_QUEUE_SCHEMA, *(path.name for path in migrations)]],
+                [(_JOB_QUEUE, name) for name in [_JOB_QUEUE_SCHEMA, *migrations]],
             )
         log.info("applied procrastinate's schema")
         return [f"{_JOB_QUEUE}/{_JOB_QUEUE_SCHEMA}"]
     applied = []
-    for path in migrations:
-        if (_JOB_QUEUE, path.name) in done:
+    for name, sql in migrations.items():
+        if (_JOB_QUEUE, name) in done:
             continue
         async with conn.transaction():
-            await conn.execute(path.read_text())
+            await conn.execute(sql)
             await conn.execute(
-                "INSERT INTO public.fingraph_migrations (service, name) VALUES ($1, $2)", _JOB_QUEUE, path.name
+                "INSERT INTO public.fingraph_migrations (service, name) VALUES ($1, $2)", _JOB_QUEUE, name
             )
-        applied.append(f"{_JOB_QUEUE}/{path.name}")
+        applied.append(f"{_JOB_QUEUE}/{name}")
     return applied
+
+
+def _job_queue_sql() -> tuple[str, dict[str, str]]:
+    """procrastinate's schema and its migration files by name, in name (version) order."""
+    from procrastinate.schema import SchemaManager
+
+    files = sorted(Path(SchemaManager.get_migrations_path()).glob("*.sql"))
+    return SchemaManager.get_schema(), {path.name: path.read_text() for path in files}
 
 
 async def migrate_dsn(dsn: str) -> list[str]:

@@ -90,7 +90,9 @@ class Scheduler:
         await self._record(job, due, now, outcome.summary, succeeded=True)
         return outcome
 
-    async def _record(self, job: scheduling.Job, due: datetime, now: datetime, outcome: str, *, succeeded: bool) -> None:
+    async def _record(
+        self, job: scheduling.Job, due: datetime, now: datetime, outcome: str, *, succeeded: bool
+    ) -> None:
         metrics.SCHEDULED_RUNS.labels(job=job.name, result="succeeded" if succeeded else "failed").inc()
         async with self.pool.acquire() as conn:
             await job_runs.record(

@@ -27,8 +27,8 @@ from services.credit.graph import CreditMutation, CreditQuery
 from services.funds.graph import FundsMutation, FundsQuery
 from services.kernel.graph import DATE_SCALAR, DATETIME_SCALAR, DECIMAL_SCALAR
 from services.partners.graph import PartnersMutation, PartnersQuery
-from services.scheduling.graph import SchedulingQuery
 from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentsSubscription, PaymentType
+from services.scheduling.graph import SchedulingQuery
 
 FEDERATION_VERSION = "2.9"
 log = logging.getLogger("fingraph.graphql")

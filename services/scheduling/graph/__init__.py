@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.scheduling.graph.queries import SchedulingQuery, ScheduledJobType
+from services.scheduling.graph.queries import ScheduledJobType, SchedulingQuery
 
 __all__ = ["ScheduledJobType", "SchedulingQuery"]

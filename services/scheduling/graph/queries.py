@@ -21,7 +21,9 @@ class ScheduledJobType:
     description: str = strawberry.field(metadata=_STATUS)
     schedule: str = strawberry.field(metadata=_STATUS, description="Cron expression in Asia/Shanghai time.")
     last_run_at: datetime | None = strawberry.field(metadata=_STATUS)
-    last_outcome: str | None = strawberry.field(metadata=_STATUS, description="What the last run did (or why it failed).")
+    last_outcome: str | None = strawberry.field(
+        metadata=_STATUS, description="What the last run did (or why it failed)."
+    )
     last_succeeded: bool | None = strawberry.field(metadata=_STATUS)
     next_run_at: datetime = strawberry.field(metadata=_STATUS)
     lag_seconds: int = strawberry.field(
