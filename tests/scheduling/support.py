@@ -53,13 +53,17 @@ class Platform:
     server: Server
     api: Api
     db: asyncpg.Pool
-    scheduler: Scheduler
+    workers: list[Scheduler]
 
     async def tick(self, text: str) -> dict[str, asyncpg.Record]:
-        """Move the clock to ``text`` (Asia/Shanghai) and let the worker run what is due then."""
+        """Move the clock to ``text`` (Asia/Shanghai) and let the workers run what is due then.
+
+        Every worker's deferrer is asked at once, as each would at that minute; procrastinate
+        keeps one job per task and minute whoever asks first.
+        """
         now = at(text)
         self.server.clock.set(now)
-        await self.scheduler.defer_ticks(now)
+        await asyncio.gather(*(worker.defer_ticks(now) for worker in self.workers))
         return await wait_for_ticks(self.db, now)
 
     async def gql(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
@@ -67,16 +71,26 @@ class Platform:
 
 
 @contextlib.asynccontextmanager
-async def platform(database_url: str, *, start: datetime = START) -> AsyncIterator[Platform]:
-    """The app as ``fingraph serve`` runs it (one worker in process) on a fresh database."""
+async def platform(database_url: str, *, start: datetime = START, workers: int = 0) -> AsyncIterator[Platform]:
+    """On a fresh database: the app as ``fingraph serve`` runs it (one worker in process), or,
+    with ``workers``, the app without one beside that many workers of their own (as
+    ``fingraph worker`` processes), which keep their finished jobs for inspection."""
     async with other_database(database_url, "fg_sched") as dsn:
         clock = Clock(start)
-        settings = Settings(database_url=dsn, jwt_secret=SECRET, pool_min_size=1, pool_max_size=6, worker=True)
+        settings = Settings(
+            database_url=dsn, jwt_secret=SECRET, pool_min_size=1, pool_max_size=6, worker=workers == 0
+        )
         app = create_app(settings, clock=clock)
-        async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as http:
+        async with contextlib.AsyncExitStack() as stack:
+            url = await stack.enter_async_context(served(app))
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=60))
             server = Server(url=url, clock=clock, settings=settings)
-            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
-            try:
-                yield Platform(server, Api(http=http, server_token=server.token), pool, app.state.scheduler)
-            finally:
-                await pool.close()
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2 + 2 * workers)
+            stack.push_async_callback(pool.close)
+            running = [app.state.scheduler] if workers == 0 else [
+                await stack.enter_async_context(
+                    Scheduler(dsn=dsn, pool=pool, clock=clock, name=f"worker-{n}", delete_jobs="never").running()
+                )
+                for n in range(workers)
+            ]
+            yield Platform(server, Api(http=http, server_token=server.token), pool, running)
