@@ -77,7 +77,7 @@ class Scheduler:
                 metrics.SCHEDULED_RUNS.labels(job=job.name, result="skipped").inc()
                 return None
         try:
-            outcome = await job.run(scheduling.JobEnv(self.pool, now, self.platform_fee_bps))
+            outcome = await job.run(scheduling.JobEnv(self.pool, now, due, self.platform_fee_bps))
         except Exception as exc:
             log.exception("scheduled job %s for %s failed", job.name, due.isoformat())
             await self._record(job, due, now, f"FAILED: {type(exc).__name__}: {exc}", succeeded=False)

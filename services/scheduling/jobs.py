@@ -30,6 +30,8 @@ class JobEnv:
 
     pool: asyncpg.Pool
     now: datetime
+    #: The scheduled instant this run is for (``now`` or earlier, when a worker was late).
+    due_at: datetime
     platform_fee_bps: int = 0
 
 
@@ -85,8 +87,13 @@ async def accrue_credit_interest(env: JobEnv) -> Outcome:
 
 
 async def flag_missing_fund_yields(env: JobEnv) -> Outcome:
-    """Flag every fund whose yield for yesterday is not published (its holders earn nothing until it is)."""
-    yesterday = env.now.astimezone(BUSINESS_TZ).date() - timedelta(days=1)
+    """Flag every fund whose yield for yesterday is not published (its holders earn nothing until it is).
+
+    "Yesterday" is the day before the scheduled instant: a check run late (after
+    midnight, by a worker that was down) still asks about the day it was due to check,
+    not a day whose yield is not due yet.
+    """
+    yesterday = env.due_at.astimezone(BUSINESS_TZ).date() - timedelta(days=1)
     async with env.pool.acquire() as conn:
         missing = await funds.funds_missing_yield(conn, day=yesterday)
     if missing:

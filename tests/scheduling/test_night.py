@@ -92,6 +92,8 @@ async def test_a_simulated_night_moves_the_money_by_itself(database_url: str) ->
             "accrued 2026-11-21..2026-11-22 (2 days): interest 1.00, penalty 0.00"
         )
         assert ticks["settleFundOrders"]["outcome"] == "settled 1 fund orders due by 2026-11-23"
+        # The yield check due Sunday 10:00 runs late, and asks about Saturday, the day it was due to check.
+        assert ticks["flagMissingFundYields"]["outcome"] == "MISSING yield for 2026-11-21: YEB"
         assert await _state(p, buyer, merchant, payments) == {
             "buyer": "2360.00", "merchant": "0.00", "units": "500.00", "pending": "0.00", "interest": "1.50",
             "payments": ["HELD", "HELD"], "trial_balance": "0.00",
