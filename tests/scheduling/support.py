@@ -71,10 +71,13 @@ class Platform:
 
 
 @contextlib.asynccontextmanager
-async def platform(database_url: str, *, start: datetime = START, workers: int = 0) -> AsyncIterator[Platform]:
+async def platform(
+    database_url: str, *, start: datetime = START, workers: int = 0, job_timeout_ms: int = 10_000
+) -> AsyncIterator[Platform]:
     """On a fresh database: the app as ``fingraph serve`` runs it (one worker in process), or,
     with ``workers``, the app without one beside that many workers of their own (as
-    ``fingraph worker`` processes), which keep their finished jobs for inspection."""
+    ``fingraph worker`` processes), which keep their finished jobs for inspection and run
+    their jobs' statements under ``job_timeout_ms``."""
     async with other_database(database_url, "fg_sched") as dsn:
         clock = Clock(start)
         settings = Settings(
@@ -85,7 +88,9 @@ async def platform(database_url: str, *, start: datetime = START, workers: int =
             url = await stack.enter_async_context(served(app))
             http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=60))
             server = Server(url=url, clock=clock, settings=settings)
-            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2 + 2 * workers)
+            pool = await asyncpg.create_pool(
+                dsn, min_size=1, max_size=2 + 2 * workers, server_settings={"statement_timeout": str(job_timeout_ms)}
+            )
             stack.push_async_callback(pool.close)
             running = [app.state.scheduler] if workers == 0 else [
                 await stack.enter_async_context(
