@@ -168,3 +168,16 @@ async def credit_records_by_party_ids(
 
 async def accrual_of(conn: asyncpg.Connection, day: date) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM credit.accruals WHERE date = $1", day)
+
+
+async def last_accrued_date(conn: asyncpg.Connection) -> date | None:
+    value: date | None = await conn.fetchval("SELECT max(date) FROM credit.accruals")
+    return value
+
+
+async def first_drawdown_day(conn: asyncpg.Connection) -> date | None:
+    """The business date (Asia/Shanghai) of the first drawdown: no day before it owes interest."""
+    value: date | None = await conn.fetchval(
+        "SELECT (min(drawn_at) AT TIME ZONE 'Asia/Shanghai')::date FROM credit.drawdowns"
+    )
+    return value
