@@ -35,6 +35,7 @@ from services.payments.graph import (
     PaymentsSubscription,
     PaymentType,
 )
+from services.scheduling.graph import SchedulingQuery
 
 FEDERATION_VERSION = "2.9"
 log = logging.getLogger("fingraph.graphql")
@@ -67,7 +68,7 @@ class FingraphSchema(strawberry.federation.Schema):
 def build_schema(
     *, extensions: Iterable[Any] = (), max_batch: int = 10
 ) -> FingraphSchema:
-    query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery, FundsQuery, CreditQuery))
+    query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery, FundsQuery, CreditQuery, SchedulingQuery))
     mutation = merge_types(
         "Mutation", (PaymentsMutation, GoodsMutation, PartnersMutation, FundsMutation, CreditMutation)
     )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from services.payments.graph.access import readable_payment, require_consumer_reach, require_merchant_reach
+from services.payments.graph.access import (
+    readable_payment,
+    readable_wallet,
+    require_consumer_reach,
+    require_merchant_reach,
+)
 from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_at, parties_rows
 from services.payments.graph.goods_mutations import GoodsMutation
 from services.payments.graph.goods_types import DisputeType, readable_dispute
@@ -37,6 +42,7 @@ __all__ = [
     "parties_rows",
     "readable_dispute",
     "readable_payment",
+    "readable_wallet",
     "require_consumer_reach",
     "require_merchant_reach",
 ]
