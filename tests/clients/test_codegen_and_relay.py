@@ -16,13 +16,13 @@ import pytest
 from schema.export import SCHEMA_DIR
 from tests.clients.contract import CONTRACT_GRAPHQL, committed
 from tests.clients.peers import BIN, CLIENTS_DIR, require_npm_clients, run_json, run_node
-from tests.support import Api, new_key
+from tests.support import OPEN_DISPUTE, Api, new_key
 
 #: One field of each Node type beside its id, so a refetch shows it read the object.
 REFETCHED = {
     "Consumer": "name", "Merchant": "name", "Payment": "status", "Wallet": "balance { amount }",
     "FundHolding": "units", "Fund": "code", "CreditLine": "limit { amount }", "Drawdown": "amount { amount }",
-    "Partner": "name",
+    "Partner": "name", "Dispute": "status",
 }
 
 
@@ -78,6 +78,7 @@ async def _node_ids(api: Api) -> tuple[dict[str, str], str, str]:
     await api.gql('mutation($k: String!) { drawCredit(input: {amount: "10.00", idempotencyKey: $k}) '
                   "{ userErrors { code } } }", buyer.token, k=new_key())
     payment = (await api.pay(buyer, merchant, "5.00"))["payment"]["id"]
+    dispute = (await api.gql(OPEN_DISPUTE, buyer.token, p=payment, a="1.00", k=new_key()))["openDispute"]["dispute"]["id"]
     partner = (await api.gql('mutation { createPartner(input: {name: "ERP"}) { partner { id } } }',
                              api.operator))["createPartner"]["partner"]["id"]
     me = (await api.gql("""{ fund(code: "YEB") { id } me { ... on Consumer { wallet { id } fundHolding { id }
@@ -86,7 +87,7 @@ async def _node_ids(api: Api) -> tuple[dict[str, str], str, str]:
     ids = {
         "Consumer": buyer.id, "Merchant": merchant.id, "Payment": payment, "Wallet": me["me"]["wallet"]["id"],
         "FundHolding": me["me"]["fundHolding"]["id"], "Fund": me["fund"]["id"], "CreditLine": line["id"],
-        "Drawdown": line["drawdowns"]["edges"][0]["node"]["id"], "Partner": partner,
+        "Drawdown": line["drawdowns"]["edges"][0]["node"]["id"], "Partner": partner, "Dispute": dispute,
     }
     return ids, buyer.token, merchant.token
 
