@@ -41,7 +41,7 @@ from gateway.middleware import (
     RequestIdMiddleware,
     auth_error,
 )
-from gateway.ratelimit import OperationRateLimit, RateLimitMiddleware
+from gateway.ratelimit import OperationRateLimit, RateLimitMiddleware, counter_storage
 from gateway.request_errors import OneOperationPerRequest, RequestParserCache
 from gateway.settings import Settings
 from schema import build_schema, wire_services
@@ -135,7 +135,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             await pool.close()
 
     # One budget per principal, spent by every operation on every transport (gateway/guards.py).
-    rate_limit = OperationRateLimit(settings.rate_limit)
+    rate_limit = OperationRateLimit(settings.rate_limit, storage=counter_storage(settings.redis_url))
     assets = graphiql_assets.local_folder(settings.graphiql_assets) if settings.graphiql else None
     static = [Mount(graphiql.STATIC_PREFIX, StaticFiles(directory=assets))] if assets is not None else []
     app = Starlette(

@@ -73,6 +73,12 @@ class Settings:
     #: Open WebSocket operations per principal (or anonymous client address), across its
     #: sockets, in this process (``FINGRAPH_MAX_SUBSCRIPTIONS``).
     max_subscriptions: int = 100
+    #: Redis holding the rate limit's counters, shared by every gateway process
+    #: (``FINGRAPH_REDIS_URL``, e.g. ``redis://10.0.0.5:6379/0``); None counts in this process.
+    redis_url: str | None = None
+    #: Streaming replicas that answer queries (``FINGRAPH_REPLICA_URLS``, comma-separated
+    #: DSNs); mutations, subscriptions and reads a replica cannot serve yet go to the primary.
+    replica_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -103,5 +109,7 @@ class Settings:
             compiled_reads=os.environ.get("FINGRAPH_COMPILED_READS", "1") not in ("0", "false", "no"),
             subscription_recheck_seconds=float(os.environ.get("FINGRAPH_SUBSCRIPTION_RECHECK_SECONDS") or 5.0),
             max_subscriptions=_int("FINGRAPH_MAX_SUBSCRIPTIONS", 100),
+            redis_url=os.environ.get("FINGRAPH_REDIS_URL") or None,
+            replica_urls=tuple(u.strip() for u in os.environ.get("FINGRAPH_REPLICA_URLS", "").split(",") if u.strip()),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
