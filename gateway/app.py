@@ -42,6 +42,7 @@ from gateway.middleware import (
     auth_error,
 )
 from gateway.ratelimit import OperationRateLimit, RateLimitMiddleware, counter_storage
+from gateway.replicas import ReadRouting
 from gateway.request_errors import OneOperationPerRequest, RequestParserCache
 from gateway.settings import Settings
 from schema import build_schema, wire_services
@@ -128,8 +129,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 app.state.jwt_secret = settings.jwt_secret or await secret_in_database(conn)
             app.state.pool = pool
             app.state.events = EventHub(dsn)
+            app.state.read_routing = None
+            if settings.replica_urls:
+                app.state.read_routing = await ReadRouting.open(
+                    pool, settings.replica_urls, pool_max_size=settings.pool_max_size,
+                    statement_timeout_ms=settings.statement_timeout_ms,
+                    max_lag_seconds=settings.replica_max_lag_seconds, wait_seconds=settings.replica_wait_seconds,
+                )
             yield
         finally:
+            if getattr(app.state, "read_routing", None) is not None:
+                await app.state.read_routing.close()
             if getattr(app.state, "events", None) is not None:
                 await app.state.events.close()
             await pool.close()
