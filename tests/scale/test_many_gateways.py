@@ -14,11 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.app import create_app
+from gateway.settings import Settings
+from services.kernel.clock import Clock
 from services.kernel.principal import Role
-from tests.conftest import Server
+from tests.conftest import SECRET, START, Server
 from tests.protocols.ws_client import TransportWs
 from tests.scale.engines import gateway_env, gateway_processes, redis_server
-from tests.support import CREATE_PAYMENT, Api, new_key
+from tests.support import CREATE_PAYMENT, Api, free_port, new_key, served
 
 #: Small enough to spend in a test, long enough that no window boundary passes during it.
 LIMIT = 40
@@ -95,3 +98,11 @@ async def test_a_subscriber_on_one_gateway_sees_a_payment_made_through_the_other
         events = [m["payload"]["data"]["paymentEvents"] for m in socket.messages[operation] if m["type"] == "next"]
     assert events, json.dumps(socket.messages[operation])
     assert events[0]["payment"] == {"id": payment["id"], "status": "HELD", "amount": {"amount": "12.34"}}
+
+
+async def test_a_gateway_whose_redis_is_unreachable_refuses_rather_than_counting_nothing(database_url: str) -> None:
+    settings = Settings(database_url=database_url, jwt_secret=SECRET, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    async with served(create_app(settings, clock=Clock(START))) as url, httpx.AsyncClient() as client:
+        response = await client.post(f"{url}/graphql", json={"query": "{ __typename }"})
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
