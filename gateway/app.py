@@ -136,7 +136,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                     statement_timeout_ms=settings.statement_timeout_ms,
                     max_lag_seconds=settings.replica_max_lag_seconds, wait_seconds=settings.replica_wait_seconds,
                 )
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                if settings.worker:
+                    from gateway.scheduler import Scheduler
+
+                    scheduler = Scheduler(dsn=dsn, pool=pool, clock=clock, platform_fee_bps=settings.platform_fee_bps)
+                    app.state.scheduler = await stack.enter_async_context(scheduler.running())
+                yield
         finally:
             if getattr(app.state, "read_routing", None) is not None:
                 await app.state.read_routing.close()

@@ -73,6 +73,9 @@ class Settings:
     #: Open WebSocket operations per principal (or anonymous client address), across its
     #: sockets, in this process (``FINGRAPH_MAX_SUBSCRIPTIONS``).
     max_subscriptions: int = 100
+    #: Run a scheduler worker in this process (ADR 023). ``fingraph serve`` turns it on
+    #: unless ``--no-worker`` (``FINGRAPH_WORKER=0``); an app built in code (tests) has none.
+    worker: bool = False
     #: Redis holding the rate limit's counters, shared by every gateway process
     #: (``FINGRAPH_REDIS_URL``, e.g. ``redis://10.0.0.5:6379/0``); None counts in this process.
     redis_url: str | None = None
@@ -113,6 +116,7 @@ class Settings:
             compiled_reads=os.environ.get("FINGRAPH_COMPILED_READS", "1") not in ("0", "false", "no"),
             subscription_recheck_seconds=float(os.environ.get("FINGRAPH_SUBSCRIPTION_RECHECK_SECONDS") or 5.0),
             max_subscriptions=_int("FINGRAPH_MAX_SUBSCRIPTIONS", 100),
+            worker=_flag("FINGRAPH_WORKER", False),
             redis_url=os.environ.get("FINGRAPH_REDIS_URL") or None,
             replica_max_lag_seconds=float(os.environ.get("FINGRAPH_REPLICA_MAX_LAG_SECONDS") or 5.0),
             replica_wait_seconds=float(os.environ.get("FINGRAPH_REPLICA_WAIT_SECONDS") or 0.5),
