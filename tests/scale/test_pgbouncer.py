@@ -15,8 +15,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.scale.engines import require_binary
-from tests.support import other_database
+import asyncpg
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from services.kernel.clock import Clock
+from tests.conftest import SECRET, START
+from tests.scale.engines import pgbouncer, require_binary
+from tests.scheduling.support import at, wait_for_ticks
+from tests.support import other_database, served
 
 ROOT = Path(__file__).parents[2]
 
@@ -36,3 +44,26 @@ async def test_the_e2e_suite_passes_through_pgbouncer_in_transaction_mode(
     tail = done.stdout[-6000:] + done.stderr[-2000:]
     assert done.returncode == 0, tail
     assert " passed" in done.stdout and " skipped" not in done.stdout.splitlines()[-1], tail
+
+
+async def test_the_scheduler_runs_its_jobs_through_pgbouncer(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fingraph serve``'s in-process worker (procrastinate on psycopg) behind the pooler, midnight's jobs."""
+    require_binary("pgbouncer", package="pgbouncer")
+    monkeypatch.setenv("FINGRAPH_PGBOUNCER", "1")
+    async with other_database(database_url, "fg_pgbouncer_jobs", migrate=True) as dsn:
+        with pgbouncer(dsn) as pooled:
+            clock = Clock(START)
+            settings = Settings(database_url=pooled, jwt_secret=SECRET, pool_min_size=1, pool_max_size=6, worker=True)
+            app = create_app(settings, clock=clock)
+            direct = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+            try:
+                async with served(app):
+                    for instant in ("2026-11-21 00:00:10", "2026-11-22 00:00:10"):
+                        now = at(instant)
+                        clock.set(now)
+                        await app.state.scheduler.defer_ticks(now)
+                        ran = await wait_for_ticks(direct, now, timeout=60)
+                        # every job's tick for that midnight ran once, and succeeded
+                        assert all(row["executions"] == 1 and row["succeeded"] for row in ran.values()), ran
+            finally:
+                await direct.close()
