@@ -162,8 +162,13 @@ def _default_workers(payments: int) -> int:
     return 1 if payments <= 5_000 else min(4, 2 * (os.cpu_count() or 1))
 
 
+#: The carriers demo merchants ship with.
+_CARRIERS = ("SF Express", "ZTO Express", "YTO Express", "China Post EMS")
+
+
 def _operations(plan: DemoPlan) -> int:
-    events = [(p.refund_while_held, p.released_at, p.refund_after_release) for p in plan.payments]
+    events = [(p.refund_while_held, p.released_at, p.refund_after_release, p.shipped_at(plan.cutoff))
+              for p in plan.payments]
     return len(plan.top_ups) + len(events) + sum(event is not None for story in events for event in story)
 
 
@@ -182,6 +187,8 @@ class _Seeding:
             escrow_ops[top_up.consumer % self.workers].append(self._top_up(top_up.consumer, top_up.fen, top_up.at))
         for p in plan.payments:
             escrow_ops[p.buyer % self.workers].append(_Op(p.created_at, 1, p.seq, self._pay(p)))
+            if (shipped_at := p.shipped_at(plan.cutoff)) is not None:
+                escrow_ops[p.buyer % self.workers].append(self._ship(p, shipped_at))
             if p.refund_while_held is not None:
                 escrow_ops[p.buyer % self.workers].append(self._refund(p, p.refund_while_held))
         await self._in_parallel(escrow_ops)
@@ -239,6 +246,16 @@ class _Seeding:
             return payment
 
         return run
+
+    def _ship(self, p: PlannedPayment, at: datetime) -> _Op:
+        async def run(conn: asyncpg.Connection) -> object:
+            return await payments.mark_shipped(
+                conn, merchant_id=self.merchant_ids[p.merchant], payment_id=self.payment_ids[p.seq],
+                carrier=_CARRIERS[p.seq % len(_CARRIERS)], tracking_number=f"DEMO{p.seq:010d}",
+                terms=payments.GoodsFlowTerms(), now=at,
+            )
+
+        return _Op(at, 1, p.seq, run)
 
     def _refund(self, p: PlannedPayment, refund: PlannedRefund | None) -> _Op:
         assert refund is not None

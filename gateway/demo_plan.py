@@ -68,6 +68,22 @@ class PlannedPayment:
     released_at: datetime | None = None
     refund_after_release: PlannedRefund | None = None
 
+    def shipped_at(self, cutoff: datetime) -> datetime | None:
+        """When the merchant ships (within a day of the payment), or None if nothing ships.
+
+        Taken from the amount, not the random stream, so the rest of the data set stays
+        what the seed makes it. Nothing ships after the buyer confirmed, after a full refund
+        while held, or after the cut-off; a payment still held at the cut-off with a shipment
+        has its confirm window running, and the scheduler releases it when it ends.
+        """
+        at = self.created_at + timedelta(minutes=30 + (self.fen * 7_919) % 1_410)
+        held_refund = self.refund_while_held
+        if held_refund is not None and held_refund.fen == self.fen and held_refund.at <= at:
+            return None
+        if (self.released_at is not None and self.released_at <= at) or at >= cutoff:
+            return None
+        return at
+
     @property
     def status(self) -> payments.PaymentStatus:
         """The status this story ends in, by the payments service's own rule."""

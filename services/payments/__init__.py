@@ -9,11 +9,13 @@ seeder, the event pump) reach the escrow operations and the outbox through ``sch
 from __future__ import annotations
 
 from services.payments.funding import FundingProvider, register_funding_source
+from services.payments.goods import mark_shipped
 from services.payments.ledger import move, post_entry, system, wallet
 from services.payments.models import (
     CONFIRMATION_WINDOW,
     PAYMENT_EVENTS_CHANNEL,
     FundingSource,
+    GoodsFlowTerms,
     Leg,
     Party,
     PartyKind,
@@ -52,6 +54,7 @@ __all__ = [
     "PAYMENT_EVENTS_RETENTION",
     "FundingProvider",
     "FundingSource",
+    "GoodsFlowTerms",
     "Leg",
     "Party",
     "PartyKind",
@@ -63,6 +66,7 @@ __all__ = [
     "confirm_receipt",
     "create_party",
     "create_payment",
+    "mark_shipped",
     "move",
     "named_party",
     "oldest_parties",
