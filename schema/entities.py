@@ -11,7 +11,12 @@ from typing import Annotated
 
 import strawberry
 
-from services.credit.graph import ConsumerCreditFields, MerchantCreditFields
+from services.credit.graph import (
+    ConsumerCreditFields,
+    ConsumerPortraitFields,
+    MerchantCreditFields,
+    MerchantPortraitFields,
+)
 from services.funds.graph import ConsumerFundsFields, MerchantFundsFields
 from services.kernel.graph import Info, Node, require_principal
 from services.kernel.ids import decode_id
@@ -44,7 +49,7 @@ async def _party(info: Info, id: str, type_name: str, kind: PartyKind) -> Party 
 
 
 @strawberry.federation.type(keys=["id"], description="A merchant (seller) on the platform.")
-class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, Node):
+class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, MerchantPortraitFields, Node):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.MERCHANT
@@ -55,7 +60,7 @@ class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields
 
 
 @strawberry.federation.type(keys=["id"], description="A consumer (buyer) on the platform.")
-class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, Node):
+class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, ConsumerPortraitFields, Node):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.CONSUMER

@@ -8,6 +8,10 @@ batches, the demo seeder and the event pump use the services' public surfaces
 from __future__ import annotations
 
 from services import credit, funds, payments
+from services.partners import SCOPES as PARTNER_SCOPES
 from services.payments import FundingSource, Party, PartyKind, oldest_parties, party_of_kind
 
-__all__ = ["FundingSource", "Party", "PartyKind", "credit", "funds", "oldest_parties", "party_of_kind", "payments"]
+__all__ = [
+    "PARTNER_SCOPES", "FundingSource", "Party", "PartyKind", "credit", "funds", "oldest_parties", "party_of_kind",
+    "payments",
+]

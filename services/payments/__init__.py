@@ -34,8 +34,10 @@ from services.payments.repository import (
     payment_history_by_party_ids,
     payment_history_sql,
     payments_by_ids,
+    released_volume_since,
     wallets_by_party_ids,
 )
+from services.payments.portrait import buyer_portrait_sql, merchant_portrait_sql, rebuild_payment_aggregates
 from services.payments.service import (
     confirm_receipt,
     create_party,
@@ -57,9 +59,11 @@ __all__ = [
     "PaymentStatus",
     "SystemAccount",
     "Wallet",
+    "buyer_portrait_sql",
     "confirm_receipt",
     "create_party",
     "create_payment",
+    "merchant_portrait_sql",
     "move",
     "named_party",
     "oldest_parties",
@@ -75,6 +79,8 @@ __all__ = [
     "payments_by_ids",
     "post_entry",
     "purge_payment_events",
+    "rebuild_payment_aggregates",
+    "released_volume_since",
     "refund_payment",
     "register_funding_source",
     "system",
