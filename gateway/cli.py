@@ -395,7 +395,8 @@ async def _rebuild_aggregates(dsn: str) -> list[str]:
         if report.corrected > len(report.corrections):
             lines.append(f"  ... and {report.corrected - len(report.corrections)} more")
     total = sum(r.corrected for r in reports)
-    lines.append(f"{total} aggregate rows corrected" if total else "every aggregate agreed with the raw rows: nothing corrected")
+    lines.append(f"{total} aggregate rows corrected" if total
+                 else "every aggregate agreed with the raw rows: nothing corrected")
     return lines
 
 

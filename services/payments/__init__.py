@@ -26,6 +26,7 @@ from services.payments.models import (
 )
 from services.payments.outbox import payment_events_after, payment_events_cursor, purge_payment_events
 from services.payments.parties import named_party, party_of_kind, party_ref
+from services.payments.portrait import buyer_portrait_sql, merchant_portrait_sql, rebuild_payment_aggregates
 from services.payments.repository import (
     PaymentHistory,
     oldest_parties,
@@ -37,7 +38,6 @@ from services.payments.repository import (
     released_volume_since,
     wallets_by_party_ids,
 )
-from services.payments.portrait import buyer_portrait_sql, merchant_portrait_sql, rebuild_payment_aggregates
 from services.payments.service import (
     confirm_receipt,
     create_party,
@@ -80,9 +80,9 @@ __all__ = [
     "post_entry",
     "purge_payment_events",
     "rebuild_payment_aggregates",
-    "released_volume_since",
     "refund_payment",
     "register_funding_source",
+    "released_volume_since",
     "system",
     "top_up",
     "wallet",

@@ -224,7 +224,7 @@ async def test_every_merchant_figure_matches_the_raw_rows(
         assert got.refund_rate == _rate(sum(1 for p in pays if p["refunded"] > 0), len(pays))
         assert got.dispute_rate == Decimal("0.0000")  # no disputes on this branch: the column counts 0
         assert got.average_ticket == Money(sum(p["amount"] for p in pays) // len(pays))
-        per_buyer = defaultdict(int)
+        per_buyer: dict[int, int] = defaultdict(int)
         for p in pays:
             per_buyer[p["buyer_id"]] += 1
         assert got.repeat_buyer_share == _rate(sum(1 for n in per_buyer.values() if n >= 2), len(per_buyer))

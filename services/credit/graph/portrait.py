@@ -40,7 +40,8 @@ class FlowType:
     outflow: MoneyType
 
 
-@strawberry.type(name="CashFlow", description="Money in and out over the last `days` days (Asia/Shanghai, today included).")
+@strawberry.type(name="CashFlow",
+                 description="Money in and out over the last `days` days (Asia/Shanghai, today included).")
 class CashFlowType:
     days: int
     inflow: MoneyType
@@ -214,7 +215,7 @@ class ConsumerPortraitFields:
 
 @strawberry.type
 class MerchantPortraitFields:
-    @strawberry.field(description="The merchant's financial portrait: itself, operators, partners granted profile:read.",
+    @strawberry.field(description="The merchant's portrait: itself, operators, partners granted profile:read.",
                       directives=private(PROFILE_SCOPE), metadata=sql(MERCHANT_PROFILE))
     async def financial_profile(self, root: Party, info: Info) -> MerchantProfileType | None:
         require_private_access(info, root.id, "Merchant.financialProfile", scope=PROFILE_SCOPE)
