@@ -1,7 +1,8 @@
 """The payments' share of the customer portrait: running aggregates, read and rebuilt.
 
 The triggers of ``migrations/008_portrait_aggregates.sql`` keep the tables in the
-transaction of each write (top-ups and withdrawals are counted by ``service.py``);
+transaction of each write, folded at its commit in one lock order (top-ups and
+withdrawals are queued by ``service.py`` through ``count_bank_flow``);
 this module reads them as SQL fragments (the loaders' statement and the compiled read
 path share one spelling, as ``payment_history_sql`` does) and rebuilds them from the
 raw rows. A read touches a bounded number of rows: 16 stripes of the lifetime totals,
@@ -10,12 +11,11 @@ raw rows. A read touches a bounded number of rows: 16 stripes of the lifetime to
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import asyncpg
 
 from services.kernel.aggregates import Aggregate, RebuildReport, rebuild
-from services.kernel.clock import BUSINESS_TZ
 
 #: Every payments aggregate, its key, its values and the raw tables it is counted from.
 AGGREGATES = (
@@ -40,11 +40,12 @@ async def rebuild_payment_aggregates(conn: asyncpg.Connection) -> list[RebuildRe
 
 async def count_bank_flow(conn: asyncpg.Connection, *, party_id: int, top_up: int = 0, withdrawal: int = 0,
                           now: datetime) -> None:
-    """A top-up or a withdrawal on the party's day (Asia/Shanghai), in the entry's transaction."""
+    """A top-up or a withdrawal, queued in the entry's transaction and counted on the
+    party's day (Asia/Shanghai) when it commits, with the rest (migrations/008)."""
     await conn.execute(
-        "INSERT INTO payments.buyer_days AS d (party_id, day, top_ups, withdrawals) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (party_id, day) DO UPDATE SET top_ups = d.top_ups + $3, withdrawals = d.withdrawals + $4",
-        party_id, now.astimezone(BUSINESS_TZ).date(), top_up, withdrawal,
+        "INSERT INTO payments.aggregate_queue (kind, sign, buyer_id, amount, created_at)"
+        " VALUES ('BANK', $2, $1, $3, $4)",
+        party_id, 1 if top_up else -1, top_up or withdrawal, now,
     )
 
 
@@ -86,7 +87,3 @@ def merchant_portrait_sql(party: str, today: str) -> str:
         f" 'release_days', (SELECT coalesce(json_agg(json_build_array(r.days, r.payments) ORDER BY r.days), '[]')"
         f" FROM payments.release_days r WHERE r.merchant_id = {party} AND r.payments > 0))"
     )
-
-
-def today_of(now: datetime) -> date:
-    return now.astimezone(BUSINESS_TZ).date()

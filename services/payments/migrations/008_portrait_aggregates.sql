@@ -5,7 +5,7 @@
 -- Triggers keep them, so every write path counts alike: the one-call WALLET payment
 -- (payments.pay_from_wallet), the Python path, refunds, releases and the set-based
 -- auto-release. A payment row's contribution to the aggregates is a function of the row:
--- an UPDATE takes back the old row's contribution and adds the new one's.
+-- an UPDATE takes back the old rows' contribution and adds the new ones'.
 --
 -- A hot merchant must not queue on one row: its rows are split into STRIPES stripes by
 -- buyer (buyer_id % 16). Two payments to one merchant then share a row only when their
@@ -87,93 +87,175 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (buyer_id % 16)::smallint $$;
 CREATE FUNCTION payments.days_to_release(created_at timestamptz, released_at timestamptz) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT floor(extract(epoch FROM released_at - created_at) / 86400)::integer $$;
 
--- Add sign x the row's contribution to the lifetime counters of its buyer and its merchant.
-CREATE FUNCTION payments.count_payment_totals(p payments.payments, sign integer) RETURNS void
-LANGUAGE plpgsql AS $$
+-- When they are counted: at commit, in one pass per transaction, in one lock order.
+-- Row triggers (and the statement trigger of UPDATE) only append what changed to
+-- payments.aggregate_queue, an insert-only table no two writers share a row of. A
+-- deferred trigger on the queue folds the transaction's rows into the tables when the
+-- transaction commits, after the ledger has locked its wallets: the merchant_buyers rows,
+-- then party_totals, merchant_months, buyer_days and release_days, each statement with
+-- its rows sorted by key. Every writer taking its locks in that one order (wallets, then
+-- those tables in turn, each ascending), none waits for another in a cycle: a
+-- transaction of several payments, the set-based auto-release and a hot merchant's
+-- concurrent payments alike. The queue is UNLOGGED: outside a running transaction it
+-- is always empty (a transaction folds what it queued before it commits, and an aborted
+-- one's rows were never visible).
+CREATE UNLOGGED TABLE payments.aggregate_queue (
+    txid           bigint NOT NULL DEFAULT txid_current(),
+    kind           text NOT NULL CHECK (kind IN ('PAYMENT', 'REFUND', 'BANK')),
+    -- PAYMENT: -1 for a row as it was, +1 as it is; BANK: +1 a top-up, -1 a withdrawal.
+    sign           smallint NOT NULL,
+    is_new         boolean NOT NULL DEFAULT false,  -- PAYMENT: just made
+    newly_released boolean NOT NULL DEFAULT false,  -- PAYMENT: released by this change
+    payment_id     bigint,
+    buyer_id       bigint NOT NULL,  -- BANK: the party
+    merchant_id    bigint,
+    amount         bigint NOT NULL,  -- REFUND: the refund's; BANK: the entry's
+    refunded       bigint NOT NULL DEFAULT 0,
+    status         text,
+    created_at     timestamptz NOT NULL,  -- REFUND, BANK: when it happened
+    released_at    timestamptz
+);
+CREATE INDEX aggregate_queue_txid ON payments.aggregate_queue (txid);
+
+CREATE FUNCTION payments.fold_aggregate_queue() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    is_released boolean := p.status = 'RELEASED';
-    is_held boolean := p.status IN ('HELD', 'PARTIALLY_REFUNDED');
+    q payments.aggregate_queue[];
+    pairs jsonb;
 BEGIN
+    WITH taken AS (DELETE FROM payments.aggregate_queue WHERE txid = txid_current() RETURNING *)
+    SELECT array_agg(taken) INTO q FROM taken;
+    IF q IS NULL THEN
+        RETURN NULL;  -- folded already, by the first of this transaction's deferred calls
+    END IF;
+    -- 1. merchant_buyers: how many payments each (merchant, buyer) had before and has now.
+    WITH added AS (
+        SELECT merchant_id, buyer_id, count(*) AS payments FROM unnest(q)
+         WHERE kind = 'PAYMENT' AND is_new GROUP BY 1, 2
+    ), counted AS (
+        INSERT INTO payments.merchant_buyers AS b (merchant_id, buyer_id, payments)
+        SELECT merchant_id, buyer_id, payments FROM added ORDER BY merchant_id, buyer_id
+        ON CONFLICT (merchant_id, buyer_id) DO UPDATE SET payments = b.payments + EXCLUDED.payments
+        RETURNING b.merchant_id, b.buyer_id, b.payments
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object('merchant_id', c.merchant_id, 'buyer_id', c.buyer_id,
+           'before', c.payments - a.payments, 'now', c.payments)), '[]') INTO pairs
+      FROM counted c JOIN added a USING (merchant_id, buyer_id);
+    -- 2. party_totals: each payment row's contribution, signed, and first or repeat buyers.
     INSERT INTO payments.party_totals AS t
-           (party_id, stripe, payments, amount, released, released_net, refunded_payments, refunded, held)
-    SELECT party, payments.aggregate_stripe(p.buyer_id), sign, sign * p.amount,
-           sign * is_released::integer, CASE WHEN is_released THEN sign * (p.amount - p.refunded) ELSE 0 END,
-           sign * (p.refunded > 0)::integer, sign * p.refunded,
-           CASE WHEN is_held THEN sign * (p.amount - p.refunded) ELSE 0 END
-      FROM unnest(ARRAY[p.buyer_id, p.merchant_id]) AS party
+           (party_id, stripe, payments, amount, released, released_net, refunded_payments, refunded, held,
+            buyers, repeat_buyers)
+    SELECT party, stripe, sum(payments), sum(amount), sum(released), sum(released_net), sum(refunded_payments),
+           sum(refunded), sum(held), sum(buyers), sum(repeat_buyers)
+      FROM (
+        SELECT party, payments.aggregate_stripe(p.buyer_id) AS stripe, p.sign AS payments, p.sign * p.amount AS amount,
+               p.sign * (p.status = 'RELEASED')::integer AS released,
+               CASE WHEN p.status = 'RELEASED' THEN p.sign * (p.amount - p.refunded) ELSE 0 END AS released_net,
+               p.sign * (p.refunded > 0)::integer AS refunded_payments, p.sign * p.refunded AS refunded,
+               CASE WHEN p.status IN ('HELD', 'PARTIALLY_REFUNDED') THEN p.sign * (p.amount - p.refunded) ELSE 0 END
+                   AS held,
+               0 AS buyers, 0 AS repeat_buyers
+          FROM unnest(q) p CROSS JOIN LATERAL (VALUES (p.buyer_id), (p.merchant_id)) AS parties(party)
+         WHERE p.kind = 'PAYMENT'
+        UNION ALL
+        SELECT x.merchant_id, payments.aggregate_stripe(x.buyer_id), 0, 0, 0, 0, 0, 0, 0,
+               (x.before = 0)::integer, (x.before < 2 AND x.now >= 2)::integer
+          FROM jsonb_to_recordset(pairs) AS x(merchant_id bigint, buyer_id bigint, before bigint, now bigint)
+      ) contributions
+     GROUP BY party, stripe ORDER BY party, stripe
     ON CONFLICT (party_id, stripe) DO UPDATE SET
            payments = t.payments + EXCLUDED.payments, amount = t.amount + EXCLUDED.amount,
            released = t.released + EXCLUDED.released, released_net = t.released_net + EXCLUDED.released_net,
            refunded_payments = t.refunded_payments + EXCLUDED.refunded_payments,
-           refunded = t.refunded + EXCLUDED.refunded, held = t.held + EXCLUDED.held;
+           refunded = t.refunded + EXCLUDED.refunded, held = t.held + EXCLUDED.held,
+           buyers = t.buyers + EXCLUDED.buyers, repeat_buyers = t.repeat_buyers + EXCLUDED.repeat_buyers;
+    -- 3. merchant_months: new payments by the month made, refunds by the month given.
+    INSERT INTO payments.merchant_months AS m (merchant_id, month, stripe, payments, amount, refunded)
+    SELECT merchant_id, date_trunc('month', payments.business_day(created_at))::date,
+           payments.aggregate_stripe(buyer_id),
+           count(*) FILTER (WHERE kind = 'PAYMENT'), coalesce(sum(amount) FILTER (WHERE kind = 'PAYMENT'), 0),
+           coalesce(sum(amount) FILTER (WHERE kind = 'REFUND'), 0)
+      FROM unnest(q) WHERE (kind = 'PAYMENT' AND is_new) OR kind = 'REFUND'
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (merchant_id, month, stripe) DO UPDATE SET
+           payments = m.payments + EXCLUDED.payments, amount = m.amount + EXCLUDED.amount,
+           refunded = m.refunded + EXCLUDED.refunded;
+    -- 4. buyer_days: payments made, refunds received, top-ups and withdrawals.
+    INSERT INTO payments.buyer_days AS d (party_id, day, payments, paid, refunds_in, top_ups, withdrawals)
+    SELECT buyer_id, payments.business_day(created_at),
+           count(*) FILTER (WHERE kind = 'PAYMENT'), coalesce(sum(amount) FILTER (WHERE kind = 'PAYMENT'), 0),
+           coalesce(sum(amount) FILTER (WHERE kind = 'REFUND'), 0),
+           coalesce(sum(amount) FILTER (WHERE kind = 'BANK' AND sign > 0), 0),
+           coalesce(sum(amount) FILTER (WHERE kind = 'BANK' AND sign < 0), 0)
+      FROM unnest(q) WHERE (kind = 'PAYMENT' AND is_new) OR kind IN ('REFUND', 'BANK')
+     GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (party_id, day) DO UPDATE SET
+           payments = d.payments + EXCLUDED.payments, paid = d.paid + EXCLUDED.paid,
+           refunds_in = d.refunds_in + EXCLUDED.refunds_in, top_ups = d.top_ups + EXCLUDED.top_ups,
+           withdrawals = d.withdrawals + EXCLUDED.withdrawals;
+    -- 5. release_days: payments released by these changes, by whole days from payment.
+    INSERT INTO payments.release_days AS r (merchant_id, days, payments)
+    SELECT merchant_id, payments.days_to_release(created_at, released_at), count(*)
+      FROM unnest(q) WHERE kind = 'PAYMENT' AND newly_released
+     GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (merchant_id, days) DO UPDATE SET payments = r.payments + EXCLUDED.payments;
+    RETURN NULL;
 END
 $$;
 
-CREATE FUNCTION payments.count_payment() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    pair_payments bigint;
+CREATE CONSTRAINT TRIGGER aggregate_queue_folded AFTER INSERT ON payments.aggregate_queue
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION payments.fold_aggregate_queue();
+
+CREATE FUNCTION payments.queue_new_payment() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        PERFORM payments.count_payment_totals(OLD, -1);
-    END IF;
-    PERFORM payments.count_payment_totals(NEW, 1);
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO payments.merchant_months AS m (merchant_id, month, stripe, payments, amount)
-        VALUES (NEW.merchant_id, date_trunc('month', payments.business_day(NEW.created_at))::date,
-                payments.aggregate_stripe(NEW.buyer_id), 1, NEW.amount)
-        ON CONFLICT (merchant_id, month, stripe) DO UPDATE SET
-               payments = m.payments + 1, amount = m.amount + EXCLUDED.amount;
-        INSERT INTO payments.buyer_days AS d (party_id, day, payments, paid)
-        VALUES (NEW.buyer_id, payments.business_day(NEW.created_at), 1, NEW.amount)
-        ON CONFLICT (party_id, day) DO UPDATE SET payments = d.payments + 1, paid = d.paid + EXCLUDED.paid;
-        INSERT INTO payments.merchant_buyers AS b (merchant_id, buyer_id, payments)
-        VALUES (NEW.merchant_id, NEW.buyer_id, 1)
-        ON CONFLICT (merchant_id, buyer_id) DO UPDATE SET payments = b.payments + 1
-        RETURNING b.payments INTO pair_payments;
-        IF pair_payments <= 2 THEN
-            UPDATE payments.party_totals
-               SET buyers = buyers + (pair_payments = 1)::integer, repeat_buyers = repeat_buyers + (pair_payments = 2)::integer
-             WHERE party_id = NEW.merchant_id AND stripe = payments.aggregate_stripe(NEW.buyer_id);
-        END IF;
-    END IF;
-    IF NEW.released_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.released_at IS NULL) THEN
-        INSERT INTO payments.release_days AS r (merchant_id, days, payments)
-        VALUES (NEW.merchant_id, payments.days_to_release(NEW.created_at, NEW.released_at), 1)
-        ON CONFLICT (merchant_id, days) DO UPDATE SET payments = r.payments + 1;
-    END IF;
+    INSERT INTO payments.aggregate_queue
+           (kind, sign, is_new, newly_released, payment_id, buyer_id, merchant_id, amount, refunded, status,
+            created_at, released_at)
+    VALUES ('PAYMENT', 1, true, NEW.released_at IS NOT NULL, NEW.id, NEW.buyer_id, NEW.merchant_id, NEW.amount,
+            NEW.refunded, NEW.status, NEW.created_at, NEW.released_at);
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION payments.queue_changed_payments() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO payments.aggregate_queue
+           (kind, sign, newly_released, payment_id, buyer_id, merchant_id, amount, refunded, status, created_at,
+            released_at)
+    WITH changed AS (
+        SELECT o.id, o.buyer_id, o.merchant_id, o.amount, o.created_at,
+               o.refunded AS old_refunded, o.status AS old_status, o.released_at AS old_released_at,
+               n.refunded AS new_refunded, n.status AS new_status, n.released_at AS new_released_at
+          FROM old_rows o JOIN new_rows n ON n.id = o.id
+         WHERE (o.status, o.refunded, o.released_at) IS DISTINCT FROM (n.status, n.refunded, n.released_at)
+    )
+    SELECT 'PAYMENT', -1, false, id, buyer_id, merchant_id, amount, old_refunded, old_status, created_at,
+           old_released_at FROM changed
+    UNION ALL
+    SELECT 'PAYMENT', 1, old_released_at IS NULL AND new_released_at IS NOT NULL, id, buyer_id, merchant_id, amount,
+           new_refunded, new_status, created_at, new_released_at FROM changed;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION payments.queue_refund() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO payments.aggregate_queue (kind, sign, payment_id, buyer_id, merchant_id, amount, created_at)
+    SELECT 'REFUND', 1, p.id, p.buyer_id, p.merchant_id, NEW.amount, NEW.created_at
+      FROM payments.payments p WHERE p.id = NEW.payment_id;
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER payments_counted AFTER INSERT ON payments.payments
-    FOR EACH ROW EXECUTE FUNCTION payments.count_payment();
+    FOR EACH ROW EXECUTE FUNCTION payments.queue_new_payment();
 CREATE TRIGGER payments_recounted AFTER UPDATE ON payments.payments
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.refunded IS DISTINCT FROM NEW.refunded
-                       OR OLD.released_at IS DISTINCT FROM NEW.released_at)
-    EXECUTE FUNCTION payments.count_payment();
-
--- A refund: money back to the buyer on its day, and off the merchant's sales of its month.
-CREATE FUNCTION payments.count_refund() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    p record;
-BEGIN
-    SELECT buyer_id, merchant_id INTO p FROM payments.payments WHERE id = NEW.payment_id;
-    INSERT INTO payments.buyer_days AS d (party_id, day, refunds_in)
-    VALUES (p.buyer_id, payments.business_day(NEW.created_at), NEW.amount)
-    ON CONFLICT (party_id, day) DO UPDATE SET refunds_in = d.refunds_in + EXCLUDED.refunds_in;
-    INSERT INTO payments.merchant_months AS m (merchant_id, month, stripe, refunded)
-    VALUES (p.merchant_id, date_trunc('month', payments.business_day(NEW.created_at))::date,
-            payments.aggregate_stripe(p.buyer_id), NEW.amount)
-    ON CONFLICT (merchant_id, month, stripe) DO UPDATE SET refunded = m.refunded + EXCLUDED.refunded;
-    RETURN NULL;
-END
-$$;
-
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION payments.queue_changed_payments();
 CREATE TRIGGER refunds_counted AFTER INSERT ON payments.refunds
-    FOR EACH ROW EXECUTE FUNCTION payments.count_refund();
+    FOR EACH ROW EXECUTE FUNCTION payments.queue_refund();
 
--- Top-ups and withdrawals are counted from their ledger entry (kinds TOP_UP, WITHDRAWAL)
--- by the service, in the entry's transaction (services/payments/service.py).
+-- Top-ups and withdrawals are queued from their ledger entry (kinds TOP_UP, WITHDRAWAL)
+-- by the service, in the entry's transaction (services/payments/portrait.py count_bank_flow).
 
 -- Each table recomputed from the raw rows (payments, refunds, the ledger): what
 -- `fingraph rebuild-aggregates` compares the tables with and writes back, and what
