@@ -7,7 +7,8 @@ the loader and the compiled read path gather the same facts with the same SQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -166,34 +167,31 @@ class MerchantProfileType:
         return [MonthlySalesType.of(m) for m in root.monthly_sales(_window(months, "months", portrait.MAX_MONTHS))]
 
 
-class _PortraitLoader(RequestLoader):
-    facts_sql: Any
-    build: Any
-
-    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
-        today = self.clock.today()
-        async with self.pool.acquire() as conn:
-            facts = await repository.portrait_facts(conn, type(self).facts_sql, keys, today=today)
-        return [type(self).build(facts[key], today) if key in facts else None for key in keys]
+async def _portraits(loader: RequestLoader, keys: Sequence[int], facts_sql: Callable[[str, str], str],
+                     build: Callable[[list[Any], date], Any]) -> list[Any]:
+    today = loader.clock.today()
+    async with loader.pool.acquire() as conn:
+        facts = await repository.portrait_facts(conn, facts_sql, keys, today=today)
+    return [build(facts[key], today) if key in facts else None for key in keys]
 
 
-class ConsumerPortraitByPartyIdLoader(_PortraitLoader):
-    facts_sql = staticmethod(portrait.consumer_facts_sql)
-    build = staticmethod(portrait.consumer_portrait)
+class ConsumerPortraitByPartyIdLoader(RequestLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[ConsumerPortrait | None]:
+        return await _portraits(self, keys, portrait.consumer_facts_sql, portrait.consumer_portrait)
 
 
-class MerchantPortraitByPartyIdLoader(_PortraitLoader):
-    facts_sql = staticmethod(portrait.merchant_facts_sql)
-    build = staticmethod(portrait.merchant_portrait)
+class MerchantPortraitByPartyIdLoader(RequestLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[MerchantPortrait | None]:
+        return await _portraits(self, keys, portrait.merchant_facts_sql, portrait.merchant_portrait)
 
 
-def _facts(facts_sql: Any) -> Any:
+def _facts(facts_sql: Callable[[str, str], str]) -> Callable[[Row, Scope], str]:
     def inputs(row: Row, scope: Scope) -> str:
-        return str(facts_sql(row["id"], scope.today))
+        return facts_sql(row["id"], scope.today)
     return inputs
 
 
-def _finish(build: Any) -> Any:
+def _finish(build: Callable[[list[Any], date], Any]) -> Callable[[list[Any], ComputeContext], Any]:
     def finish(facts: list[Any], context: ComputeContext) -> Any:
         return build(facts, context.today)
     return finish
