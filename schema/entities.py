@@ -7,8 +7,6 @@ fields (payments: wallet and payments; credit: profile and line; funds: holdings
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from services.credit.graph import (
@@ -48,8 +46,19 @@ async def _party(info: Info, id: str, type_name: str, kind: PartyKind) -> Party 
     return party if party is not None and party.kind is kind else None
 
 
+@strawberry.interface(
+    name="Party",
+    description="A consumer or a merchant: what every party shares. `me` returns one; select the rest with "
+    "`... on Consumer` / `... on Merchant`.",
+)
+class PartyInterface(Node):
+    # Each member resolves these with its own rule (a consumer's name is personal).
+    name: str
+
+
 @strawberry.federation.type(keys=["id"], description="A merchant (seller) on the platform.")
-class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, MerchantPortraitFields, Node):
+class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, MerchantPortraitFields,
+               PartyInterface):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.MERCHANT
@@ -60,7 +69,8 @@ class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields
 
 
 @strawberry.federation.type(keys=["id"], description="A consumer (buyer) on the platform.")
-class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, ConsumerPortraitFields, Node):
+class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, ConsumerPortraitFields,
+               PartyInterface):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.CONSUMER
@@ -68,9 +78,6 @@ class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Consumer | None:
         return await _party(info, id, "Consumer", PartyKind.CONSUMER)  # type: ignore[return-value]
-
-
-PartyUnion = Annotated[Consumer | Merchant, strawberry.union("Party", description="A consumer or a merchant.")]
 
 
 async def merchant_by_id(info: Info, id: str) -> Party | None:

@@ -24,6 +24,7 @@ from services.payments.models import (
     payment_status,
     wallet_code,
 )
+from services.payments.outbox import RETENTION as PAYMENT_EVENTS_RETENTION
 from services.payments.outbox import payment_events_after, payment_events_cursor, purge_payment_events
 from services.payments.parties import named_party, party_of_kind, party_ref
 from services.payments.portrait import buyer_portrait_sql, merchant_portrait_sql, rebuild_payment_aggregates
@@ -43,12 +44,14 @@ from services.payments.service import (
     create_party,
     create_payment,
     refund_payment,
+    release_due_payments,
     top_up,
 )
 
 __all__ = [
     "CONFIRMATION_WINDOW",
     "PAYMENT_EVENTS_CHANNEL",
+    "PAYMENT_EVENTS_RETENTION",
     "FundingProvider",
     "FundingSource",
     "Leg",
@@ -82,6 +85,7 @@ __all__ = [
     "rebuild_payment_aggregates",
     "refund_payment",
     "register_funding_source",
+    "release_due_payments",
     "released_volume_since",
     "system",
     "top_up",

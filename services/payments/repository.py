@@ -332,7 +332,14 @@ async def trial_balance(conn: asyncpg.Connection) -> list[AccountBalance]:
 
 @dataclass(frozen=True, slots=True)
 class PaymentHistory:
-    """A party's payments as buyer or merchant: what the credit service scores (public read)."""
+    """A party's payments as buyer or merchant: what the credit service scores (public read).
+
+    ``released_count`` and ``volume_fen`` count a purchase as the buyer completed it: a
+    payment released to the merchant stays counted at what was released even if the
+    merchant refunds it later (a refund the merchant grants must not lower the buyer's
+    score); a merchant's sales count while released, net of refunds. ``refunded_count``
+    is the refunds a party granted as merchant (its refund rate), never those it received.
+    """
 
     party_id: int
     count: int
@@ -343,10 +350,11 @@ class PaymentHistory:
 
 def payment_history_sql(party: str) -> str:
     """One party's payments as buyer or merchant, summed as a JSON object: ``count``,
-    ``released``, ``refunded`` (payments with any refund) and ``volume`` (released, net of
-    refunds). Read from the running totals (``payments.party_totals``, ADR 026): 16 rows
-    whatever the history. ``party`` is SQL: the batch read below and the compiled read
-    path (``services/credit/graph/compiled.py``) share this one statement."""
+    ``released``, ``refunded`` (granted as merchant) and ``volume``, as ``PaymentHistory``
+    defines them (each role's contribution is counted so by migrations/008). Read from the
+    running totals (``payments.party_totals``, ADR 026): 16 rows whatever the history.
+    ``party`` is SQL: the batch read below and the compiled read path
+    (``services/credit/graph/compiled.py``) share this one statement."""
     return (
         f"(SELECT json_build_object('count', coalesce(sum(t.payments), 0),"
         f" 'released', coalesce(sum(t.released), 0), 'refunded', coalesce(sum(t.refunded_payments), 0),"

@@ -252,9 +252,17 @@ async def test_the_credit_score_s_payment_facts_match_the_raw_rows(
 ) -> None:
     conn, consumers, merchants, _ = history
     found = await payment_history_by_party_ids(conn, consumers + merchants)
-    for party in consumers + merchants:
+    for party in consumers:  # purchases count once released, at what was released (PaymentHistory)
         rows = await conn.fetch(
-            "SELECT * FROM payments.payments WHERE buyer_id = $1 OR merchant_id = $1", party)
+            "SELECT p.*, (SELECT coalesce(sum(r.amount), 0) FROM payments.refunds r WHERE r.payment_id = p.id"
+            " AND NOT r.after_release) AS before_release FROM payments.payments p WHERE buyer_id = $1", party)
+        h = found[party]
+        assert h.count == len(rows)
+        assert h.released_count == sum(1 for r in rows if r["released_at"] is not None)
+        assert h.refunded_count == 0
+        assert h.volume_fen == sum(r["amount"] - r["before_release"] for r in rows if r["released_at"] is not None)
+    for party in merchants:  # sales count while released, net of refunds; refunds granted count
+        rows = await conn.fetch("SELECT * FROM payments.payments WHERE merchant_id = $1", party)
         h = found[party]
         assert h.count == len(rows)
         assert h.released_count == sum(1 for r in rows if r["status"] == "RELEASED")

@@ -14,13 +14,23 @@ from services.funds.graph.loaders import (
     FundByIdLoader,
     HoldingByFundAndPartyLoader,
     IncomeHistoryByHoldingLoader,
+    PendingRedemptionsByHoldingLoader,
     YieldsByFundIdLoader,
 )
-from services.funds.models import DailyYield, Distribution, Fund, Holding, IncomeDay
+from services.funds.models import (
+    DailyYield,
+    Distribution,
+    Fund,
+    Holding,
+    IncomeDay,
+    PendingRedemption,
+    days_missing_a_yield,
+)
 from services.funds.yields import seven_day_annualized_yield
-from services.kernel.graph import Info, MoneyType, require_private_access
-from services.kernel.graph.compiled import Leaf, money, sql, standard_only
+from services.kernel.graph import Info, MoneyType, Node, require_operator, require_private_access
+from services.kernel.graph.compiled import Leaf, money, sql, standard_only, typed_id
 from services.kernel.graph.directives import private
+from services.kernel.ids import PREFIXES, encode_id
 from services.kernel.money import Money
 from services.payments import Party
 
@@ -46,7 +56,15 @@ class FundYieldDayType:
 
 
 @strawberry.type(name="Fund", description="A money-market fund (NAV fixed at 1.00).")
-class FundType:
+class FundType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, Fund)
+
+    @strawberry.field(metadata=sql(Leaf(lambda row: typed_id("Fund", row["id"]))))  # type: ignore[misc]  # Node's id
+    def id(self, root: Fund) -> strawberry.ID:
+        return strawberry.ID(encode_id("Fund", root.id))
+
     @strawberry.field(metadata=sql(Leaf(lambda row: row["code"])))
     def code(self, root: Fund) -> str:
         return root.code
@@ -80,6 +98,19 @@ class FundType:
         rows = (await _yields(info, root))[: _days(days)]
         return [FundYieldDayType(date=d.date, earnings_per_10k=d.earnings_per_10k) for d in rows]
 
+    @strawberry.field(
+        description=(
+            "Operators only: days that have ended (Asia/Shanghai) since the fund's first publication with no "
+            "yield published, oldest first (within the last 366 days). Each must be published, in date order, "
+            "before any later day."
+        ),
+        metadata=standard_only("an operator's check, read where the standard path checks the operator"),
+    )
+    async def missing_yield_dates(self, root: Fund, info: Info) -> list[date] | None:
+        require_operator(info)
+        days = await _yields(info, root)
+        return days_missing_a_yield((d.date for d in days), today=info.context.clock.today())
+
 
 @strawberry.type(name="FundIncomeDay", description="A holder's income of one day.")
 class FundIncomeDayType:
@@ -87,8 +118,30 @@ class FundIncomeDayType:
     income: MoneyType
 
 
+@strawberry.type(name="FundPendingRedemption", description="Standard redemptions waiting to be paid out.")
+class FundPendingRedemptionType:
+    units: Decimal = strawberry.field(description="Units redeemed (1 unit = 1.00 paid to the wallet).")
+    payout_date: date = strawberry.field(
+        description=(
+            "The business day (Asia/Shanghai) the money reaches the wallet: the settlement run at the start of "
+            "that day pays it. A date already past means the payout is due and not yet posted."
+        )
+    )
+
+
 @strawberry.type(name="FundHolding", description="A party's units of a fund (1 unit = 1.00).")
-class FundHoldingType:
+class FundHoldingType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, Holding)
+
+    @strawberry.field(  # type: ignore[misc]  # Node's id
+        description="The fund and the party: a holding has its id before the first subscription.",
+        metadata=sql(Leaf(lambda row: f"'{PREFIXES['FundHolding']}_' || {row['fund_id']} || '_' || {row['party_id']}")),
+    )
+    def id(self, root: Holding) -> strawberry.ID:
+        return strawberry.ID(encode_id("FundHolding", root.fund_id, root.party_id))
+
     @strawberry.field(
         description="Confirmed units: they earn income and can be redeemed or spent.",
         metadata=sql(Leaf(lambda row: f"({row['units']})::text")),
@@ -109,6 +162,16 @@ class FundHoldingType:
     )
     def redeeming_units(self, root: Holding) -> Decimal:
         return root.redeeming_units
+
+    @strawberry.field(
+        description="Standard redemptions not paid out yet, by payout date (their units are in redeemingUnits).",
+        metadata=standard_only("no contract read selects it; a list of dated values has no SQL twin yet"),
+    )
+    async def pending_redemptions(self, root: Holding, info: Info) -> list[FundPendingRedemptionType]:
+        rows: list[PendingRedemption] = await info.context.loader(PendingRedemptionsByHoldingLoader).load(
+            (root.fund_id, root.party_id)
+        )
+        return [FundPendingRedemptionType(units=r.units, payout_date=r.payout_date) for r in rows]
 
     @strawberry.field(description="Confirmed units x NAV 1.00.", metadata=sql(money("({units} * 100)::bigint")))
     def value(self, root: Holding) -> MoneyType:

@@ -22,9 +22,13 @@ CREATE TABLE payments.party_totals (
     stripe            smallint NOT NULL,
     payments          bigint NOT NULL DEFAULT 0,  -- payments made (buyer) or received (merchant)
     amount            bigint NOT NULL DEFAULT 0,  -- their amounts (GMV for a merchant), fen
-    released          bigint NOT NULL DEFAULT 0,  -- payments now RELEASED
-    released_net      bigint NOT NULL DEFAULT 0,  -- amount - refunded of those, fen
-    refunded_payments bigint NOT NULL DEFAULT 0,  -- payments with any refund
+    -- What the credit score counts (services/payments/repository.py PaymentHistory): a
+    -- buyer's purchases once released, at what was released (refunds before release off,
+    -- later ones not); a merchant's sales while RELEASED, net of refunds, and the
+    -- payments it refunded (a buyer's row counts no refunds: they must not lower its score).
+    released          bigint NOT NULL DEFAULT 0,
+    released_net      bigint NOT NULL DEFAULT 0,  -- fen
+    refunded_payments bigint NOT NULL DEFAULT 0,
     refunded          bigint NOT NULL DEFAULT 0,  -- all refunded, fen
     held              bigint NOT NULL DEFAULT 0,  -- still in escrow (HELD, PARTIALLY_REFUNDED), fen
     -- Payments with a dispute: nothing opens one on this branch yet, so it counts 0 until
@@ -87,6 +91,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (buyer_id % 16)::smallint $$;
 CREATE FUNCTION payments.days_to_release(created_at timestamptz, released_at timestamptz) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT floor(extract(epoch FROM released_at - created_at) / 86400)::integer $$;
 
+-- Refunds of a payment given before it was released (all of them while it is held).
+CREATE FUNCTION payments.refunded_before_release(p payments.payments) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p.refunded = 0 THEN 0 WHEN p.released_at IS NULL THEN p.refunded
+                ELSE (SELECT coalesce(sum(r.amount), 0) FROM payments.refunds r
+                       WHERE r.payment_id = p.id AND NOT r.after_release) END
+$$;
+
 -- When they are counted: at commit, in one pass per transaction, in one lock order.
 -- Row triggers (and the statement trigger of UPDATE) only append what changed to
 -- payments.aggregate_queue, an insert-only table no two writers share a row of. A
@@ -111,6 +123,7 @@ CREATE UNLOGGED TABLE payments.aggregate_queue (
     merchant_id    bigint,
     amount         bigint NOT NULL,  -- REFUND: the refund's; BANK: the entry's
     refunded       bigint NOT NULL DEFAULT 0,
+    refunded_before_release bigint NOT NULL DEFAULT 0,
     status         text,
     created_at     timestamptz NOT NULL,  -- REFUND, BANK: when it happened
     released_at    timestamptz
@@ -148,13 +161,18 @@ BEGIN
            sum(refunded), sum(held), sum(buyers), sum(repeat_buyers)
       FROM (
         SELECT party, payments.aggregate_stripe(p.buyer_id) AS stripe, p.sign AS payments, p.sign * p.amount AS amount,
-               p.sign * (p.status = 'RELEASED')::integer AS released,
-               CASE WHEN p.status = 'RELEASED' THEN p.sign * (p.amount - p.refunded) ELSE 0 END AS released_net,
-               p.sign * (p.refunded > 0)::integer AS refunded_payments, p.sign * p.refunded AS refunded,
+               p.sign * CASE WHEN as_buyer THEN (p.released_at IS NOT NULL)::integer
+                             ELSE (p.status = 'RELEASED')::integer END AS released,
+               p.sign * CASE WHEN as_buyer AND p.released_at IS NOT NULL THEN p.amount - p.refunded_before_release
+                             WHEN NOT as_buyer AND p.status = 'RELEASED' THEN p.amount - p.refunded
+                             ELSE 0 END AS released_net,
+               CASE WHEN as_buyer THEN 0 ELSE p.sign * (p.refunded > 0)::integer END AS refunded_payments,
+               p.sign * p.refunded AS refunded,
                CASE WHEN p.status IN ('HELD', 'PARTIALLY_REFUNDED') THEN p.sign * (p.amount - p.refunded) ELSE 0 END
                    AS held,
                0 AS buyers, 0 AS repeat_buyers
-          FROM unnest(q) p CROSS JOIN LATERAL (VALUES (p.buyer_id), (p.merchant_id)) AS parties(party)
+          FROM unnest(q) p
+         CROSS JOIN LATERAL (VALUES (p.buyer_id, true), (p.merchant_id, false)) AS parties(party, as_buyer)
          WHERE p.kind = 'PAYMENT'
         UNION ALL
         SELECT x.merchant_id, payments.aggregate_stripe(x.buyer_id), 0, 0, 0, 0, 0, 0, 0,
@@ -208,10 +226,10 @@ CREATE CONSTRAINT TRIGGER aggregate_queue_folded AFTER INSERT ON payments.aggreg
 CREATE FUNCTION payments.queue_new_payment() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO payments.aggregate_queue
-           (kind, sign, is_new, newly_released, payment_id, buyer_id, merchant_id, amount, refunded, status,
-            created_at, released_at)
+           (kind, sign, is_new, newly_released, payment_id, buyer_id, merchant_id, amount, refunded,
+            refunded_before_release, status, created_at, released_at)
     VALUES ('PAYMENT', 1, true, NEW.released_at IS NOT NULL, NEW.id, NEW.buyer_id, NEW.merchant_id, NEW.amount,
-            NEW.refunded, NEW.status, NEW.created_at, NEW.released_at);
+            NEW.refunded, NEW.refunded, NEW.status, NEW.created_at, NEW.released_at);
     RETURN NULL;
 END
 $$;
@@ -219,20 +237,22 @@ $$;
 CREATE FUNCTION payments.queue_changed_payments() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO payments.aggregate_queue
-           (kind, sign, newly_released, payment_id, buyer_id, merchant_id, amount, refunded, status, created_at,
-            released_at)
+           (kind, sign, newly_released, payment_id, buyer_id, merchant_id, amount, refunded, refunded_before_release,
+            status, created_at, released_at)
     WITH changed AS (
         SELECT o.id, o.buyer_id, o.merchant_id, o.amount, o.created_at,
                o.refunded AS old_refunded, o.status AS old_status, o.released_at AS old_released_at,
-               n.refunded AS new_refunded, n.status AS new_status, n.released_at AS new_released_at
+               n.refunded AS new_refunded, n.status AS new_status, n.released_at AS new_released_at,
+               payments.refunded_before_release(o::payments.payments) AS old_before_release,
+               payments.refunded_before_release(n::payments.payments) AS new_before_release
           FROM old_rows o JOIN new_rows n ON n.id = o.id
          WHERE (o.status, o.refunded, o.released_at) IS DISTINCT FROM (n.status, n.refunded, n.released_at)
     )
-    SELECT 'PAYMENT', -1, false, id, buyer_id, merchant_id, amount, old_refunded, old_status, created_at,
-           old_released_at FROM changed
+    SELECT 'PAYMENT', -1, false, id, buyer_id, merchant_id, amount, old_refunded, old_before_release, old_status,
+           created_at, old_released_at FROM changed
     UNION ALL
     SELECT 'PAYMENT', 1, old_released_at IS NULL AND new_released_at IS NOT NULL, id, buyer_id, merchant_id, amount,
-           new_refunded, new_status, created_at, new_released_at FROM changed;
+           new_refunded, new_before_release, new_status, created_at, new_released_at FROM changed;
     RETURN NULL;
 END
 $$;
@@ -268,12 +288,16 @@ SELECT party_id, stripe, sum(payments)::bigint AS payments, sum(amount)::bigint 
        sum(buyers)::bigint AS buyers, sum(repeat_buyers)::bigint AS repeat_buyers
   FROM (
     SELECT party.id AS party_id, payments.aggregate_stripe(p.buyer_id) AS stripe, 1 AS payments, p.amount,
-           (p.status = 'RELEASED')::integer AS released,
-           CASE WHEN p.status = 'RELEASED' THEN p.amount - p.refunded ELSE 0 END AS released_net,
-           (p.refunded > 0)::integer AS refunded_payments, p.refunded,
+           CASE WHEN party.as_buyer THEN (p.released_at IS NOT NULL)::integer
+                ELSE (p.status = 'RELEASED')::integer END AS released,
+           CASE WHEN party.as_buyer AND p.released_at IS NOT NULL THEN p.amount - payments.refunded_before_release(p)
+                WHEN NOT party.as_buyer AND p.status = 'RELEASED' THEN p.amount - p.refunded
+                ELSE 0 END AS released_net,
+           CASE WHEN party.as_buyer THEN 0 ELSE (p.refunded > 0)::integer END AS refunded_payments, p.refunded,
            CASE WHEN p.status IN ('HELD', 'PARTIALLY_REFUNDED') THEN p.amount - p.refunded ELSE 0 END AS held,
            0 AS buyers, 0 AS repeat_buyers
-      FROM payments.payments p CROSS JOIN LATERAL unnest(ARRAY[p.buyer_id, p.merchant_id]) AS party(id)
+      FROM payments.payments p
+     CROSS JOIN LATERAL (VALUES (p.buyer_id, true), (p.merchant_id, false)) AS party(id, as_buyer)
     UNION ALL
     SELECT merchant_id, payments.aggregate_stripe(buyer_id), 0, 0, 0, 0, 0, 0, 0, 1, (count(*) >= 2)::integer
       FROM payments.payments GROUP BY merchant_id, buyer_id
