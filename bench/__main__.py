@@ -14,7 +14,8 @@
    ``--write-rounds`` alternating rounds after a CHECKPOINT each, the median round counting;
    each scenario for ``--duration`` seconds after a warm-up, ``--concurrency`` clients;
 4. the batch benchmarks of credit and funds (``bench/credit_accrual.py``,
-   ``bench/funds_yield.py``) when present;
+   ``bench/funds_yield.py``) when present, and the portrait's history growth
+   (``bench/portrait_history.py``: MerchantView with the portrait, 1,000,000 payments vs 100);
 5. one table with the goals' ratios on the terminal and JSON in ``bench/results/latest.json``
    (plus a dated copy).
 """
@@ -59,7 +60,8 @@ from services.kernel.principal import Principal, Role
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_NOW = "2026-11-20T10:00:00+08:00"
 #: Batch benchmarks written with the credit and funds services: module, size argument, flag.
-BATCHES = (("credit_accrual", "lines", "credit_lines"), ("funds_yield", "holders", "fund_holders"))
+BATCHES = (("credit_accrual", "lines", "credit_lines"), ("funds_yield", "holders", "fund_holders"),
+           ("portrait_history", "payments", "portrait_payments"))
 
 #: Wide enough for the table when the output is not a terminal (``make bench | tee``).
 console = Console(width=None if sys.stdout.isatty() else 220)
@@ -91,6 +93,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     batches = parser.add_argument_group("batch benchmarks (run if their modules exist)")
     batches.add_argument("--credit-lines", type=int, default=None, help="credit lines for bench.credit_accrual")
     batches.add_argument("--fund-holders", type=int, default=None, help="fund holders for bench.funds_yield")
+    batches.add_argument("--portrait-payments", type=int, default=None,
+                         help="payments of the long-history merchant for bench.portrait_history (1,000,000)")
     batches.add_argument("--skip-batches", action="store_true")
     where = parser.add_argument_group("where")
     where.add_argument("--database-name", default="fingraph_bench")

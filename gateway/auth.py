@@ -10,12 +10,14 @@ from pathlib import Path
 import asyncpg
 import jwt
 
+from schema.operations import PARTNER_SCOPES
 from services.kernel.ids import decode_id, encode_id
 from services.kernel.principal import Principal, Role
 
 ISSUER = "fingraph"
 ALGORITHM = "HS256"
-SCOPES = frozenset({"payments:read", "credit:read", "funds:read"})
+#: The partner scopes, declared once in services/partners (reached through schema).
+SCOPES = frozenset(PARTNER_SCOPES)
 
 
 class InvalidToken(Exception):

@@ -415,6 +415,40 @@ async def _accrue(dsn: str, day: object, clock: Clock) -> tuple[str, bool]:
     ), True
 
 
+@main.command(name="rebuild-aggregates")
+@data_dir_option
+def rebuild_aggregates(data_dir: Path | None) -> None:
+    """Recompute every running aggregate from the raw rows and report what was corrected (ADR 026).
+
+    Run it after a bulk import or a migration; writers wait while it runs (one transaction).
+    """
+    with database(Settings.from_env(data_dir=data_dir)) as settings:
+        lines = asyncio.run(_rebuild_aggregates(settings.database_url or ""))
+    for line in lines:
+        click.echo(line)
+
+
+async def _rebuild_aggregates(dsn: str) -> list[str]:
+    from schema.operations import credit, payments
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            reports = await payments.rebuild_payment_aggregates(conn) + await credit.rebuild_credit_aggregates(conn)
+    finally:
+        await conn.close()
+    lines = []
+    for report in reports:
+        lines.append(f"{report.table}: {report.rows} rows, {report.corrected} corrected")
+        lines += [f"  corrected {c.describe()}" for c in report.corrections]
+        if report.corrected > len(report.corrections):
+            lines.append(f"  ... and {report.corrected - len(report.corrections)} more")
+    total = sum(r.corrected for r in reports)
+    lines.append(f"{total} aggregate rows corrected" if total
+                 else "every aggregate agreed with the raw rows: nothing corrected")
+    return lines
+
+
 @main.group(name="schema")
 def schema_group() -> None:
     """The committed SDL files under schema/."""

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import strawberry
 
-from services.credit.graph import ConsumerCreditFields, MerchantCreditFields
+from services.credit.graph import (
+    ConsumerCreditFields,
+    ConsumerPortraitFields,
+    MerchantCreditFields,
+    MerchantPortraitFields,
+)
 from services.funds.graph import ConsumerFundsFields, MerchantFundsFields
 from services.kernel.graph import Info, Node, require_principal
 from services.kernel.ids import decode_id
@@ -52,7 +57,8 @@ class PartyInterface(Node):
 
 
 @strawberry.federation.type(keys=["id"], description="A merchant (seller) on the platform.")
-class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, PartyInterface):
+class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, MerchantPortraitFields,
+               PartyInterface):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.MERCHANT
@@ -63,7 +69,8 @@ class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields
 
 
 @strawberry.federation.type(keys=["id"], description="A consumer (buyer) on the platform.")
-class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, PartyInterface):
+class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, ConsumerPortraitFields,
+               PartyInterface):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.CONSUMER

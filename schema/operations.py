@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from services import credit, funds, payments, scheduling
 from services.kernel.job_runs import JobRun
+from services.partners import SCOPES as PARTNER_SCOPES
 from services.payments import FundingSource, Party, PartyKind, oldest_parties, party_of_kind
 
-__all__ = ["FundingSource", "JobRun", "Party", "PartyKind", "credit", "funds", "oldest_parties", "party_of_kind",
-           "payments", "scheduling"]
+__all__ = ["PARTNER_SCOPES", "FundingSource", "JobRun", "Party", "PartyKind", "credit", "funds", "oldest_parties",
+           "party_of_kind", "payments", "scheduling"]

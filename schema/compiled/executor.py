@@ -158,7 +158,7 @@ class CompiledReads:
                                     max_cost=self.max_cost)
         planner = Planner(self.schema, self.specs, operation=operation, fragments=fragments_of(document),
                           variables=coerced, principal=principal, today=today,
-                          resolvable=self.resolver.resolvable)
+                          resolvable=self.resolver.resolvable, keywords=self.resolver.keywords)
         return planner.plan()
 
     def _fill(self, statement: Statement, data: Any, context: ComputeContext) -> bool:

@@ -184,7 +184,8 @@ class CompiledMutations:
     def _planner(self, document: DocumentNode, operation: OperationDefinitionNode, variables: Any,
                  principal: Principal, today: date) -> Planner:
         return Planner(self.schema, self.specs, operation=operation, fragments=fragments_of(document),
-                       variables=variables, principal=principal, today=today, resolvable=self.resolver.resolvable)
+                       variables=variables, principal=principal, today=today, resolvable=self.resolver.resolvable,
+                       keywords=self.resolver.keywords)
 
     def _resolve_info(
         self, plan: _Plan, variables: Any, context: Any, helpers: GraphQLResolveInfoHelpers

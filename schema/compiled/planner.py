@@ -35,7 +35,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values, get_variable_values
 
-from schema.compiled.resolve import Tree
+from schema.compiled.resolve import Arguments, Tree
 from services.kernel.graph.compiled import (
     Computed,
     Guard,
@@ -101,8 +101,10 @@ class Planner:
         principal: Principal,
         today: date,
         resolvable: Callable[[str, str], bool],
+        keywords: Callable[[str, str, dict[str, Any]], Arguments] | None = None,
     ) -> None:
         self.resolvable = resolvable
+        self.keywords = keywords
         self.schema = schema
         self.specs = specs.fields
         self.guards = specs.guards
@@ -295,11 +297,15 @@ class Planner:
         for key, key_nodes in self.collect(named, [n.selection_set for n in nodes]).items():
             name = key_nodes[0].name.value
             if name == "__typename":
-                tree[key] = (name, None)
+                tree[key] = (name, None, {})
                 continue
-            if not self.resolvable(named.name, name) or key_nodes[0].arguments:
+            definition = named.fields[name]
+            if not self.resolvable(named.name, name) or (definition.args and self.keywords is None):
                 raise NotCompilable(f"{named.name}.{name} needs its resolver")
-            tree[key] = (name, self.tree(named.fields[name].type, key_nodes))
+            arguments = {}
+            if definition.args and self.keywords is not None:
+                arguments = self.keywords(named.name, name, self.arguments(named, key_nodes[0]))
+            tree[key] = (name, self.tree(definition.type, key_nodes), arguments)
         return tree
 
     def guarded(self, guard: Guard | None, row: Row, sql: str) -> str:

@@ -4,7 +4,11 @@ A computed field's value is a domain object (a ``CreditProfile``) or a leaf (the
 7-day yield). Its selection is completed here the way graphql-core completes it:
 objects through the very resolver functions the standard path calls (only plain,
 synchronous ones that need nothing but their root, which is checked when the plan is
-made), leaves through their GraphQL type's ``serialize``.
+made), leaves through their GraphQL type's ``serialize``. A field below a computed value
+may take scalar arguments (``cashFlow(days: 30)``): the planner coerces them per request,
+with their defaults, and the tree carries them to the resolver as Python keywords. A
+resolver that raises (an argument out of range) makes the value an error, and the
+request is answered by the standard path, whose error it is.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
 )
+from strawberry.scalars import is_scalar
 
-#: response key -> (field name, the field's own selection or None for a leaf)
-Tree = dict[str, tuple[str, "Tree | None"]]
+#: A field's arguments as its resolver's Python keywords.
+Arguments = dict[str, Any]
+#: response key -> (field name, the field's own selection or None for a leaf, its arguments)
+Tree = dict[str, tuple[str, "Tree | None", Arguments]]
 Complete = Callable[[Any], Any]
 #: Completions remembered, by the identity of their type and selection.
 _COMPLETERS = 4_096
@@ -53,8 +60,17 @@ class Resolver:
         resolver = field.base_resolver
         if resolver is None:
             return not field.arguments
-        return (not resolver.is_async and not resolver.arguments and resolver.info_parameter is None
-                and resolver.parent_parameter is None)
+        registry = self.schema.schema_converter.scalar_registry
+        return (not resolver.is_async and all(is_scalar(a.type, registry) for a in resolver.arguments)
+                and resolver.info_parameter is None and resolver.parent_parameter is None)
+
+    def keywords(self, type_name: str, field_name: str, values: dict[str, Any]) -> Arguments:
+        """graphql-core's coerced arguments of a resolvable field as its resolver's keywords
+        (scalars only, which Strawberry passes as they are)."""
+        field = self.field(type_name, field_name)
+        converter = self.schema.config.name_converter
+        return {a.python_name: values[converter.from_argument(a)] for a in field.arguments
+                if converter.from_argument(a) in values}
 
     def complete(self, type_: GraphQLOutputType, tree: Tree | None, value: Any) -> Any:
         """``value`` completed as graphql-core completes it for ``type_`` and the selection ``tree``."""
@@ -90,8 +106,8 @@ class Resolver:
         typename = type_.name
         fields = [
             (key, None, None) if name == "__typename"
-            else (key, self._getter(typename, name), self._completer(type_.fields[name].type, child))
-            for key, (name, child) in tree.items()
+            else (key, self._getter(typename, name, arguments), self._completer(type_.fields[name].type, child))
+            for key, (name, child, arguments) in tree.items()
         ]
 
         def complete_object(value: Any) -> Any:
@@ -102,7 +118,11 @@ class Resolver:
                 if get is None or complete is None:
                     completed[key] = typename
                     continue
-                item = complete(get(value))
+                try:
+                    got = get(value)
+                except Exception:  # the standard path answers with the resolver's error
+                    return error
+                item = complete(got)
                 if item is error:
                     return error
                 completed[key] = item
@@ -110,7 +130,7 @@ class Resolver:
 
         return complete_object
 
-    def _getter(self, type_name: str, field_name: str) -> Callable[[Any], Any]:
+    def _getter(self, type_name: str, field_name: str, arguments: Arguments) -> Callable[[Any], Any]:
         """How the standard path gets this field's value from its parent: its resolver, or the attribute."""
         field = self.field(type_name, field_name)
         resolver = field.base_resolver
@@ -119,8 +139,10 @@ class Resolver:
         function, root = resolver.wrapped_func, resolver.root_parameter
         if resolver.self_parameter is not None:
             if root is not None:
-                return lambda parent: function(parent, **{root.name: parent})
+                return lambda parent: function(parent, **{root.name: parent}, **arguments)
+            if arguments:
+                return lambda parent: function(parent, **arguments)
             return function  # type: ignore[no-any-return]
         if root is not None:
-            return lambda parent: function(**{root.name: parent})
-        return lambda _parent: function()
+            return lambda parent: function(**{root.name: parent}, **arguments)
+        return lambda _parent: function(**arguments)

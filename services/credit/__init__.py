@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from services.credit.catch_up import unaccrued_days
 from services.credit.models import Accrual, CreditLine, CreditProfile
+from services.credit.portrait import rebuild_credit_aggregates
 from services.credit.service import (
     CreditFundingProvider,
     accrue_daily_interest,
@@ -17,4 +18,4 @@ from services.credit.service import (
 )
 
 __all__ = ["Accrual", "CreditFundingProvider", "CreditLine", "CreditProfile", "accrue_daily_interest", "draw_credit",
-           "open_credit_line", "rate_merchant", "repay_credit", "unaccrued_days"]
+           "open_credit_line", "rate_merchant", "rebuild_credit_aggregates", "repay_credit", "unaccrued_days"]

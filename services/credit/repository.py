@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -141,17 +141,20 @@ async def drawdowns_pages(
 def credit_record_sql(party: str, today: str) -> str:
     """One party's ratings received and repayment record as a JSON object (``ratings``,
     ``stars``, ``on_time``, ``overdue_now``, ``repaid_late``). ``party`` and ``today`` are SQL:
-    the batch read below and the compiled read path share this one statement. A drawdown
-    closed on its due date (Asia/Shanghai, ``credit.business_date``) or before is on time."""
-    closed_on = "credit.business_date(d.closed_at)"
+    the batch read below and the compiled read path share this one statement.
+
+    Ratings and repaid drawdowns come from the running aggregates (migrations/004, ADR 026);
+    ``overdue_now`` counts the open drawdowns only (index ``drawdowns_open``), which a
+    party's history does not grow."""
     return (
         f"(SELECT json_build_object("
-        f"'ratings', (SELECT count(*) FROM credit.ratings r WHERE r.merchant_id = {party}),"
-        f" 'stars', (SELECT coalesce(sum(r.stars), 0) FROM credit.ratings r WHERE r.merchant_id = {party}),"
-        f" 'on_time', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND {closed_on} <= d.due_date),"
-        f" 'overdue_now', count(d.id) FILTER (WHERE d.closed_at IS NULL AND d.due_date < {today}),"
-        f" 'repaid_late', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND {closed_on} > d.due_date))"
-        f" FROM credit.lines l JOIN credit.drawdowns d ON d.line_id = l.id WHERE l.party_id = {party})"
+        f"'ratings', (SELECT coalesce(sum(r.ratings), 0) FROM credit.rating_totals r WHERE r.merchant_id = {party}),"
+        f" 'stars', (SELECT coalesce(sum(r.stars), 0) FROM credit.rating_totals r WHERE r.merchant_id = {party}),"
+        f" 'on_time', (SELECT coalesce(sum(x.on_time), 0) FROM credit.repayment_records x WHERE x.party_id = {party}),"
+        f" 'overdue_now', (SELECT count(*) FROM credit.lines l JOIN credit.drawdowns d ON d.line_id = l.id"
+        f" WHERE l.party_id = {party} AND d.closed_at IS NULL AND d.due_date < {today}),"
+        f" 'repaid_late', (SELECT coalesce(sum(x.late), 0) FROM credit.repayment_records x"
+        f" WHERE x.party_id = {party})))"
     )
 
 
@@ -163,7 +166,7 @@ async def credit_records_by_party_ids(
     rows = await conn.fetch(
         f"SELECT p.id, {record}::text AS record FROM unnest($1::bigint[]) AS p(id)", list(party_ids), today
     )
-    return {row["id"]: json.loads(row["record"]) for row in rows}
+    return {row["id"]: {k: int(v) for k, v in json.loads(row["record"]).items()} for row in rows}
 
 
 async def accrual_of(conn: asyncpg.Connection, day: date) -> asyncpg.Record | None:
@@ -191,3 +194,15 @@ async def first_drawdown_day(conn: asyncpg.Connection) -> date | None:
         "SELECT (min(drawn_at) AT TIME ZONE 'Asia/Shanghai')::date FROM credit.drawdowns"
     )
     return value
+
+
+async def portrait_facts(
+    conn: asyncpg.Connection, facts_sql: Callable[[str, str], str], party_ids: Sequence[int], *, today: date
+) -> dict[int, list[Any]]:
+    """The portrait's facts of a page of parties in one query (``portrait.consumer_facts_sql``
+    or ``merchant_facts_sql``, the compiled path's own SQL)."""
+    rows = await conn.fetch(
+        f"SELECT p.id, {facts_sql('p.id', '$2::date')}::text AS facts FROM unnest($1::bigint[]) AS p(id)",
+        list(party_ids), today,
+    )
+    return {row["id"]: json.loads(row["facts"]) for row in rows}

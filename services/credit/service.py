@@ -42,6 +42,7 @@ from services.payments import (
     payment_history_by_party_ids,
     payments_by_ids,
     post_entry,
+    released_volume_since,
     system,
     wallet_code,
 )
@@ -59,7 +60,7 @@ async def credit_profiles(
 ) -> dict[int, CreditProfile]:
     """Profiles of a page of parties in three queries (parties, payment history, credit records)."""
     parties = {p.id: p for p in await parties_by_ids(conn, party_ids)}
-    history = await payment_history_by_party_ids(conn, list(parties), now=now)
+    history = await payment_history_by_party_ids(conn, list(parties))
     today = business_date(now)
     records = await repository.credit_records_by_party_ids(conn, list(parties), today=today)
     profiles = {}
@@ -92,8 +93,7 @@ async def open_credit_line(
     if limit is None or daily_rate is None:
         if band not in _BAND_LIMITS:
             raise invalid_state(f"score band {band} gets no default line: give limit and dailyRate", field="partyId")
-        history = (await payment_history_by_party_ids(conn, [party_id], now=now)).get(party_id)
-        volume = history.volume_90d_fen if history else 0
+        volume = await released_volume_since(conn, party_id, since=now - timedelta(days=90))
         limit = limit or Money(min(_MAX_DEFAULT_LIMIT, _BAND_LIMITS[band] + volume // 10))
         daily_rate = daily_rate if daily_rate is not None else _BAND_RATES[band]
     line = await repository.insert_line(

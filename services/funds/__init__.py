@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from services.funds.funding import FundPaymentProvider
 from services.funds.models import DEFAULT_FUND, Distribution, Fund, Holding, RedemptionMode
+from services.funds.portrait import fund_portrait_sql
 from services.funds.seed import demo_earnings_per_10k, seed_yield_history
 from services.funds.service import (
     funds_missing_yield,
@@ -25,6 +26,7 @@ __all__ = [
     "Holding",
     "RedemptionMode",
     "demo_earnings_per_10k",
+    "fund_portrait_sql",
     "funds_missing_yield",
     "missing_yield_dates",
     "publish_fund_yield",

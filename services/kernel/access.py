@@ -64,6 +64,8 @@ EXPOSURES: dict[str, dict[str, Exposure]] = {
         "creditProfile": Exposure.PRIVATE,
         "creditLine": Exposure.PRIVATE,
         "fundHolding": Exposure.PRIVATE,
+        # The portrait (ADR 026): partners never reach a consumer.
+        "financialProfile": Exposure.PRIVATE,
     },
     "Merchant": {
         "id": Exposure.PUBLIC,
@@ -79,6 +81,8 @@ EXPOSURES: dict[str, dict[str, Exposure]] = {
         "receivedPayments": Exposure.PRIVATE,
         "creditLine": Exposure.PRIVATE,
         "fundHolding": Exposure.PRIVATE,
+        # The portrait (ADR 026): partners need the merchant's consent and profile:read.
+        "financialProfile": Exposure.PRIVATE,
     },
 }
 

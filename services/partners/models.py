@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-SCOPES = ("payments:read", "credit:read", "funds:read")
+SCOPES = ("payments:read", "credit:read", "funds:read", "profile:read")
 #: What a partner may read of a merchant without any scope: its public fields.
 PUBLIC_SCOPE = "public"
 

@@ -29,6 +29,7 @@ from services.payments.models import (
 from services.payments.outbox import RETENTION as PAYMENT_EVENTS_RETENTION
 from services.payments.outbox import payment_events_after, payment_events_cursor, purge_payment_events
 from services.payments.parties import named_party, party_of_kind, party_ref
+from services.payments.portrait import buyer_portrait_sql, merchant_portrait_sql, rebuild_payment_aggregates
 from services.payments.repository import (
     PaymentHistory,
     oldest_parties,
@@ -37,6 +38,7 @@ from services.payments.repository import (
     payment_history_by_party_ids,
     payment_history_sql,
     payments_by_ids,
+    released_volume_since,
     wallets_by_party_ids,
 )
 from services.payments.service import (
@@ -63,10 +65,12 @@ __all__ = [
     "PaymentStatus",
     "SystemAccount",
     "Wallet",
+    "buyer_portrait_sql",
     "confirm_receipt",
     "create_party",
     "create_payment",
     "mark_shipped",
+    "merchant_portrait_sql",
     "move",
     "named_party",
     "oldest_parties",
@@ -82,9 +86,11 @@ __all__ = [
     "payments_by_ids",
     "post_entry",
     "purge_payment_events",
+    "rebuild_payment_aggregates",
     "refund_payment",
     "register_funding_source",
     "release_due_payments",
+    "released_volume_since",
     "system",
     "top_up",
     "wallet",

@@ -365,53 +365,52 @@ class PaymentHistory:
     released_count: int
     refunded_count: int
     volume_fen: int
-    volume_90d_fen: int
 
 
-def payment_history_sql(party: str, since: str | None = None) -> str:
+def payment_history_sql(party: str) -> str:
     """One party's payments as buyer or merchant, summed as a JSON object: ``count``,
-    ``released``, ``refunded`` (granted as merchant), ``volume`` and, given ``since``,
-    ``volume_90d`` (released sales and purchases net of refunds, for a line's limit).
-    ``party`` and ``since`` are SQL: the batch read below and the compiled read path
-    (``services/credit/graph/compiled.py``) share this one statement. See
-    ``PaymentHistory`` for why buyer and merchant rows count differently."""
-    recent = (
-        f", 'volume_90d', coalesce(sum(q.amount - q.refunded) FILTER (WHERE q.status = 'RELEASED'"
-        f" AND q.created_at >= {since}), 0)"
-        if since is not None else ""
-    )
-    # A buyer's purchase counts once released (released_at stays set through later refunds),
-    # at the amount released: the amount less what was refunded before release.
-    refunded_before_release = (
-        "(SELECT coalesce(sum(r.amount), 0) FROM payments.refunds r WHERE r.payment_id = b.id AND NOT r.after_release)"
-    )
+    ``released``, ``refunded`` (granted as merchant) and ``volume``, as ``PaymentHistory``
+    defines them (each role's contribution is counted so by migrations/008). Read from the
+    running totals (``payments.party_totals``, ADR 026): 16 rows whatever the history.
+    ``party`` is SQL: the batch read below and the compiled read path
+    (``services/credit/graph/compiled.py``) share this one statement."""
     return (
-        f"(SELECT json_build_object('count', count(*), 'released', count(*) FILTER (WHERE q.counted),"
-        f" 'refunded', count(*) FILTER (WHERE q.granted_refund),"
-        f" 'volume', coalesce(sum(q.settled) FILTER (WHERE q.counted), 0){recent})"
-        f" FROM (SELECT b.status, b.amount, b.refunded, b.created_at, b.released_at IS NOT NULL AS counted,"
-        f" false AS granted_refund,"
-        f" CASE WHEN b.refunded = 0 THEN b.amount ELSE b.amount - {refunded_before_release} END AS settled"
-        f" FROM payments.payments b WHERE b.buyer_id = {party}"
-        f" UNION ALL SELECT m.status, m.amount, m.refunded, m.created_at, m.status = 'RELEASED',"
-        f" m.refunded > 0, m.amount - m.refunded FROM payments.payments m WHERE m.merchant_id = {party}) q)"
+        f"(SELECT json_build_object('count', coalesce(sum(t.payments), 0),"
+        f" 'released', coalesce(sum(t.released), 0), 'refunded', coalesce(sum(t.refunded_payments), 0),"
+        f" 'volume', coalesce(sum(t.released_net), 0))"
+        f" FROM payments.party_totals t WHERE t.party_id = {party})"
     )
 
 
 async def payment_history_by_party_ids(
-    conn: asyncpg.Connection, party_ids: Sequence[int], *, now: datetime
+    conn: asyncpg.Connection, party_ids: Sequence[int]
 ) -> dict[int, PaymentHistory]:
     """One query for a page of parties; volume counts released amounts net of refunds."""
-    history = payment_history_sql("p.id", "$2::timestamptz - interval '90 days'")
-    rows = await conn.fetch(
-        f"SELECT p.id, {history}::text AS history FROM unnest($1::bigint[]) AS p(id)", list(party_ids), now
-    )
+    history = payment_history_sql("p.id")
+    rows = await conn.fetch(f"SELECT p.id, {history}::text AS history FROM unnest($1::bigint[]) AS p(id)",
+                            list(party_ids))
     found = {}
     for row in rows:
         summed = json.loads(row["history"])
         found[row["id"]] = PaymentHistory(
-            party_id=row["id"], count=summed["count"], released_count=summed["released"],
-            refunded_count=summed["refunded"], volume_fen=int(summed["volume"]),
-            volume_90d_fen=int(summed["volume_90d"]),
+            party_id=row["id"], count=int(summed["count"]), released_count=int(summed["released"]),
+            refunded_count=int(summed["refunded"]), volume_fen=int(summed["volume"]),
         )
     return found
+
+
+async def released_volume_since(conn: asyncpg.Connection, party_id: int, *, since: datetime) -> int:
+    """Released amounts net of refunds of the party's payments made since ``since`` (fen).
+
+    Read from the raw rows: only an operator opening a credit line asks, once per line.
+    """
+    volume = await conn.fetchval(
+        """
+        SELECT coalesce(sum(q.amount - q.refunded), 0)::bigint FROM (
+            SELECT amount, refunded, status, created_at FROM payments.payments WHERE buyer_id = $1
+            UNION ALL SELECT amount, refunded, status, created_at FROM payments.payments WHERE merchant_id = $1
+        ) q WHERE q.status = 'RELEASED' AND q.created_at >= $2
+        """,
+        party_id, since,
+    )
+    return int(volume)

@@ -15,7 +15,7 @@ from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.money import Money
 from services.kernel.sql_call import SqlCall
 from services.kernel.text import check_visible
-from services.payments import goods_repository, ledger, lifecycle, outbox, repository
+from services.payments import goods_repository, ledger, lifecycle, outbox, portrait, repository
 from services.payments.errors import REFUSALS, insufficient_funds, invalid_state, party_not_found, payment_not_found
 from services.payments.funding import funding_provider
 from services.payments.lifecycle import Actor, Step
@@ -57,6 +57,7 @@ async def top_up(conn: asyncpg.Connection, *, party_id: int, amount: Money, now:
         conn, kind="TOP_UP", reference=f"party:{party_id}", source=_BANK, target=wallet_code(party_id),
         amount=amount, now=now,
     )
+    await portrait.count_bank_flow(conn, party_id=party_id, top_up=amount.fen, now=now)
     return await repository.wallet_of(conn, party_id)
 
 
@@ -66,6 +67,7 @@ async def withdraw(conn: asyncpg.Connection, *, party_id: int, amount: Money, no
         conn, kind="WITHDRAWAL", reference=f"party:{party_id}", source=wallet_code(party_id), target=_BANK,
         amount=amount, now=now,
     )
+    await portrait.count_bank_flow(conn, party_id=party_id, withdrawal=amount.fen, now=now)
     return await repository.wallet_of(conn, party_id)
 
 

@@ -109,9 +109,9 @@ async def test_relay_compiles_the_contract_queries_and_a_refetchable_fragment_on
         assert "errors" not in answer, (name, answer)
         assert answer["data"]["node"]["__typename"] == name and answer["data"]["node"]["id"] == ids[name], answer
     # and each compiled contract query runs as Relay sends it
-    variables = {"MerchantView": {"id": ids["Merchant"]}}
+    variables = {"MerchantView": {"id": ids["Merchant"]}, "MerchantProfile": {"id": ids["Merchant"]}}
     tokens = {"TrialBalance": api.operator, "MerchantsPage": api.operator, "ScheduledJobs": api.operator,
-              "MerchantView": merchant}
+              "MerchantView": merchant, "MerchantProfile": merchant}
     for name, text in committed().items():
         if not text.startswith("query"):
             continue

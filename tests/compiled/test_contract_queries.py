@@ -92,3 +92,28 @@ async def test_merchants_page(pair: Pair, data_set: DataSet, viewer: str, page: 
     _check_path("MerchantsPage", page, viewer, outcome.read_path)
     if viewer == "operator" and page in ("middle page", "last page"):  # the cases are what they claim
         assert outcome.json()["data"]["merchants"]["pageInfo"]["hasNextPage"] is (page == "middle page")
+
+
+MERCHANT_PROFILE = """query MerchantProfile($id: ID!) { merchant(id: $id) { financialProfile { refundRate disputeRate
+  averageTicket { amount } repeatBuyerShare escrowHeld { amount } medianDaysToRelease ratings { count averageStars }
+  monthlySales(months: 12) { month payments sales { amount } refunds { amount } netSales { amount } } } } }"""
+CONSUMER_PROFILE = """query ConsumerProfile($id: ID!) { consumer(id: $id) { financialProfile { netWorth { amount }
+  creditUtilization idleCashInFund cashFlow(days: 30) { inflow { amount } outflow { amount } }
+  quarter: cashFlow(days: 90) { byKind { kind inflow { amount } outflow { amount } } }
+  monthlyPayments(months: 12) { month payments amount { amount } } } } }"""
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+async def test_the_portraits(pair: Pair, data_set: DataSet, viewer: str) -> None:
+    """The portrait compiles for the party itself and operators, with its arguments, and
+    answers byte for byte as the standard path for every viewer."""
+    merchant = await pair.compare({"query": MERCHANT_PROFILE, "variables": {"id": data_set.merchant.id}},
+                                  data_set.tokens[viewer], kind=f"MerchantProfile as {viewer}")
+    consumer = await pair.compare({"query": CONSUMER_PROFILE, "variables": {"id": data_set.consumer.id}},
+                                  data_set.tokens[viewer], kind=f"ConsumerProfile as {viewer}")
+    if viewer in ("operator", "merchant itself"):
+        assert merchant.read_path == "compiled"
+        assert sum(m["payments"] for m in merchant.json()["data"]["merchant"]["financialProfile"]["monthlySales"]) > 0
+    if viewer in ("operator", "consumer itself"):
+        assert consumer.read_path == "compiled"
+        assert sum(m["payments"] for m in consumer.json()["data"]["consumer"]["financialProfile"]["monthlyPayments"]) > 0

@@ -32,7 +32,7 @@ OK = "ok"
 UNAUTH, FORBID = "UNAUTHENTICATED", "FORBIDDEN"
 PRINCIPALS = (
     "anonymous", "consumer", "other_consumer", "merchant", "other_merchant",
-    "partner_payments", "partner_credit", "partner_funds", "partner_without_consent", "operator",
+    "partner_payments", "partner_credit", "partner_funds", "partner_profile", "partner_without_consent", "operator",
 )
 
 
@@ -56,7 +56,8 @@ async def world(server: Server, http: Any) -> World:
     }
     for label, scope, consent in [
         ("partner_payments", "payments:read", True), ("partner_credit", "credit:read", True),
-        ("partner_funds", "funds:read", True), ("partner_without_consent", "payments:read", False),
+        ("partner_funds", "funds:read", True), ("partner_profile", "profile:read", True),
+        ("partner_without_consent", "payments:read", False),
     ]:
         data = await api.gql('mutation { createPartner(input: {name: "P"}) { partner { id } } }', api.operator)
         partner_id = data["createPartner"]["partner"]["id"]
@@ -80,11 +81,12 @@ def expect(**overrides: str) -> dict[str, str]:
 
 MERCHANT_PUBLIC = expect(
     consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator=OK,
-    partner_payments=OK, partner_credit=OK, partner_funds=OK,
+    partner_payments=OK, partner_credit=OK, partner_funds=OK, partner_profile=OK,
 )
 MERCHANT_PAYMENTS = expect(merchant=OK, operator=OK, partner_payments=OK)
 MERCHANT_CREDIT = expect(merchant=OK, operator=OK, partner_credit=OK)
 MERCHANT_FUNDS = expect(merchant=OK, operator=OK, partner_funds=OK)
+MERCHANT_PROFILE = expect(merchant=OK, operator=OK, partner_profile=OK)
 #: A merchant's credit index is public to signed-in users (buyers pick sellers by it);
 #: a partner needs the merchant's consent and credit:read.
 MERCHANT_SCORE = expect(
@@ -96,7 +98,7 @@ CONSUMER_PRIVATE = expect(consumer=OK, operator=OK)
 ENTITY = '_entities(representations: [{__typename: "%s", id: $id}]) { ... on %s { %s } }'
 #: Through a payment: who may not read the payment gets null, whatever is selected below it.
 NO_PAYMENT = {"other_consumer": "NULL", "other_merchant": "NULL", "partner_credit": "NULL", "partner_funds": "NULL",
-              "partner_without_consent": "NULL"}
+              "partner_profile": "NULL", "partner_without_consent": "NULL"}
 PAYMENT_READERS = expect(consumer=OK, merchant=OK, operator=OK, partner_payments=OK, **NO_PAYMENT)
 #: The buyer's personal fields through a payment: never to a partner, whatever its scopes.
 BUYER_PERSONAL = expect(consumer=OK, merchant=OK, operator=OK, **NO_PAYMENT)
@@ -169,6 +171,17 @@ ROWS: list[tuple[str, str, str, dict[str, str]]] = [
      "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "creditLine { limit { amount } }") + " }", MERCHANT_CREDIT),
     ("_entities Merchant.fundHolding", "merchant",
      "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "fundHolding { units }") + " }", MERCHANT_FUNDS),
+    ("merchant.financialProfile", "merchant",
+     "query($id: ID!) { merchant(id: $id) { financialProfile { refundRate averageTicket { amount } } } }",
+     MERCHANT_PROFILE),
+    ("_entities Merchant.financialProfile", "merchant",
+     "query($id: ID!) { " + ENTITY % ("Merchant", "Merchant", "financialProfile { refundRate }") + " }",
+     MERCHANT_PROFILE),
+    ("consumer.financialProfile", "consumer",
+     "query($id: ID!) { consumer(id: $id) { financialProfile { netWorth { amount } } } }", CONSUMER_PRIVATE),
+    ("_entities Consumer.financialProfile", "consumer",
+     "query($id: ID!) { " + ENTITY % ("Consumer", "Consumer", "financialProfile { netWorth { amount } }") + " }",
+     CONSUMER_PRIVATE),
     ("consumer.creditProfile", "consumer", "query($id: ID!) { consumer(id: $id) { creditProfile { score } } }", CONSUMER_PRIVATE),
     ("consumer.creditLine", "consumer", "query($id: ID!) { consumer(id: $id) { creditLine { limit { amount } } } }", CONSUMER_PRIVATE),
     ("consumer.fundHolding", "consumer", "query($id: ID!) { consumer(id: $id) { fundHolding { units } } }", CONSUMER_PRIVATE),
@@ -198,7 +211,8 @@ ROWS: list[tuple[str, str, str, dict[str, str]]] = [
         **MERCHANT_PUBLIC, "partner_without_consent": OK}),
     ("me Consumer { name }", "-", "{ me { ... on Consumer { id name realNameVerified } } }",
      expect(consumer=OK, other_consumer=OK, merchant=OK, other_merchant=OK, operator="NULL",
-            partner_payments="NULL", partner_credit="NULL", partner_funds="NULL", partner_without_consent="NULL")),
+            partner_payments="NULL", partner_credit="NULL", partner_funds="NULL", partner_profile="NULL",
+            partner_without_consent="NULL")),
     ("consumer.wallet", "consumer", "query($id: ID!) { consumer(id: $id) { wallet { balance { amount } } } }", CONSUMER_PRIVATE),
     ("consumer.payments", "consumer",
      "query($id: ID!) { consumer(id: $id) { payments(first: 1) { edges { node { id } } } } }", CONSUMER_PRIVATE),
@@ -206,7 +220,7 @@ ROWS: list[tuple[str, str, str, dict[str, str]]] = [
      "query($id: ID!) { " + ENTITY % ("Consumer", "Consumer", "wallet { balance { amount } }") + " }", CONSUMER_PRIVATE),
     ("payment", "payment", "query($id: ID!) { payment(id: $id) { id } }",
      expect(consumer=OK, merchant=OK, operator=OK, partner_payments=OK, other_consumer="NULL", other_merchant="NULL",
-            partner_credit="NULL", partner_funds="NULL", partner_without_consent="NULL")),
+            partner_credit="NULL", partner_funds="NULL", partner_profile="NULL", partner_without_consent="NULL")),
     ("trialBalance", "-", "{ trialBalance { total { amount } } }", expect(operator=OK)),
     ("partnerAccessLog", "-", "{ partnerAccessLog(first: 1) { edges { node { scope } } } }", expect(merchant=OK, other_merchant=OK)),
     ("merchants", "-", "{ merchants(first: 1) { edges { node { id } } } }", {

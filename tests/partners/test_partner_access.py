@@ -65,7 +65,7 @@ def test_a_partner_is_not_a_party() -> None:
 
 def test_the_known_scopes() -> None:
     assert PAYMENTS_SCOPE in SCOPES
-    assert set(SCOPES) == {"payments:read", "credit:read", "funds:read"}
+    assert set(SCOPES) == {"payments:read", "credit:read", "funds:read", "profile:read"}
 
 
 merchant_ids = st.integers(1, 6)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from services.credit.graph.mutations import CreditMutation
 from services.credit.graph.nodes import readable_credit_line, readable_drawdown
+from services.credit.graph.portrait import ConsumerPortraitFields, MerchantPortraitFields
 from services.credit.graph.queries import CreditQuery
 from services.credit.graph.types import ConsumerCreditFields, MerchantCreditFields
 
 __all__ = [
     "ConsumerCreditFields",
+    "ConsumerPortraitFields",
     "CreditMutation",
     "CreditQuery",
     "MerchantCreditFields",
+    "MerchantPortraitFields",
     "readable_credit_line",
     "readable_drawdown",
 ]
