@@ -29,6 +29,7 @@ from gateway import graphiql, metrics, request_body
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
 from gateway.errors import STATUS_CODES
+from gateway.extensions import write_partner_reads
 from gateway.guards import GuardPipeline, Refused
 from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
@@ -121,7 +122,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         compiled: CompiledReads | None = state.compiled_reads
         user = request.scope.get("user")
         if (compiled is None or state.settings.persisted_only or not _plain_json_post(request)
-                or not isinstance(user, PrincipalUser) or user.principal.is_partner):
+                or not isinstance(user, PrincipalUser)):
             return None
         raw = await request.body()
         try:
@@ -147,7 +148,10 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         request.state.compiled_tried = True
         data = await compiled.execute(context, query=query, operation_name=name, variables=variables)
         if data is None:
+            # The view answers with this context: its principal carries the grants the guards read.
+            request.state.admitted_context = context
             return None
+        await write_partner_reads(context)
         self._count_compiled(compiled, query, name)
         sub_response.headers[READ_PATH_HEADER] = "compiled"
         sub_response.media_type = preferred_media_type(request.headers.get("accept", ""))
@@ -162,6 +166,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         user = request.scope.get("user")
         state = request.app.state
         request.state.sub_response = response
+        admitted: RequestContext | None = getattr(request.state, "admitted_context", None)
+        if admitted is not None:
+            return admitted
         # Partner grants are read as of each operation by the guard pipeline (gateway/guards.py).
         principal = user.principal if isinstance(user, PrincipalUser) else None
         return RequestContext(
@@ -292,6 +299,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
                 variables=request_data.variables, post=request_adapter.method == "POST",
             )
             if data is not None:
+                await write_partner_reads(context)
                 self._count_compiled(compiled, request_data.query, request_data.operation_name)
                 sub_response.headers[READ_PATH_HEADER] = "compiled"
                 return ExecutionResult(data=data)

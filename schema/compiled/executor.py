@@ -29,9 +29,11 @@ from graphql.utilities import get_operation_ast
 from schema.compiled.mutations import CompiledMutations
 from schema.compiled.planner import (
     DENIED,
+    LISTED,
     PLACEHOLDER,
     Fallback,
     NotCompilable,
+    PartnerReads,
     Planner,
     Statement,
     checked_variables,
@@ -43,6 +45,7 @@ from services.kernel.clock import BUSINESS_TZ
 from services.kernel.graph.compiled import ComputeContext
 from services.kernel.graph.context import GraphContext
 from services.kernel.principal import Principal
+from services.partners import PUBLIC_SCOPE
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,7 @@ class CompiledReads:
         directly (``CompiledMutations``).
         """
         document, principal = self._documents.get(query), context.principal
-        if document is None or principal is None or principal.is_partner:
+        if document is None or principal is None:
             return None
         refusal = (query, operation_name, principal.role.value)
         if refusal in self._refused:
@@ -106,7 +109,10 @@ class CompiledReads:
             return None
         except Fallback:
             return None
-        return await self._read(context.pool, statement, now)
+        data = await self._read(context.pool, statement, now)
+        if data is not None and statement.reads:
+            _log_partner_reads(context, statement.reads, data)
+        return data
 
     def operation_type(self, query: str, operation_name: str | None) -> str:
         """``query`` or ``mutation``: what an answered request was (for the operations metric)."""
@@ -172,6 +178,27 @@ class CompiledReads:
                 return False
             container[position] = value
         return True
+
+
+def _log_partner_reads(context: GraphContext, reads: list[PartnerReads], data: dict[str, Any]) -> None:
+    """Note a partner's reads as the standard path notes them (``PartnerReads``), for the
+    gateway to write to the access log; a page's listed ids leave the answer here."""
+    for root in reads:
+        answer = data[root.key]
+        if root.reached is None:
+            listed: list[int] = answer.pop(LISTED)
+            reached: list[int | None] = list(listed)
+            found: list[Any] = listed
+        else:
+            reached = root.reached
+            found = answer if isinstance(answer, list) else [answer]
+        for merchant in reached:
+            if merchant is not None:
+                context.record_partner_read(merchant, PUBLIC_SCOPE, "Merchant")
+        for merchant, item in zip(reached, found, strict=True):
+            if merchant is not None and item is not None:
+                for scope, what in root.fields:
+                    context.record_partner_read(merchant, scope, what)
 
 
 def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:

@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 DENIED = "fingraph:denied:3b9f0c"
 #: Where a computed value goes: ``{"<PLACEHOLDER>": [slot, its inputs]}``.
 PLACEHOLDER = "fingraph:computed:3b9f0c"
+#: Beside a partner's page of merchants: the ids it listed, for the access log (taken out of the answer).
+LISTED = "fingraph:listed:3b9f0c"
 #: PostgreSQL functions take at most 100 arguments: 50 keys per json_build_object.
 _MAX_KEYS = 50
 
@@ -68,7 +70,7 @@ class NotCompilable(Exception):
 
 
 class Fallback(Exception):
-    """This request's answer would carry an error (or needs a partner's access log)."""
+    """This request's answer would carry an error."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,29 @@ class Slot:
 
 
 @dataclass
+class PartnerReads:
+    """What a partner's root field writes to the access log on the standard path.
+
+    The standard path logs, in this order, the ``public`` read of each merchant the root
+    reaches (``require_merchant_reach``; ``merchants`` logs each one it lists), then, for
+    each of those merchants that exists, each scoped field read of it, in the order the
+    selection names them (``require_private_access``). ``reached`` is None for a page:
+    its ids come from the statement (``LISTED``).
+    """
+
+    key: str
+    #: Per item of the root's answer (one for ``merchant``/``node``, the batch for
+    #: ``_entities``): the merchant it names, None where the id names none (nothing logged).
+    reached: list[int | None] | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class Statement:
     sql: str
     params: list[object]
     slots: list[Slot] = field(default_factory=list)
+    reads: list[PartnerReads] = field(default_factory=list)
 
 
 class Planner:
@@ -106,6 +127,7 @@ class Planner:
         self.schema = schema
         self.specs = specs.fields
         self.guards = specs.guards
+        self.scopes = specs.scopes
         self.roots = specs.roots
         self.operation = operation
         self.fragments = fragments
@@ -113,6 +135,10 @@ class Planner:
         self.principal = principal
         self.params = Params()
         self.slots: list[Slot] = []
+        #: A partner's reads, one per root field that reaches merchants (see ``log``).
+        self.reads: list[PartnerReads] = []
+        self.root_key = ""
+        self._granted: dict[str, str] = {}
         self.scope = Scope(self.params, today)
         self._me: str | None = None
 
@@ -131,8 +157,21 @@ class Planner:
             spec = self.roots.get(name)
             if spec is None:
                 raise NotCompilable(f"Query.{name}")
+            self.root_key = key
             parts.append((key, spec.build(self, nodes, self.arguments(root, nodes[0]))))
-        return Statement(f"SELECT {_object(parts)}::text", self.params.values, self.slots)
+        if len(self.reads) > 1:
+            # Several roots' reads interleave on the standard path as their loaders answer.
+            raise NotCompilable("a partner's reads from more than one root field")
+        return Statement(f"SELECT {_object(parts)}::text", self.params.values, self.slots, self.reads)
+
+    def log(self, reached: list[int | None] | None) -> PartnerReads | None:
+        """For a partner: the access log of the root field being built, which reaches the
+        merchants ``reached`` (None: a page's, listed by the statement). None for others."""
+        if not self.principal.is_partner:
+            return None
+        reads = PartnerReads(self.root_key, reached)
+        self.reads.append(reads)
+        return reads
 
     # -- the selection ------------------------------------------------------------
 
@@ -191,11 +230,14 @@ class Planner:
 
     # -- objects and fields ---------------------------------------------------------
 
-    def object(self, type_: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+    def object(self, type_: GraphQLObjectType, nodes: list[FieldNode], row: Row,
+               reads: PartnerReads | None = None) -> str:
+        """``reads``: the object is a merchant a partner's root reached; its scoped fields are logged."""
         fields = self.collect(type_, [node.selection_set for node in nodes])
-        return _object([(key, self.field(type_, key_nodes, row)) for key, key_nodes in fields.items()])
+        return _object([(key, self.field(type_, key_nodes, row, reads)) for key, key_nodes in fields.items()])
 
-    def field(self, parent: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+    def field(self, parent: GraphQLObjectType, nodes: list[FieldNode], row: Row,
+              reads: PartnerReads | None = None) -> str:
         name = nodes[0].name.value
         if name == "__typename":
             return f"'{parent.name}'"
@@ -215,6 +257,8 @@ class Planner:
             self.slots.append(Slot(spec, definition.type, self.tree(definition.type, nodes)))
             inputs = spec.inputs(row, self.scope)
             sql = f"json_build_object('{PLACEHOLDER}', json_build_array({len(self.slots) - 1}, {inputs}))"
+        if self.principal.is_partner:
+            return self.partner_guarded(parent.name, name, row, sql, reads)
         return self.guarded(self.guards.get((parent.name, name)), row, sql)
 
     def nested(self, type_: GraphQLObjectType, nodes: list[FieldNode], spec: Nested, row: Row,
@@ -224,11 +268,12 @@ class Planner:
         return built if source is None else f"(SELECT {built} FROM {source})"
 
     def page(self, connection: GraphQLObjectType, nodes: list[FieldNode], args: Mapping[str, Any],
-             rows: Any) -> str:
+             rows: Any, reads: PartnerReads | None = None) -> str:
         """A keyset connection, as ``Connection.from_rows`` builds it from ``first + 1`` rows.
 
         ``HAVING true`` makes it one aggregate row even when no aggregate is selected
-        (``{ __typename }`` of an empty page is still an object, not null)."""
+        (``{ __typename }`` of an empty page is still an object, not null). ``reads``: a
+        partner's page of merchants, whose ids the statement lists beside it (``LISTED``)."""
         first, after = args.get("first"), args.get("after")
         if not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
             raise Fallback("first out of range")
@@ -241,14 +286,19 @@ class Planner:
         selected = rows(f"{size} + 1", self.params.add(before, "bigint"))
         in_page = f"FILTER (WHERE {alias}._n <= {size})"
         parts: list[tuple[str, str]] = []
-        for key, key_nodes in self.collect(connection, [n.selection_set for n in nodes]).items():
+        fields = self.collect(connection, [n.selection_set for n in nodes])
+        if reads is not None:
+            if sum(key_nodes[0].name.value == "edges" for key_nodes in fields.values()) > 1:
+                raise NotCompilable("a partner's page read under two keys (logged in another order)")
+            parts.append((LISTED, f"coalesce(json_agg({alias}.id ORDER BY {alias}._n) {in_page}, '[]'::json)"))
+        for key, key_nodes in fields.items():
             name = key_nodes[0].name.value
             target = connection.fields[name].type if name != "__typename" else None
             if name == "__typename":
                 parts.append((key, f"'{connection.name}'"))
             elif name == "edges":
                 edge = object_type(target)
-                edge_sql = self.edge(edge, key_nodes, Row(alias))
+                edge_sql = self.edge(edge, key_nodes, Row(alias), reads)
                 parts.append((key, f"coalesce(json_agg({edge_sql} ORDER BY {alias}._n) {in_page}, '[]'::json)"))
             elif name == "pageInfo":
                 parts.append((key, self.page_info(object_type(target), key_nodes, alias, in_page, size,
@@ -260,16 +310,20 @@ class Planner:
             f" FROM ({selected}) r) {alias} HAVING true)"
         )
 
-    def edge(self, edge: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+    def edge(self, edge: GraphQLObjectType, nodes: list[FieldNode], row: Row,
+             reads: PartnerReads | None = None) -> str:
         parts: list[tuple[str, str]] = []
-        for key, key_nodes in self.collect(edge, [n.selection_set for n in nodes]).items():
+        selected = self.collect(edge, [n.selection_set for n in nodes])
+        if reads is not None and sum(key_nodes[0].name.value == "node" for key_nodes in selected.values()) > 1:
+            raise NotCompilable("a partner's page read under two keys (logged in another order)")
+        for key, key_nodes in selected.items():
             name = key_nodes[0].name.value
             if name == "__typename":
                 parts.append((key, f"'{edge.name}'"))
             elif name == "cursor":
                 parts.append((key, cursor(row["id"])))
             elif name == "node":
-                parts.append((key, self.object(object_type(edge.fields[name].type), key_nodes, row)))
+                parts.append((key, self.object(object_type(edge.fields[name].type), key_nodes, row, reads)))
             else:
                 raise NotCompilable(f"{edge.name}.{name}")
         return _object(parts)
@@ -312,6 +366,33 @@ class Planner:
         if guard.counterparty is not None and self.principal.role is Role.MERCHANT:
             allowed = f"({allowed} OR {guard.counterparty(row, me)})"
         return f"CASE WHEN {allowed} THEN to_json({sql}) ELSE to_json('{DENIED}'::text) END"
+
+    def partner_guarded(self, parent: str, name: str, row: Row, sql: str, reads: PartnerReads | None) -> str:
+        """The read rule for a partner (``Principal.partner_may_read``): a field that declares a
+        scope, of a merchant that granted it that scope, with the scope in the token; a
+        consumer's personal or private field never. Each scoped read is logged as the
+        standard path logs it, which the compiled path follows for the merchants a root
+        reaches only (``reads``): anywhere else the operation is not compiled."""
+        scope = self.scopes.get((parent, name))
+        if scope is None:
+            if self.guards.get((parent, name)) is None:
+                return sql
+            return f"to_json('{DENIED}'::text)"
+        if reads is None:
+            raise NotCompilable(f"a partner's {parent}.{name} below a root's merchants")
+        reads.fields.append((scope, f"{parent}.{name}"))
+        allowed = f"{row['id']} = ANY({self.granted(scope)})"
+        return f"CASE WHEN {allowed} THEN to_json({sql}) ELSE to_json('{DENIED}'::text) END"
+
+    def granted(self, scope: str | None = None) -> str:
+        """The merchants that granted the partner ``scope`` (any scope: None), as a ``bigint[]``
+        parameter; none for a scope its token lacks."""
+        key = scope or ""
+        if key not in self._granted:
+            principal = self.principal
+            ids = {m for m, s in principal.grants if scope is None or (s == scope and s in principal.scopes)}
+            self._granted[key] = self.params.add(sorted(ids), "bigint[]")
+        return self._granted[key]
 
     def me(self) -> str:
         """The asking party's id as a parameter (``Fallback`` for principals without one)."""

@@ -40,11 +40,13 @@ def one_payment(payment_id: str, alias: str) -> str:
     return f"payments.payments {alias} WHERE {alias}.id = {payment_id}"
 
 
-def parties_rows(kind: PartyKind, limit: str, before: str) -> str:
-    """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them."""
+def parties_rows(kind: PartyKind, limit: str, before: str, *, only: str | None = None) -> str:
+    """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them (``only``:
+    among these ids, a ``bigint[]``)."""
+    among = "" if only is None else f" AND id = ANY({only})"
     return (
         f"SELECT * FROM payments.parties WHERE kind = '{kind.value}' AND id < coalesce({before}, {_AFTER_ALL})"
-        f" ORDER BY id DESC LIMIT {limit}"
+        f"{among} ORDER BY id DESC LIMIT {limit}"
     )
 
 
