@@ -19,7 +19,7 @@ from graphql.execution.values import get_variable_values
 
 from schema import build_schema
 from schema.compiled import specs_of
-from schema.compiled.planner import DENIED, Planner
+from schema.compiled.planner import DENIED, PartnerReads, Planner
 from schema.compiled.roots import payment_readable
 from services.kernel.access import EXPOSURES, Exposure, may_read_consumer_field, may_read_payment
 from services.kernel.graph.compiled import Row
@@ -130,6 +130,35 @@ async def test_the_compiled_guard_answers_as_the_read_rule(api: Api, db: asyncpg
             answer = await db.fetchval(f"SELECT ({sql})::text WHERE {row['id']} IS NOT NULL", *planner.params.values)
             allowed = exposure is Exposure.PUBLIC or principal.may_read(paid.pk, "any:read")
             assert (answer != f'"{DENIED}"') == allowed, (who, field, answer)
+
+
+async def test_the_compiled_partner_guard_answers_as_the_read_rule(api: Api, db: asyncpg.Pool) -> None:
+    """A partner's SQL guard (grants and token scopes as a row filter) against ``Principal.may_read``
+    with the scope the field declares (``field_scope``, as ``require_private_access`` reads it)."""
+    # given a merchant that granted the partner two scopes, one of them missing from its token
+    granting, silent = await api.merchant("Granting Co."), await api.merchant("Silent Co.")
+    consumer = await api.consumer()
+    grants = frozenset({(granting.pk, "payments:read"), (granting.pk, "credit:read")})
+    partner = Principal(Role.PARTNER, partner_id=1, scopes=frozenset({"payments:read", "funds:read"}), grants=grants)
+    query = SCHEMA.query_type
+    assert query is not None
+    checked = set()
+    for type_name, party in (("Merchant", granting), ("Merchant", silent), ("Consumer", consumer)):
+        for field, exposure in EXPOSURES[type_name].items():
+            planner = _planner(partner)
+            row = Row(columns={"id": planner.params.add(party.pk, "bigint")})
+            sql = planner.partner_guarded(type_name, field, row, "'read'::text", PartnerReads("x", [party.pk]))
+            answer = await db.fetchval(f"SELECT ({sql})::text WHERE {row['id']} IS NOT NULL", *planner.params.values)
+            scope = SPECS.scopes.get((type_name, field))
+            if type_name == "Consumer":
+                allowed = may_read_consumer_field(partner, party.pk, exposure)
+            else:
+                allowed = partner.may_read(party.pk, scope) if scope is not None else exposure is Exposure.PUBLIC
+            assert (answer != f'"{DENIED}"') == allowed, (type_name, field, party.pk, answer)
+            checked.add((type_name, field, allowed))
+    # then the case covers a read let in, a scope the token lacks, one never granted, and a public field
+    assert {("Merchant", "wallet", True), ("Merchant", "creditLine", False), ("Merchant", "fundHolding", False),
+            ("Merchant", "name", True), ("Consumer", "name", False)} <= checked
 
 
 async def test_the_compiled_payment_rule_answers_as_the_read_rule(api: Api, db: asyncpg.Pool) -> None:
