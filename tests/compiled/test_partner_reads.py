@@ -18,20 +18,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
-import httpx
 import pytest
 
 from gateway.auth import issue_token
 from services.kernel.principal import Principal, Role
 from tests.compiled.dataset import ALL_SCOPES, DataSet
-from tests.compiled.differential import READ_PATH, Pair
+from tests.compiled.differential import Pair, logged
 from tests.conftest import SECRET, START
 from tests.e2e.test_partners import CREATE_PARTNER, GRANT, REVOKE
 from tests.support import MERCHANT_VIEW, MERCHANTS_PAGE, Api
-
-#: One access-log row without its id and time: (partner, merchant, scope, fields, request id).
-Row = tuple[int, int, str, tuple[str, ...], str]
 
 _FULL, _PARTIAL, _NONE = "partner with full consent", "partner with partial scopes", "partner without consent"
 
@@ -83,8 +78,8 @@ async def test_a_partner_reads_and_is_logged_alike(pair: Pair, data_set: DataSet
         assert outcome.read_path == "compiled", f"{case} took the {outcome.read_path} path"
 
     request_id = f"partner-reads-{next(_request_ids)}"
-    standard, _ = await _logged(database_url, pair.standard, body, token, request_id)
-    compiled, read_path = await _logged(database_url, pair.compiled, body, token, request_id)
+    standard, _ = await logged(database_url, pair.standard, body, token, request_id)
+    compiled, read_path = await logged(database_url, pair.compiled, body, token, request_id)
     assert read_path == outcome.read_path
     assert compiled == standard
     if case in MUST_COMPILE:
@@ -98,7 +93,7 @@ async def test_merchant_view_logs_each_scope_once_per_merchant(pair: Pair, data_
     assert token is not None
     body = {"query": MERCHANT_VIEW, "variables": {"id": data_set.merchant.id}}
     await pair.compare(body, token, kind=f"partner reads ({_FULL})")
-    rows, read_path = await _logged(database_url, pair.compiled, body, token, "partner-reads-view")
+    rows, read_path = await logged(database_url, pair.compiled, body, token, "partner-reads-view")
     assert read_path == "compiled"
     merchant = data_set.merchant.pk
     assert [(m, scope, fields) for _, m, scope, fields, _ in rows] == [
@@ -128,27 +123,8 @@ async def test_a_revocation_holds_on_the_compiled_path_from_the_next_request(
     revoked = await api.gql(REVOKE, data_set.merchant.token, p=partner_id)
     assert revoked["revokePartnerAccess"]["userErrors"] == []
 
-    rows, read_path = await _logged(database_url, pair.compiled, body, token, "partner-reads-revoked")
+    rows, read_path = await logged(database_url, pair.compiled, body, token, "partner-reads-revoked")
     assert rows == [] and read_path == "standard"
     after = await pair.compare(body, token, kind="partner reads (revoked)")
     assert after.json()["data"] == {"merchant": None}
     assert after.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-
-
-async def _logged(database_url: str, client: httpx.AsyncClient, body: dict[str, Any], token: str,
-                  request_id: str) -> tuple[list[Row], str | None]:
-    """The access-log rows one request wrote, in the order written, and the path that answered it."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        last = await conn.fetchval("SELECT coalesce(max(id), 0) FROM partners.access_log")
-        response = await client.post("/graphql", json=body,
-                                     headers={"Authorization": f"Bearer {token}", "X-Request-ID": request_id})
-        assert response.status_code == 200, response.text
-        rows = await conn.fetch(
-            "SELECT partner_id, merchant_id, scope, fields, request_id FROM partners.access_log WHERE id > $1"
-            " ORDER BY id", last,
-        )
-    finally:
-        await conn.close()
-    return ([(r["partner_id"], r["merchant_id"], r["scope"], tuple(r["fields"]), r["request_id"]) for r in rows],
-            response.headers.get(READ_PATH))
