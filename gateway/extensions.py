@@ -15,7 +15,6 @@ from strawberry.extensions.tracing.apollo_federation import ApolloFederationTrac
 from strawberry.extensions.tracing.utils import should_skip_tracing
 
 from gateway import metrics
-from gateway.context import RequestContext
 from schema import record_partner_reads
 
 log = logging.getLogger("fingraph.errors")
@@ -73,21 +72,16 @@ class PartnerAccessLog(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
-        await write_partner_reads(self.execution_context.context)
-
-
-async def write_partner_reads(context: RequestContext) -> None:
-    """The reads a partner's operation noted (``record_partner_read``), in one INSERT: after
-    the standard executor (``PartnerAccessLog``) and after a compiled answer alike."""
-    principal = getattr(context, "principal", None)
-    reads = getattr(context, "partner_reads", None)
-    if principal is None or not principal.is_partner or not reads:
-        return
-    recorded, context.partner_reads = list(reads), []
-    await record_partner_reads(
-        context.pool, partner_id=principal.partner_id, reads=recorded, request_id=context.request_id,
-        now=context.clock.now(),
-    )
+        context = self.execution_context.context
+        principal = getattr(context, "principal", None)
+        reads = getattr(context, "partner_reads", None)
+        if principal is None or not principal.is_partner or not reads:
+            return
+        recorded, context.partner_reads = list(reads), []
+        await record_partner_reads(
+            context.pool, partner_id=principal.partner_id, reads=recorded, request_id=context.request_id,
+            now=context.clock.now(),
+        )
 
 
 class FederatedTracing(ApolloFederationTracingExtension):

@@ -29,7 +29,6 @@ from gateway import graphiql, metrics, request_body
 from gateway.auth import InvalidToken, principal_from_token
 from gateway.context import RequestContext
 from gateway.errors import STATUS_CODES
-from gateway.extensions import write_partner_reads
 from gateway.guards import GuardPipeline, Refused
 from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
@@ -140,7 +139,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
         try:
-            await self._admit(request, context, query=query, extensions=None)
+            # A partner's grants are read by the compiled statement itself, as of its snapshot
+            # (ADR 020); the standard path reads them below if it answers instead.
+            await self._admit(request, context, query=query, extensions=None, grants=False)
         except Refused as refused:
             # A request error like the view's: the same media type and status rule (process_result).
             refusal = ExecutionResult(data=None, errors=[self._refusal(refused, sub_response, lone=True)])
@@ -148,10 +149,11 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         request.state.compiled_tried = True
         data = await compiled.execute(context, query=query, operation_name=name, variables=variables)
         if data is None:
-            # The view answers with this context: its principal carries the grants the guards read.
+            guards: GuardPipeline = request.app.state.guards
+            await guards.grants_as_of_now(context)
+            # The view answers with this context: its principal now carries the partner's grants.
             request.state.admitted_context = context
             return None
-        await write_partner_reads(context)
         self._count_compiled(compiled, query, name)
         sub_response.headers[READ_PATH_HEADER] = "compiled"
         sub_response.media_type = preferred_media_type(request.headers.get("accept", ""))
@@ -299,7 +301,6 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
                 variables=request_data.variables, post=request_adapter.method == "POST",
             )
             if data is not None:
-                await write_partner_reads(context)
                 self._count_compiled(compiled, request_data.query, request_data.operation_name)
                 sub_response.headers[READ_PATH_HEADER] = "compiled"
                 return ExecutionResult(data=data)
@@ -345,13 +346,14 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         )
 
     async def _admit(
-        self, request: Request, context: RequestContext, *, query: str | None, extensions: dict[str, Any] | None
+        self, request: Request, context: RequestContext, *, query: str | None, extensions: dict[str, Any] | None,
+        grants: bool = True,
     ) -> str | None:
         """The guard pipeline for one HTTP operation; the request now counts as rate limited."""
         request.scope.setdefault("state", {})[COUNTED] = True
         guards: GuardPipeline = request.app.state.guards
         document = await guards.admit(context, query=query, extensions=extensions,
-                                      client_address=client_address(request))
+                                      client_address=client_address(request), grants=grants)
         request.state.admitted = not getattr(request.state, "batch", False)
         return document
 

@@ -26,14 +26,13 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast
 
+from schema.compiled.access_log import LISTED
 from schema.compiled.mutations import CompiledMutations
 from schema.compiled.planner import (
     DENIED,
-    LISTED,
     PLACEHOLDER,
     Fallback,
     NotCompilable,
-    PartnerReads,
     Planner,
     Statement,
     checked_variables,
@@ -45,7 +44,6 @@ from services.kernel.clock import BUSINESS_TZ
 from services.kernel.graph.compiled import ComputeContext
 from services.kernel.graph.context import GraphContext
 from services.kernel.principal import Principal
-from services.partners import PUBLIC_SCOPE
 
 log = logging.getLogger(__name__)
 
@@ -109,29 +107,32 @@ class CompiledReads:
             return None
         except Fallback:
             return None
-        data = await self._read(context.pool, statement, now)
-        if data is not None and statement.reads:
-            _log_partner_reads(context, statement.reads, data)
-        return data
+        return await self._read(context, statement, now)
 
     def operation_type(self, query: str, operation_name: str | None) -> str:
         """``query`` or ``mutation``: what an answered request was (for the operations metric)."""
         document = self._documents.get(query)
         return "mutation" if document is not None and _is_mutation(document, operation_name) else "query"
 
-    async def _read(self, pool: asyncpg.Pool, statement: Statement, now: datetime) -> dict[str, Any] | None:
-        async with pool.acquire() as conn:
+    async def _read(self, context: GraphContext, statement: Statement, now: datetime) -> dict[str, Any] | None:
+        params, writes = statement.params, statement.log
+        if writes is not None:  # a partner's: the statement writes its access log too (ADR 020)
+            params = list(params)
+            params[writes.request_id], params[writes.now] = context.request_id, context.clock.now()
+        async with context.pool.acquire() as conn:
             try:
-                text: str = await conn.fetchval(statement.sql, *statement.params)
+                text: str = await conn.fetchval(statement.sql, *params)
             except (asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.exception("compiled statement failed; the standard path answers")
                 return None
         if DENIED in text:
             return None
         data: dict[str, Any] = orjson.loads(text)
+        if writes is not None and writes.page is not None:
+            del data[writes.page][LISTED]
         if statement.slots:
-            context = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
-            if not self._fill(statement, data, context):
+            computing = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
+            if not self._fill(statement, data, computing):
                 return None
         return data
 
@@ -178,27 +179,6 @@ class CompiledReads:
                 return False
             container[position] = value
         return True
-
-
-def _log_partner_reads(context: GraphContext, reads: list[PartnerReads], data: dict[str, Any]) -> None:
-    """Note a partner's reads as the standard path notes them (``PartnerReads``), for the
-    gateway to write to the access log; a page's listed ids leave the answer here."""
-    for root in reads:
-        answer = data[root.key]
-        if root.reached is None:
-            listed: list[int] = answer.pop(LISTED)
-            reached: list[int | None] = list(listed)
-            found: list[Any] = listed
-        else:
-            reached = root.reached
-            found = answer if isinstance(answer, list) else [answer]
-        for merchant in reached:
-            if merchant is not None:
-                context.record_partner_read(merchant, PUBLIC_SCOPE, "Merchant")
-        for merchant, item in zip(reached, found, strict=True):
-            if merchant is not None and item is not None:
-                for scope, what in root.fields:
-                    context.record_partner_read(merchant, scope, what)
 
 
 def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:

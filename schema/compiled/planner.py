@@ -35,6 +35,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values, get_variable_values
 
+from schema.compiled.access_log import LISTED, LogSlots, PartnerReads, logged
 from schema.compiled.resolve import Tree
 from services.kernel.graph.compiled import (
     Computed,
@@ -49,6 +50,7 @@ from services.kernel.graph.compiled import (
 )
 from services.kernel.graph.pagination import MAX_PAGE_SIZE, decode_cursor
 from services.kernel.principal import Principal, Role
+from services.partners.graph import consenting
 
 if TYPE_CHECKING:
     from schema.compiled.registry import Specs
@@ -57,8 +59,6 @@ if TYPE_CHECKING:
 DENIED = "fingraph:denied:3b9f0c"
 #: Where a computed value goes: ``{"<PLACEHOLDER>": [slot, its inputs]}``.
 PLACEHOLDER = "fingraph:computed:3b9f0c"
-#: Beside a partner's page of merchants: the ids it listed, for the access log (taken out of the answer).
-LISTED = "fingraph:listed:3b9f0c"
 #: PostgreSQL functions take at most 100 arguments: 50 keys per json_build_object.
 _MAX_KEYS = 50
 
@@ -83,29 +83,12 @@ class Slot:
 
 
 @dataclass
-class PartnerReads:
-    """What a partner's root field writes to the access log on the standard path.
-
-    The standard path logs, in this order, the ``public`` read of each merchant the root
-    reaches (``require_merchant_reach``; ``merchants`` logs each one it lists), then, for
-    each of those merchants that exists, each scoped field read of it, in the order the
-    selection names them (``require_private_access``). ``reached`` is None for a page:
-    its ids come from the statement (``LISTED``).
-    """
-
-    key: str
-    #: Per item of the root's answer (one for ``merchant``/``node``, the batch for
-    #: ``_entities``): the merchant it names, None where the id names none (nothing logged).
-    reached: list[int | None] | None = None
-    fields: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
 class Statement:
     sql: str
     params: list[object]
     slots: list[Slot] = field(default_factory=list)
-    reads: list[PartnerReads] = field(default_factory=list)
+    #: A partner's statement writes its access log: where the request's id and time go.
+    log: LogSlots | None = None
 
 
 class Planner:
@@ -138,9 +121,10 @@ class Planner:
         #: A partner's reads, one per root field that reaches merchants (see ``log``).
         self.reads: list[PartnerReads] = []
         self.root_key = ""
-        self._granted: dict[str, str] = {}
+        self._granted: dict[str | None, str] = {}
         self.scope = Scope(self.params, today)
         self._me: str | None = None
+        self._partner: str | None = None
 
     def plan(self) -> Statement:
         if self.operation.operation is not OperationType.QUERY:
@@ -159,17 +143,21 @@ class Planner:
                 raise NotCompilable(f"Query.{name}")
             self.root_key = key
             parts.append((key, spec.build(self, nodes, self.arguments(root, nodes[0]))))
+        answer = f"{_object(parts)}::text"
         if len(self.reads) > 1:
             # Several roots' reads interleave on the standard path as their loaders answer.
             raise NotCompilable("a partner's reads from more than one root field")
-        return Statement(f"SELECT {_object(parts)}::text", self.params.values, self.slots, self.reads)
+        if self.reads:
+            sql, log = logged(answer, self.reads[0], self.params, partner_id=self.partner(), denied=DENIED)
+            return Statement(sql, self.params.values, self.slots, log)
+        return Statement(f"SELECT {answer}", self.params.values, self.slots)
 
-    def log(self, reached: list[int | None] | None) -> PartnerReads | None:
+    def log(self, reached: list[int | None] | None, *, batch: bool = False) -> PartnerReads | None:
         """For a partner: the access log of the root field being built, which reaches the
         merchants ``reached`` (None: a page's, listed by the statement). None for others."""
         if not self.principal.is_partner:
             return None
-        reads = PartnerReads(self.root_key, reached)
+        reads = PartnerReads(self.root_key, reached, batch)
         self.reads.append(reads)
         return reads
 
@@ -381,18 +369,26 @@ class Planner:
         if reads is None:
             raise NotCompilable(f"a partner's {parent}.{name} below a root's merchants")
         reads.fields.append((scope, f"{parent}.{name}"))
-        allowed = f"{row['id']} = ANY({self.granted(scope)})"
+        allowed = f"{row['id']} IN {self.granted(scope)}"
         return f"CASE WHEN {allowed} THEN to_json({sql}) ELSE to_json('{DENIED}'::text) END"
 
     def granted(self, scope: str | None = None) -> str:
-        """The merchants that granted the partner ``scope`` (any scope: None), as a ``bigint[]``
-        parameter; none for a scope its token lacks."""
-        key = scope or ""
-        if key not in self._granted:
-            principal = self.principal
-            ids = {m for m, s in principal.grants if scope is None or (s == scope and s in principal.scopes)}
-            self._granted[key] = self.params.add(sorted(ids), "bigint[]")
-        return self._granted[key]
+        """A subquery of the merchants that granted the partner ``scope`` (any scope: None), read
+        in the statement's own snapshot (grants as of now, ADR 007); none for a scope its
+        token lacks."""
+        if scope not in self._granted:
+            if scope is not None and scope not in self.principal.scopes:
+                self._granted[scope] = "(SELECT NULL::bigint WHERE false)"
+            else:
+                named = None if scope is None else self.params.add(scope, "text")
+                self._granted[scope] = consenting(self.partner(), named)
+        return self._granted[scope]
+
+    def partner(self) -> str:
+        """The asking partner's id as a parameter."""
+        if self._partner is None:
+            self._partner = self.params.add(self.principal.partner_id, "bigint")
+        return self._partner
 
     def me(self) -> str:
         """The asking party's id as a parameter (``Fallback`` for principals without one)."""

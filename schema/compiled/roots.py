@@ -16,7 +16,8 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLObjectType, GraphQLSchema
 
-from schema.compiled.planner import DENIED, Fallback, NotCompilable, PartnerReads, Planner, RootSpec, object_type
+from schema.compiled.access_log import PartnerReads
+from schema.compiled.planner import DENIED, Fallback, NotCompilable, Planner, RootSpec, object_type
 from schema.representations import checked_representation, entity_keys_of
 from services.kernel.access import may_reach_consumer, may_reach_merchant, needs_counterparty
 from services.kernel.graph.compiled import Row
@@ -42,13 +43,17 @@ def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str
 def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: int) -> str:
     """``merchant(id:)``/``consumer(id:)``/``node``: whom the read rule lets reach the party
     (``may_reach_merchant``, ``may_reach_consumer``); others get the standard path's
-    FORBIDDEN. A merchant's counterparty fact is one EXISTS in the statement; a partner's
-    reach of a merchant is logged (``require_merchant_reach``)."""
+    FORBIDDEN. A merchant's counterparty fact is one EXISTS in the statement; so is a
+    partner's consent (its grants as of now), and its reach is logged (``require_merchant_reach``)."""
     principal = planner.principal
     if type_name == "Merchant":
+        merchant = planner.params.add(pk, "bigint")
+        if principal.is_partner:
+            one = _one(planner, type_name, nodes, merchant, planner.log([pk]))
+            return f"CASE WHEN {merchant} IN {planner.granted()} THEN {one} ELSE to_json('{DENIED}'::text) END"
         if not may_reach_merchant(principal, pk):
             raise Fallback("this merchant did not grant access")
-        return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"), planner.log([pk]))
+        return _one(planner, type_name, nodes, merchant)
     if may_reach_consumer(principal, pk):
         return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
     if not needs_counterparty(principal, pk):
@@ -176,17 +181,21 @@ class Entities(RootSpec):
         """A router's usual batch, merchants only: one subquery over the ids in order, so the
         statement (and PostgreSQL's plan of it) is MerchantView's, whatever the batch's size."""
         keys = []
+        partner = planner.principal.is_partner
         for id_ in ids:
             decoded = decode_id(id_, "Merchant")
-            if decoded is not None and not may_reach_merchant(planner.principal, decoded[1]):
+            if decoded is not None and not partner and not may_reach_merchant(planner.principal, decoded[1]):
                 raise Fallback("this merchant did not grant access")
             keys.append(None if decoded is None else decoded[1])
-        reads = planner.log(list(keys))
+        reads = planner.log(list(keys), batch=True)
         alias = planner.scope.aliases()
         built = planner.object(_type(planner, "Merchant"), nodes, Row(alias), reads)
         source = parties_at(PartyKind.MERCHANT, planner.params.add(keys, "bigint[]"), alias)
-        return (f"(SELECT json_agg(CASE WHEN {alias}.id IS NULL THEN NULL ELSE {built} END ORDER BY {alias}_at.n)"
-                f" FROM {source})")
+        # A partner's consent is asked in the statement (its grants as of now), before the row.
+        refused = (f"WHEN {alias}_at.id IS NOT NULL AND {alias}_at.id NOT IN {planner.granted()}"
+                   f" THEN to_json('{DENIED}'::text) " if partner else "")
+        return (f"(SELECT json_agg(CASE {refused}WHEN {alias}.id IS NULL THEN NULL ELSE {built} END"
+                f" ORDER BY {alias}_at.n) FROM {source})")
 
     @staticmethod
     def _entity(planner: Planner, nodes: list[FieldNode], type_name: str, id_: str) -> str:

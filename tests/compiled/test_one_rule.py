@@ -19,14 +19,17 @@ from graphql.execution.values import get_variable_values
 
 from schema import build_schema
 from schema.compiled import specs_of
-from schema.compiled.planner import DENIED, PartnerReads, Planner
+from schema.compiled.access_log import PartnerReads
+from schema.compiled.planner import DENIED, Planner
 from schema.compiled.roots import payment_readable
 from services.kernel.access import EXPOSURES, Exposure, may_read_consumer_field, may_read_payment
 from services.kernel.graph.compiled import Row
 from services.kernel.principal import Principal, Role
 from services.kernel.sql_call import json_adapter
+from services.partners import grants_of
 from services.payments.models import HELD_STATUSES, PartyKind, Payment, PaymentStatus
 from services.payments.repository import _PAYMENT_COLUMNS, HELD_STATUSES_SQL, payment_from_row
+from tests.e2e.test_partners import CREATE_PARTNER, GRANT
 from tests.support import Api
 
 SCHEMA = build_schema()._schema
@@ -133,15 +136,18 @@ async def test_the_compiled_guard_answers_as_the_read_rule(api: Api, db: asyncpg
 
 
 async def test_the_compiled_partner_guard_answers_as_the_read_rule(api: Api, db: asyncpg.Pool) -> None:
-    """A partner's SQL guard (grants and token scopes as a row filter) against ``Principal.may_read``
-    with the scope the field declares (``field_scope``, as ``require_private_access`` reads it)."""
+    """A partner's SQL guard (its grants, read in the statement, and its token's scopes) against
+    ``Principal.may_read`` with the scope the field declares (``field_scope``, as
+    ``require_private_access`` reads it) and the grants the guard pipeline reads."""
     # given a merchant that granted the partner two scopes, one of them missing from its token
     granting, silent = await api.merchant("Granting Co."), await api.merchant("Silent Co.")
     consumer = await api.consumer()
-    grants = frozenset({(granting.pk, "payments:read"), (granting.pk, "credit:read")})
-    partner = Principal(Role.PARTNER, partner_id=1, scopes=frozenset({"payments:read", "funds:read"}), grants=grants)
-    query = SCHEMA.query_type
-    assert query is not None
+    created = await api.gql(CREATE_PARTNER, api.operator, n="Guarded partner")
+    partner_id = created["createPartner"]["partner"]["id"]
+    await api.gql(GRANT, granting.token, p=partner_id, s=["payments:read", "credit:read"])
+    partner_pk = int(partner_id.split("_")[1])
+    partner = Principal(Role.PARTNER, partner_id=partner_pk, scopes=frozenset({"payments:read", "funds:read"}),
+                        grants=await grants_of(db, partner_pk))
     checked = set()
     for type_name, party in (("Merchant", granting), ("Merchant", silent), ("Consumer", consumer)):
         for field, exposure in EXPOSURES[type_name].items():

@@ -42,8 +42,8 @@ def one_payment(payment_id: str, alias: str) -> str:
 
 def parties_rows(kind: PartyKind, limit: str, before: str, *, only: str | None = None) -> str:
     """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them (``only``:
-    among these ids, a ``bigint[]``)."""
-    among = "" if only is None else f" AND id = ANY({only})"
+    among the ids of this subquery)."""
+    among = "" if only is None else f" AND id IN {only}"
     return (
         f"SELECT * FROM payments.parties WHERE kind = '{kind.value}' AND id < coalesce({before}, {_AFTER_ALL})"
         f"{among} ORDER BY id DESC LIMIT {limit}"
