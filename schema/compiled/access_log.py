@@ -54,8 +54,8 @@ def logged(answer: str, reads: PartnerReads, params: Params, *, partner_id: str,
     key = reads.key
     slots = LogSlots(len(params.values) - 2, len(params.values) - 1, key if reads.reached is None else None)
     if reads.reached is None:
-        source = (f"LATERAL (SELECT e.value::bigint AS id, e.n FROM json_array_elements_text(a.doc -> '{key}' -> '{LISTED}')"
-                  " WITH ORDINALITY AS e(value, n)) r")
+        listed = f"json_array_elements_text(a.doc -> '{key}' -> '{LISTED}')"
+        source = f"LATERAL (SELECT e.value::bigint AS id, e.n FROM {listed} WITH ORDINALITY AS e(value, n)) r"
         exists = "true"
     else:
         source = f"unnest({params.add(reads.reached, 'bigint[]')}) WITH ORDINALITY AS r(id, n)"
