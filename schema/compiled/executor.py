@@ -93,7 +93,9 @@ class CompiledReads:
         try:
             operation = get_operation_ast(document, operation_name)
             if operation is not None and operation.operation is OperationType.MUTATION:
-                if not post:
+                # A partner runs no mutation (each refuses it), and its principal here may not
+                # carry its grants (ADR 020: the compiled statement reads them): standard path.
+                if not post or principal.is_partner:
                     return None
                 return await self.mutations.execute(
                     document, operation, operation_name=operation_name, variables=variables, principal=principal,
