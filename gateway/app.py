@@ -128,7 +128,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 app.state.jwt_secret = settings.jwt_secret or await secret_in_database(conn)
             app.state.pool = pool
             app.state.events = EventHub(dsn)
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                if settings.worker:
+                    from gateway.scheduler import Scheduler
+
+                    scheduler = Scheduler(dsn=dsn, pool=pool, clock=clock, platform_fee_bps=settings.platform_fee_bps)
+                    app.state.scheduler = await stack.enter_async_context(scheduler.running())
+                yield
         finally:
             if getattr(app.state, "events", None) is not None:
                 await app.state.events.close()

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 #: pg_advisory_lock key: "fingraph" as a number. Concurrent starts migrate one at a time.
 _MIGRATION_LOCK = 0x66696E6772617068
+#: procrastinate's tables (the scheduler's job queue) are recorded under this name.
+_JOB_QUEUE, _JOB_QUEUE_SCHEMA = "procrastinate", "schema.sql"
 
 
 def migration_dirs() -> list[tuple[str, Path]]:
@@ -75,9 +77,49 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                     )
                 log.info("applied migration %s/%s", service, path.name)
                 applied.append(f"{service}/{path.name}")
+        applied += await _migrate_job_queue(conn, done)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
     return applied
+
+
+async def _migrate_job_queue(conn: asyncpg.Connection, done: set[tuple[str, str]]) -> list[str]:
+    """procrastinate's own schema (the scheduler's job queue, ADR 023), recorded like ours.
+
+    A new database gets the package's ``schema.sql`` (its current schema, in one piece)
+    and every migration file the package ships is recorded as applied with it; a later
+    procrastinate release then brings only its new migration files, applied here in
+    name order (the package's own version order) as any other migration.
+    """
+    schema_sql, migrations = _job_queue_sql()
+    if (_JOB_QUEUE, _JOB_QUEUE_SCHEMA) not in done:
+        async with conn.transaction():
+            await conn.execute(schema_sql)
+            await conn.executemany(
+                "INSERT INTO public.fingraph_migrations (service, name) VALUES ($1, $2)",
+                [(_JOB_QUEUE, name) for name in [_JOB_QUEUE_SCHEMA, *migrations]],
+            )
+        log.info("applied procrastinate's schema")
+        return [f"{_JOB_QUEUE}/{_JOB_QUEUE_SCHEMA}"]
+    applied = []
+    for name, sql in migrations.items():
+        if (_JOB_QUEUE, name) in done:
+            continue
+        async with conn.transaction():
+            await conn.execute(sql)
+            await conn.execute(
+                "INSERT INTO public.fingraph_migrations (service, name) VALUES ($1, $2)", _JOB_QUEUE, name
+            )
+        applied.append(f"{_JOB_QUEUE}/{name}")
+    return applied
+
+
+def _job_queue_sql() -> tuple[str, dict[str, str]]:
+    """procrastinate's schema and its migration files by name, in name (version) order."""
+    from procrastinate.schema import SchemaManager
+
+    files = sorted(Path(SchemaManager.get_migrations_path()).glob("*.sql"))
+    return SchemaManager.get_schema(), {path.name: path.read_text() for path in files}
 
 
 async def migrate_dsn(dsn: str) -> list[str]:

@@ -73,6 +73,9 @@ class Settings:
     #: Open WebSocket operations per principal (or anonymous client address), across its
     #: sockets, in this process (``FINGRAPH_MAX_SUBSCRIPTIONS``).
     max_subscriptions: int = 100
+    #: Run a scheduler worker in this process (ADR 023). ``fingraph serve`` turns it on
+    #: unless ``--no-worker`` (``FINGRAPH_WORKER=0``); an app built in code (tests) has none.
+    worker: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -103,5 +106,6 @@ class Settings:
             compiled_reads=os.environ.get("FINGRAPH_COMPILED_READS", "1") not in ("0", "false", "no"),
             subscription_recheck_seconds=float(os.environ.get("FINGRAPH_SUBSCRIPTION_RECHECK_SECONDS") or 5.0),
             max_subscriptions=_int("FINGRAPH_MAX_SUBSCRIPTIONS", 100),
+            worker=_flag("FINGRAPH_WORKER", False),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -8,7 +8,14 @@ from __future__ import annotations
 from services.funds.funding import FundPaymentProvider
 from services.funds.models import DEFAULT_FUND, Distribution, Fund, Holding, RedemptionMode
 from services.funds.seed import demo_earnings_per_10k, seed_yield_history
-from services.funds.service import publish_fund_yield, settle_fund_orders, subscribe
+from services.funds.service import (
+    funds_missing_yield,
+    missing_yield_dates,
+    publish_fund_yield,
+    settle_due_fund_orders,
+    settle_fund_orders,
+    subscribe,
+)
 
 __all__ = [
     "DEFAULT_FUND",
@@ -18,8 +25,11 @@ __all__ = [
     "Holding",
     "RedemptionMode",
     "demo_earnings_per_10k",
+    "funds_missing_yield",
+    "missing_yield_dates",
     "publish_fund_yield",
     "seed_yield_history",
+    "settle_due_fund_orders",
     "settle_fund_orders",
     "subscribe",
 ]

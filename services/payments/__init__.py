@@ -41,6 +41,7 @@ from services.payments.service import (
     create_party,
     create_payment,
     refund_payment,
+    release_due_payments,
     top_up,
 )
 
@@ -77,6 +78,7 @@ __all__ = [
     "purge_payment_events",
     "refund_payment",
     "register_funding_source",
+    "release_due_payments",
     "system",
     "top_up",
     "wallet",
