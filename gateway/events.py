@@ -18,7 +18,6 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -31,8 +30,9 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 1_000
 #: How often a process with subscribers looks for new events (the delivery delay, at most).
 POLL_INTERVAL = 0.05
-#: Events are kept this long, then purged by whichever process polls.
-RETENTION = timedelta(days=1)
+#: Events are kept this long (the outbox's rule: ``paymentEvents(after:)`` replays as far back),
+#: then purged by whichever process polls.
+RETENTION = payments.PAYMENT_EVENTS_RETENTION
 _PURGE_EVERY = 600.0
 
 

@@ -125,10 +125,11 @@ def test_sql_naming_a_service_schema_lives_in_that_service() -> None:
 
 
 def test_services_name_the_join_only_lazily_and_in_one_place() -> None:
-    """The payments slice returns the joined Merchant/Consumer by a lazy reference (no import,
-    which the contracts would see); nothing else in services may name schema or gateway."""
+    """Slices return the joined Merchant/Consumer by a lazy reference (no import, which the
+    contracts would see), named in the kernel once; nothing else in services may name schema
+    or gateway."""
     named = [path.relative_to(ROOT).as_posix()
              for path in sorted((ROOT / "services").rglob("*.py"))
              for line in path.read_text().splitlines()
              if re.search(r"[\"'](schema|gateway)\.", line)]
-    assert named == ["services/payments/graph/entities.py"], named
+    assert named == ["services/kernel/graph/entities.py"], named

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from services.partners.graph.compiled import access_log_rows, consenting
-from services.partners.graph.schema import PartnersMutation, PartnersQuery
+from services.partners.graph.schema import PartnersMutation, PartnersQuery, readable_partner
 
-__all__ = ["PartnersMutation", "PartnersQuery", "access_log_rows", "consenting"]
+__all__ = ["PartnersMutation", "PartnersQuery", "access_log_rows", "consenting", "readable_partner"]
