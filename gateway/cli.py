@@ -77,7 +77,7 @@ async def _prepare(settings: Settings, *, seed_if_empty: bool) -> None:
 
 
 async def _database_secret(dsn: str) -> str:
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    conn: asyncpg.Connection = await db.connect(dsn)
     try:
         return await secret_in_database(conn)
     finally:
@@ -222,7 +222,7 @@ async def _party_exists(dsn: str, principal: Principal) -> bool:
     from schema import partners_by_ids
     from schema.operations import PartyKind, party_of_kind
 
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    conn: asyncpg.Connection = await db.connect(dsn)
     try:
         if principal.partner_id is not None:
             return bool(await partners_by_ids(conn, [principal.partner_id]))
@@ -359,7 +359,7 @@ async def _publish_yield(dsn: str, fund_code: str, day: object, rate: object, cl
     from schema.operations import funds
     from services.kernel.errors import DomainError
 
-    conn = await asyncpg.connect(dsn)
+    conn = await db.connect(dsn)
     try:
         async with conn.transaction():
             d = await funds.publish_fund_yield(
@@ -399,7 +399,7 @@ async def _accrue(dsn: str, day: object, clock: Clock) -> tuple[str, bool]:
     from schema.operations import credit
     from services.kernel.errors import DomainError
 
-    conn = await asyncpg.connect(dsn)
+    conn = await db.connect(dsn)
     try:
         async with conn.transaction():
             a = await credit.accrue_daily_interest(conn, day=day, now=clock.now())  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 
+from gateway import db
 from schema.operations import payments
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class EventHub:
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self._dsn)
+            self._conn = await db.connect(self._dsn)
         conn: asyncpg.Connection = self._conn
         return conn
 

@@ -20,12 +20,13 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import procrastinate
 from procrastinate.periodic import PeriodicDeferrer
 
-from gateway import job_runs, metrics
+from gateway import db, job_runs, metrics
 from schema.operations import scheduling
 from services.kernel.clock import Clock
 
@@ -52,8 +53,12 @@ class Scheduler:
         self.name = name or f"{socket.gethostname()}:{id(self):x}"
         self.delete_jobs = delete_jobs
         # A small pool of its own (psycopg 3: procrastinate's driver); the jobs' work runs on ``pool``.
+        # Behind a transaction pooler (gateway/db.py): no prepared statements, and the worker
+        # polls instead of LISTENing (a LISTEN stays on whichever server connection ran it).
+        self.behind_pooler = db.behind_transaction_pooler()
+        connection: dict[str, Any] = {"prepare_threshold": None} if self.behind_pooler else {}
         self.app = procrastinate.App(
-            connector=procrastinate.PsycopgConnector(conninfo=dsn, min_size=1, max_size=3)
+            connector=procrastinate.PsycopgConnector(conninfo=dsn, min_size=1, max_size=3, kwargs=connection)
         )
         for job in scheduling.JOBS:
             self._register(job)
@@ -109,7 +114,7 @@ class Scheduler:
     async def _work(self, *, wait: bool, install_signal_handlers: bool) -> None:
         await self.app.run_worker_async(
             name=self.name, wait=wait, install_signal_handlers=install_signal_handlers,
-            delete_jobs=self.delete_jobs, fetch_job_polling_interval=1.0,
+            delete_jobs=self.delete_jobs, fetch_job_polling_interval=1.0, listen_notify=not self.behind_pooler,
         )
 
     @contextlib.asynccontextmanager
