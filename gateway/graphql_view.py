@@ -37,6 +37,7 @@ from gateway.replicas import LSN_HEADER, READ_FROM_HEADER, ReadRouting, is_query
 from gateway.request_body import BAD_USER_INPUT, BadRequest
 from gateway.request_errors import unnamed_choice
 from schema.compiled import CompiledReads
+from services.kernel.principal import Principal
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -157,8 +158,8 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         if data is None:
             guards: GuardPipeline = request.app.state.guards
             await guards.grants_as_of_now(context)
-            # The view answers with this context: its principal now carries the partner's grants.
-            request.state.admitted_context = context
+            # The view answers with this principal: it now carries the partner's grants.
+            request.state.admitted_principal = context.principal
             return None
         self._count_compiled(compiled, query, name)
         sub_response.headers[READ_PATH_HEADER] = "compiled"
@@ -174,11 +175,10 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         user = request.scope.get("user")
         state = request.app.state
         request.state.sub_response = response
-        admitted: RequestContext | None = getattr(request.state, "admitted_context", None)
-        if admitted is not None:
-            return admitted
-        # Partner grants are read as of each operation by the guard pipeline (gateway/guards.py).
-        principal = user.principal if isinstance(user, PrincipalUser) else None
+        # Partner grants are read as of each operation by the guard pipeline (gateway/guards.py),
+        # or, for a request the compiled path passed on, there already (``admitted_principal``).
+        admitted: Principal | None = getattr(request.state, "admitted_principal", None)
+        principal = admitted or (user.principal if isinstance(user, PrincipalUser) else None)
         context = RequestContext(
             pool=state.pool,
             clock=state.clock,
