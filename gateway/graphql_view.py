@@ -37,6 +37,7 @@ from gateway.replicas import LSN_HEADER, READ_FROM_HEADER, ReadRouting, is_query
 from gateway.request_body import BAD_USER_INPUT, BadRequest
 from gateway.request_errors import unnamed_choice
 from schema.compiled import CompiledReads
+from services.kernel.principal import Principal
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -127,7 +128,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         compiled: CompiledReads | None = state.compiled_reads
         user = request.scope.get("user")
         if (compiled is None or state.settings.persisted_only or not _plain_json_post(request)
-                or not isinstance(user, PrincipalUser) or user.principal.is_partner):
+                or not isinstance(user, PrincipalUser)):
             return None
         raw = await request.body()
         try:
@@ -145,7 +146,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
         try:
-            await self._admit(request, context, query=query, extensions=None, operation_name=name)
+            # A partner's grants are read by the compiled statement itself, as of its snapshot
+            # (ADR 020); the standard path reads them below if it answers instead.
+            await self._admit(request, context, query=query, extensions=None, operation_name=name, grants=False)
         except Refused as refused:
             # A request error like the view's: the same media type and status rule (process_result).
             refusal = ExecutionResult(data=None, errors=[self._refusal(refused, sub_response, lone=True)])
@@ -153,6 +156,10 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         request.state.compiled_tried = True
         data = await compiled.execute(context, query=query, operation_name=name, variables=variables)
         if data is None:
+            guards: GuardPipeline = request.app.state.guards
+            await guards.grants_as_of_now(context)
+            # The view answers with this principal: it now carries the partner's grants.
+            request.state.admitted_principal = context.principal
             return None
         self._count_compiled(compiled, query, name)
         sub_response.headers[READ_PATH_HEADER] = "compiled"
@@ -168,8 +175,10 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         user = request.scope.get("user")
         state = request.app.state
         request.state.sub_response = response
-        # Partner grants are read as of each operation by the guard pipeline (gateway/guards.py).
-        principal = user.principal if isinstance(user, PrincipalUser) else None
+        # Partner grants are read as of each operation by the guard pipeline (gateway/guards.py),
+        # or, for a request the compiled path passed on, there already (``admitted_principal``).
+        admitted: Principal | None = getattr(request.state, "admitted_principal", None)
+        principal = admitted or (user.principal if isinstance(user, PrincipalUser) else None)
         context = RequestContext(
             pool=state.pool,
             clock=state.clock,
@@ -351,14 +360,14 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
 
     async def _admit(
         self, request: Request, context: RequestContext, *, query: str | None, extensions: dict[str, Any] | None,
-        operation_name: str | None = None,
+        operation_name: str | None = None, grants: bool = True,
     ) -> str | None:
         """The guard pipeline for one HTTP operation; the request now counts as rate limited.
         With replicas, it also picks the server the admitted operation runs on."""
         request.scope.setdefault("state", {})[COUNTED] = True
         guards: GuardPipeline = request.app.state.guards
         document = await guards.admit(context, query=query, extensions=extensions,
-                                      client_address=client_address(request))
+                                      client_address=client_address(request), grants=grants)
         request.state.admitted = not getattr(request.state, "batch", False)
         routing: ReadRouting | None = getattr(request.app.state, "read_routing", None)
         if routing is not None and document is not None:

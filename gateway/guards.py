@@ -100,9 +100,13 @@ class GuardPipeline:
 
     async def admit(
         self, context: RequestContext, *, query: str | None, extensions: Mapping[str, Any] | None,
-        client_address: str | None,
+        client_address: str | None, grants: bool = True,
     ) -> str | None:
-        """The document to run for this operation; ``Refused`` if a guard turns it away."""
+        """The document to run for this operation; ``Refused`` if a guard turns it away.
+
+        ``grants=False``: the compiled read path tries the operation first, and its statement
+        reads a partner's grants itself, in the snapshot it reads the data in (ADR 020); if it
+        declines, ``grants_as_of_now`` reads them before the standard executor runs."""
         over = await self.rate_limit.hit(client_key(context.principal, client_address))
         if over is not None:
             raise Refused(
@@ -110,7 +114,8 @@ class GuardPipeline:
                 headers={"Retry-After": str(over.retry_after)}, extensions={"retryAfter": over.retry_after},
             )
         await self._authenticated_now(context)
-        await self._grants_as_of_now(context)
+        if grants:
+            await self.grants_as_of_now(context)
         if extensions is not None and not isinstance(extensions, Mapping):
             raise Refused("`extensions` must be an object", "BAD_REQUEST")
         try:
@@ -142,7 +147,7 @@ class GuardPipeline:
         await self.known_parties.confirm(context, principal)
 
     @staticmethod
-    async def _grants_as_of_now(context: RequestContext) -> None:
+    async def grants_as_of_now(context: RequestContext) -> None:
         principal = context.principal
         if principal is None or not principal.is_partner or principal.partner_id is None:
             return

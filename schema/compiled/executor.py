@@ -26,6 +26,7 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast
 
+from schema.compiled.access_log import LISTED
 from schema.compiled.mutations import CompiledMutations
 from schema.compiled.planner import (
     DENIED,
@@ -83,7 +84,7 @@ class CompiledReads:
         directly (``CompiledMutations``).
         """
         document, principal = self._documents.get(query), context.principal
-        if document is None or principal is None or principal.is_partner:
+        if document is None or principal is None:
             return None
         refusal = (query, operation_name, principal.role.value)
         if refusal in self._refused:
@@ -92,7 +93,9 @@ class CompiledReads:
         try:
             operation = get_operation_ast(document, operation_name)
             if operation is not None and operation.operation is OperationType.MUTATION:
-                if not post:
+                # A partner runs no mutation (each refuses it), and its principal here may not
+                # carry its grants (ADR 020: the compiled statement reads them): standard path.
+                if not post or principal.is_partner:
                     return None
                 return await self.mutations.execute(
                     document, operation, operation_name=operation_name, variables=variables, principal=principal,
@@ -106,26 +109,32 @@ class CompiledReads:
             return None
         except Fallback:
             return None
-        return await self._read(context.pool, statement, now)
+        return await self._read(context, statement, now)
 
     def operation_type(self, query: str, operation_name: str | None) -> str:
         """``query`` or ``mutation``: what an answered request was (for the operations metric)."""
         document = self._documents.get(query)
         return "mutation" if document is not None and _is_mutation(document, operation_name) else "query"
 
-    async def _read(self, pool: asyncpg.Pool, statement: Statement, now: datetime) -> dict[str, Any] | None:
-        async with pool.acquire() as conn:
+    async def _read(self, context: GraphContext, statement: Statement, now: datetime) -> dict[str, Any] | None:
+        params, writes = statement.params, statement.log
+        if writes is not None:  # a partner's: the statement writes its access log too (ADR 020)
+            params = list(params)
+            params[writes.request_id], params[writes.now] = context.request_id, context.clock.now()
+        async with context.pool.acquire() as conn:
             try:
-                text: str = await conn.fetchval(statement.sql, *statement.params)
+                text: str = await conn.fetchval(statement.sql, *params)
             except (asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.exception("compiled statement failed; the standard path answers")
                 return None
         if DENIED in text:
             return None
         data: dict[str, Any] = orjson.loads(text)
+        if writes is not None and writes.page is not None:
+            del data[writes.page][LISTED]
         if statement.slots:
-            context = ComputeContext(now=now, today=business_date(now))
-            if not self._fill(statement, data, context):
+            computing = ComputeContext(now=now, today=business_date(now))
+            if not self._fill(statement, data, computing):
                 return None
         return data
 

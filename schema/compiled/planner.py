@@ -35,6 +35,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values, get_variable_values
 
+from schema.compiled.access_log import LISTED, LogSlots, PartnerReads, logged
 from schema.compiled.resolve import Arguments, Tree
 from services.kernel.graph.compiled import (
     Computed,
@@ -49,6 +50,7 @@ from services.kernel.graph.compiled import (
 )
 from services.kernel.graph.pagination import MAX_PAGE_SIZE, decode_cursor
 from services.kernel.principal import Principal, Role
+from services.partners.graph import consenting
 
 if TYPE_CHECKING:
     from schema.compiled.registry import Specs
@@ -68,7 +70,7 @@ class NotCompilable(Exception):
 
 
 class Fallback(Exception):
-    """This request's answer would carry an error (or needs a partner's access log)."""
+    """This request's answer would carry an error."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Statement:
     sql: str
     params: list[object]
     slots: list[Slot] = field(default_factory=list)
+    #: A partner's statement writes its access log: where the request's id and time go.
+    log: LogSlots | None = None
 
 
 class Planner:
@@ -108,6 +112,7 @@ class Planner:
         self.schema = schema
         self.specs = specs.fields
         self.guards = specs.guards
+        self.scopes = specs.scopes
         self.roots = specs.roots
         self.operation = operation
         self.fragments = fragments
@@ -115,8 +120,13 @@ class Planner:
         self.principal = principal
         self.params = Params()
         self.slots: list[Slot] = []
+        #: A partner's reads, one per root field that reaches merchants (see ``log``).
+        self.reads: list[PartnerReads] = []
+        self.root_key = ""
+        self._granted: dict[str | None, str] = {}
         self.scope = Scope(self.params, today)
         self._me: str | None = None
+        self._partner: str | None = None
 
     def plan(self) -> Statement:
         if self.operation.operation is not OperationType.QUERY:
@@ -133,8 +143,25 @@ class Planner:
             spec = self.roots.get(name)
             if spec is None:
                 raise NotCompilable(f"Query.{name}")
+            self.root_key = key
             parts.append((key, spec.build(self, nodes, self.arguments(root, nodes[0]))))
-        return Statement(f"SELECT {_object(parts)}::text", self.params.values, self.slots)
+        answer = f"{_object(parts)}::text"
+        if len(self.reads) > 1:
+            # Several roots' reads interleave on the standard path as their loaders answer.
+            raise NotCompilable("a partner's reads from more than one root field")
+        if self.reads:
+            sql, log = logged(answer, self.reads[0], self.params, partner_id=self.partner(), denied=DENIED)
+            return Statement(sql, self.params.values, self.slots, log)
+        return Statement(f"SELECT {answer}", self.params.values, self.slots)
+
+    def log(self, reached: list[int | None] | None, *, batch: bool = False) -> PartnerReads | None:
+        """For a partner: the access log of the root field being built, which reaches the
+        merchants ``reached`` (None: a page's, listed by the statement). None for others."""
+        if not self.principal.is_partner:
+            return None
+        reads = PartnerReads(self.root_key, reached, batch)
+        self.reads.append(reads)
+        return reads
 
     # -- the selection ------------------------------------------------------------
 
@@ -193,11 +220,14 @@ class Planner:
 
     # -- objects and fields ---------------------------------------------------------
 
-    def object(self, type_: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+    def object(self, type_: GraphQLObjectType, nodes: list[FieldNode], row: Row,
+               reads: PartnerReads | None = None) -> str:
+        """``reads``: the object is a merchant a partner's root reached; its scoped fields are logged."""
         fields = self.collect(type_, [node.selection_set for node in nodes])
-        return _object([(key, self.field(type_, key_nodes, row)) for key, key_nodes in fields.items()])
+        return _object([(key, self.field(type_, key_nodes, row, reads)) for key, key_nodes in fields.items()])
 
-    def field(self, parent: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+    def field(self, parent: GraphQLObjectType, nodes: list[FieldNode], row: Row,
+              reads: PartnerReads | None = None) -> str:
         name = nodes[0].name.value
         if name == "__typename":
             return f"'{parent.name}'"
@@ -217,6 +247,8 @@ class Planner:
             self.slots.append(Slot(spec, definition.type, self.tree(definition.type, nodes)))
             inputs = spec.inputs(row, self.scope)
             sql = f"json_build_object('{PLACEHOLDER}', json_build_array({len(self.slots) - 1}, {inputs}))"
+        if self.principal.is_partner:
+            return self.partner_guarded(parent.name, name, row, sql, reads)
         return self.guarded(self.guards.get((parent.name, name)), row, sql)
 
     def nested(self, type_: GraphQLObjectType, nodes: list[FieldNode], spec: Nested, row: Row,
@@ -226,11 +258,12 @@ class Planner:
         return built if source is None else f"(SELECT {built} FROM {source})"
 
     def page(self, connection: GraphQLObjectType, nodes: list[FieldNode], args: Mapping[str, Any],
-             rows: Any) -> str:
+             rows: Any, reads: PartnerReads | None = None) -> str:
         """A keyset connection, as ``Connection.from_rows`` builds it from ``first + 1`` rows.
 
         ``HAVING true`` makes it one aggregate row even when no aggregate is selected
-        (``{ __typename }`` of an empty page is still an object, not null)."""
+        (``{ __typename }`` of an empty page is still an object, not null). ``reads``: a
+        partner's page of merchants, whose ids the statement lists beside it (``LISTED``)."""
         first, after = args.get("first"), args.get("after")
         if not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
             raise Fallback("first out of range")
@@ -243,14 +276,19 @@ class Planner:
         selected = rows(f"{size} + 1", self.params.add(before, "bigint"))
         in_page = f"FILTER (WHERE {alias}._n <= {size})"
         parts: list[tuple[str, str]] = []
-        for key, key_nodes in self.collect(connection, [n.selection_set for n in nodes]).items():
+        fields = self.collect(connection, [n.selection_set for n in nodes])
+        if reads is not None:
+            if sum(key_nodes[0].name.value == "edges" for key_nodes in fields.values()) > 1:
+                raise NotCompilable("a partner's page read under two keys (logged in another order)")
+            parts.append((LISTED, f"coalesce(json_agg({alias}.id ORDER BY {alias}._n) {in_page}, '[]'::json)"))
+        for key, key_nodes in fields.items():
             name = key_nodes[0].name.value
             target = connection.fields[name].type if name != "__typename" else None
             if name == "__typename":
                 parts.append((key, f"'{connection.name}'"))
             elif name == "edges":
                 edge = object_type(target)
-                edge_sql = self.edge(edge, key_nodes, Row(alias))
+                edge_sql = self.edge(edge, key_nodes, Row(alias), reads)
                 parts.append((key, f"coalesce(json_agg({edge_sql} ORDER BY {alias}._n) {in_page}, '[]'::json)"))
             elif name == "pageInfo":
                 parts.append((key, self.page_info(object_type(target), key_nodes, alias, in_page, size,
@@ -262,16 +300,20 @@ class Planner:
             f" FROM ({selected}) r) {alias} HAVING true)"
         )
 
-    def edge(self, edge: GraphQLObjectType, nodes: list[FieldNode], row: Row) -> str:
+    def edge(self, edge: GraphQLObjectType, nodes: list[FieldNode], row: Row,
+             reads: PartnerReads | None = None) -> str:
         parts: list[tuple[str, str]] = []
-        for key, key_nodes in self.collect(edge, [n.selection_set for n in nodes]).items():
+        selected = self.collect(edge, [n.selection_set for n in nodes])
+        if reads is not None and sum(key_nodes[0].name.value == "node" for key_nodes in selected.values()) > 1:
+            raise NotCompilable("a partner's page read under two keys (logged in another order)")
+        for key, key_nodes in selected.items():
             name = key_nodes[0].name.value
             if name == "__typename":
                 parts.append((key, f"'{edge.name}'"))
             elif name == "cursor":
                 parts.append((key, cursor(row["id"])))
             elif name == "node":
-                parts.append((key, self.object(object_type(edge.fields[name].type), key_nodes, row)))
+                parts.append((key, self.object(object_type(edge.fields[name].type), key_nodes, row, reads)))
             else:
                 raise NotCompilable(f"{edge.name}.{name}")
         return _object(parts)
@@ -318,6 +360,41 @@ class Planner:
         if guard.counterparty is not None and self.principal.role is Role.MERCHANT:
             allowed = f"({allowed} OR {guard.counterparty(row, me)})"
         return f"CASE WHEN {allowed} THEN to_json({sql}) ELSE to_json('{DENIED}'::text) END"
+
+    def partner_guarded(self, parent: str, name: str, row: Row, sql: str, reads: PartnerReads | None) -> str:
+        """The read rule for a partner (``Principal.partner_may_read``): a field that declares a
+        scope, of a merchant that granted it that scope, with the scope in the token; a
+        consumer's personal or private field never. Each scoped read is logged as the
+        standard path logs it, which the compiled path follows for the merchants a root
+        reaches only (``reads``): anywhere else the operation is not compiled."""
+        scope = self.scopes.get((parent, name))
+        if scope is None:
+            if self.guards.get((parent, name)) is None:
+                return sql
+            return f"to_json('{DENIED}'::text)"
+        if reads is None:
+            raise NotCompilable(f"a partner's {parent}.{name} below a root's merchants")
+        reads.fields.append((scope, f"{parent}.{name}"))
+        allowed = f"{row['id']} IN {self.granted(scope)}"
+        return f"CASE WHEN {allowed} THEN to_json({sql}) ELSE to_json('{DENIED}'::text) END"
+
+    def granted(self, scope: str | None = None) -> str:
+        """A subquery of the merchants that granted the partner ``scope`` (any scope: None), read
+        in the statement's own snapshot (grants as of now, ADR 007); none for a scope its
+        token lacks."""
+        if scope not in self._granted:
+            if scope is not None and scope not in self.principal.scopes:
+                self._granted[scope] = "(SELECT NULL::bigint WHERE false)"
+            else:
+                named = None if scope is None else self.params.add(scope, "text")
+                self._granted[scope] = consenting(self.partner(), named)
+        return self._granted[scope]
+
+    def partner(self) -> str:
+        """The asking partner's id as a parameter."""
+        if self._partner is None:
+            self._partner = self.params.add(self.principal.partner_id, "bigint")
+        return self._partner
 
     def me(self) -> str:
         """The asking party's id as a parameter (``Fallback`` for principals without one)."""

@@ -7,6 +7,8 @@ resolver, or ``metadata=standard_only("why")``. Nothing here lists fields by han
 * ``Specs.roots``: the root fields of ``Query`` the compiled path answers;
 * ``Specs.guards``: the read rule of each party field, from its exposure in
   ``services.kernel.access.EXPOSURES`` (the one place that rule is written);
+* ``Specs.scopes``: the partner scope each field declares (``private(scope)``, read back
+  by ``field_scope``, as ``require_private_access`` reads it on the standard path);
 * ``Specs.keyed``: the mutations whose input carries an ``idempotencyKey``; only those
   may run on the compiled path, because a fallback after their effect replays it.
 
@@ -45,6 +47,7 @@ from services.kernel.graph.compiled import (
     PagePart,
     Row,
 )
+from services.kernel.graph.directives import field_scope
 from services.payments.graph import paid_by
 
 #: The argument of a mutation that carries its input, and the field that keys it.
@@ -64,6 +67,7 @@ class Specs:
     fields: dict[tuple[str, str], FieldSpec] = field(default_factory=dict)
     roots: dict[str, RootSpec] = field(default_factory=dict)
     guards: dict[tuple[str, str], Guard] = field(default_factory=dict)
+    scopes: dict[tuple[str, str], str] = field(default_factory=dict)
     keyed: frozenset[str] = frozenset()
 
 
@@ -78,6 +82,9 @@ def specs_of(schema: GraphQLSchema) -> Specs:
     query = schema.query_type
     for type_ in _object_types(schema):
         for name, definition in type_.fields.items():
+            scope = field_scope(definition)
+            if scope is not None:
+                specs.scopes[(type_.name, name)] = scope
             spec = metadata(definition).get(COMPILED)
             if isinstance(spec, Leaf | Nested | Page | Computed):
                 specs.fields[(type_.name, name)] = spec

@@ -1,12 +1,13 @@
 """How the compiled path answers root fields of ``Query``, mirroring ``schema.queries``.
 
 Each root field of ``schema.queries`` carries its spec (``metadata=sql(Me())``); the
-registry finds them by walking the schema. They answer operators, consumers and
-merchants; every other principal (no token, partners, whose reads go to the access log)
-takes the standard path. Federation's ``_entities`` carries no metadata (the library adds
-it), so its spec is listed by name in ``FEDERATION_ROOTS``. Who reaches what is asked of ``services.kernel.access``, the
-read rule's one definition; only what the rule needs as data (has this consumer paid
-this merchant? is this payment theirs?) is written here as SQL.
+registry finds them by walking the schema. They answer operators, consumers, merchants
+and partners (the merchants that granted them access, each read noted for the access
+log as the standard path notes it: ``Planner.log``); a request without a token takes the
+standard path. Federation's ``_entities`` carries no metadata (the library adds it), so
+its spec is listed by name in ``FEDERATION_ROOTS``. Who reaches what is asked of
+``services.kernel.access``, the read rule's one definition; only what the rule needs as
+data (has this consumer paid this merchant? is this payment theirs?) is written here as SQL.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLObjectType, GraphQLSchema
 
+from schema.compiled.access_log import PartnerReads
 from schema.compiled.planner import DENIED, Fallback, NotCompilable, Planner, RootSpec, object_type
 from schema.representations import checked_representation, entity_keys_of
 from services.kernel.access import may_reach_consumer, may_reach_merchant, needs_counterparty
@@ -31,21 +33,27 @@ def _type(planner: Planner, name: str) -> GraphQLObjectType:
     return type_
 
 
-def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str) -> str:
+def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str,
+         reads: PartnerReads | None = None) -> str:
     alias = planner.scope.aliases()
-    built = planner.object(_type(planner, type_name), nodes, Row(alias))
+    built = planner.object(_type(planner, type_name), nodes, Row(alias), reads)
     return f"(SELECT {built} FROM {one_party(PartyKind(type_name.upper()), party_id, alias)})"
 
 
 def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: int) -> str:
     """``merchant(id:)``/``consumer(id:)``/``node``: whom the read rule lets reach the party
     (``may_reach_merchant``, ``may_reach_consumer``); others get the standard path's
-    FORBIDDEN. A merchant's counterparty fact is one EXISTS in the statement."""
+    FORBIDDEN. A merchant's counterparty fact is one EXISTS in the statement; so is a
+    partner's consent (its grants as of now), and its reach is logged (``require_merchant_reach``)."""
     principal = planner.principal
     if type_name == "Merchant":
+        merchant = planner.params.add(pk, "bigint")
+        if principal.is_partner:
+            one = _one(planner, type_name, nodes, merchant, planner.log([pk]))
+            return f"CASE WHEN {merchant} IN {planner.granted()} THEN {one} ELSE to_json('{DENIED}'::text) END"
         if not may_reach_merchant(principal, pk):
             raise Fallback("this merchant did not grant access")
-        return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
+        return _one(planner, type_name, nodes, merchant)
     if may_reach_consumer(principal, pk):
         return _one(planner, type_name, nodes, planner.params.add(pk, "bigint"))
     if not needs_counterparty(principal, pk):
@@ -96,10 +104,13 @@ def _payment(planner: Planner, nodes: list[FieldNode], pk: int) -> str:
 
 
 def payment_readable(planner: Planner, alias: str) -> str | None:
-    """``access.may_read_payment`` as SQL on the payment row ``alias``, for the principals the
-    compiled path serves (partners never reach it): operators, else its buyer or merchant.
-    None: this principal reads no payment. A test holds it to the Python rule."""
+    """``access.may_read_payment`` as SQL on the payment row ``alias``: operators, else its
+    buyer or merchant. None: this principal reads no payment. A test holds it to the Python
+    rule. A partner's payment read is logged against the payment's merchant, known only
+    once the row is read: those take the standard path."""
     principal = planner.principal
+    if principal.is_partner:
+        raise Fallback("a partner's read of a payment by id")
     if principal.is_operator:
         return "true"
     if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
@@ -125,15 +136,18 @@ class NodeById(RootSpec):
 
 
 class Merchants(RootSpec):
+    """``merchants``: a partner's lists only the merchants that granted it access, as
+    ``schema.queries`` lists them, and each listed one is logged."""
+
     def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
-        if planner.principal.is_partner:
-            raise Fallback("a partner lists only consenting merchants, and the reads are logged")
         query = planner.schema.query_type
         assert query is not None
         connection = query.fields["merchants"].type
+        only = planner.granted() if planner.principal.is_partner else None
         return planner.page(
             object_type(connection), nodes, args,
-            lambda limit, before: parties_rows(PartyKind.MERCHANT, limit, before),
+            lambda limit, before: parties_rows(PartyKind.MERCHANT, limit, before, only=only),
+            planner.log(None),
         )
 
 
@@ -170,16 +184,21 @@ class Entities(RootSpec):
         """A router's usual batch, merchants only: one subquery over the ids in order, so the
         statement (and PostgreSQL's plan of it) is MerchantView's, whatever the batch's size."""
         keys = []
+        partner = planner.principal.is_partner
         for id_ in ids:
             decoded = decode_id(id_, "Merchant")
-            if decoded is not None and not may_reach_merchant(planner.principal, decoded[1]):
+            if decoded is not None and not partner and not may_reach_merchant(planner.principal, decoded[1]):
                 raise Fallback("this merchant did not grant access")
             keys.append(None if decoded is None else decoded[1])
+        reads = planner.log(list(keys), batch=True)
         alias = planner.scope.aliases()
-        built = planner.object(_type(planner, "Merchant"), nodes, Row(alias))
+        built = planner.object(_type(planner, "Merchant"), nodes, Row(alias), reads)
         source = parties_at(PartyKind.MERCHANT, planner.params.add(keys, "bigint[]"), alias)
-        return (f"(SELECT json_agg(CASE WHEN {alias}.id IS NULL THEN NULL ELSE {built} END ORDER BY {alias}_at.n)"
-                f" FROM {source})")
+        # A partner's consent is asked in the statement (its grants as of now), before the row.
+        refused = (f"WHEN {alias}_at.id IS NOT NULL AND {alias}_at.id NOT IN {planner.granted()}"
+                   f" THEN to_json('{DENIED}'::text) " if partner else "")
+        return (f"(SELECT json_agg(CASE {refused}WHEN {alias}.id IS NULL THEN NULL ELSE {built} END"
+                f" ORDER BY {alias}_at.n) FROM {source})")
 
     @staticmethod
     def _entity(planner: Planner, nodes: list[FieldNode], type_name: str, id_: str) -> str:

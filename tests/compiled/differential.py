@@ -11,6 +11,9 @@ The compiled app sees each request twice: the compiled path answers only documen
 standard path has validated once in that process (``CompiledReads.validated``), so the
 first sight of a document is always standard there, and the second is the one whose
 ``Fingraph-Read-Path`` header says which executor answered. Both must match.
+
+A partner's request also writes the merchants' access log: ``logged`` sends it once more
+to one app and returns the rows that request wrote, for a test to compare between apps.
 """
 
 from __future__ import annotations
@@ -22,12 +25,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import httpx
 
 #: The header the gateway sets on every /graphql response (ADR 010).
 READ_PATH = "Fingraph-Read-Path"
 
 _request_ids = itertools.count(1)
+
+#: One partner access-log row without its id and time: (partner, merchant, scope, fields, request id).
+LogRow = tuple[int, int, str, tuple[str, ...], str]
 
 
 @dataclass(frozen=True)
@@ -166,3 +173,22 @@ def _pretty(body: bytes) -> str:
         return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
     except ValueError:
         return body.decode(errors="replace")
+
+
+async def logged(database_url: str, client: httpx.AsyncClient, body: dict[str, Any], token: str,
+                  request_id: str) -> tuple[list[LogRow], str | None]:
+    """The partner access-log rows one POST of ``body`` wrote, in the order written, and the
+    path that answered it (the same ``request_id`` on both apps makes the rows comparable)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        last = await conn.fetchval("SELECT coalesce(max(id), 0) FROM partners.access_log")
+        response = await client.post("/graphql", json=body,
+                                     headers={"Authorization": f"Bearer {token}", "X-Request-ID": request_id})
+        rows = await conn.fetch(
+            "SELECT partner_id, merchant_id, scope, fields, request_id FROM partners.access_log WHERE id > $1"
+            " ORDER BY id", last,
+        )
+    finally:
+        await conn.close()
+    return ([(r["partner_id"], r["merchant_id"], r["scope"], tuple(r["fields"]), r["request_id"]) for r in rows],
+            response.headers.get(READ_PATH))

@@ -44,6 +44,9 @@ MUST_COMPILE = {
     *(("MerchantView", case, "operator") for case in ("own merchant", "another merchant")),
     ("MerchantView", "own merchant", "merchant itself"),
     ("ConsumerHome", "-", "consumer itself"),
+    # A partner granted every scope (ADR 020): its view of either merchant, and its pages.
+    *(("MerchantView", case, "partner with full consent") for case in ("own merchant", "another merchant")),
+    *(("MerchantsPage", page, "partner with full consent") for page in ("first page", "last page")),
 }
 
 

@@ -19,12 +19,14 @@ from graphql.execution.values import get_variable_values
 
 from schema import build_schema
 from schema.compiled import specs_of
+from schema.compiled.access_log import PartnerReads
 from schema.compiled.planner import DENIED, Planner
 from schema.compiled.roots import payment_readable
 from services.kernel.access import EXPOSURES, Exposure, may_read_consumer_field, may_read_payment
 from services.kernel.graph.compiled import Row
 from services.kernel.principal import Principal, Role
 from services.kernel.sql_call import json_adapter
+from services.partners import grants_of
 from services.payments import lifecycle
 from services.payments.models import (
     HELD_STATUSES,
@@ -41,6 +43,7 @@ from services.payments.repository import (
     OPEN_DISPUTE_STATUSES_SQL,
     payment_from_row,
 )
+from tests.e2e.test_partners import CREATE_PARTNER, GRANT
 from tests.support import Api
 
 SCHEMA = build_schema()._schema
@@ -180,6 +183,38 @@ async def test_the_compiled_guard_answers_as_the_read_rule(api: Api, db: asyncpg
             answer = await db.fetchval(f"SELECT ({sql})::text WHERE {row['id']} IS NOT NULL", *planner.params.values)
             allowed = exposure is Exposure.PUBLIC or principal.may_read(paid.pk, "any:read")
             assert (answer != f'"{DENIED}"') == allowed, (who, field, answer)
+
+
+async def test_the_compiled_partner_guard_answers_as_the_read_rule(api: Api, db: asyncpg.Pool) -> None:
+    """A partner's SQL guard (its grants, read in the statement, and its token's scopes) against
+    ``Principal.may_read`` with the scope the field declares (``field_scope``, as
+    ``require_private_access`` reads it) and the grants the guard pipeline reads."""
+    # given a merchant that granted the partner two scopes, one of them missing from its token
+    granting, silent = await api.merchant("Granting Co."), await api.merchant("Silent Co.")
+    consumer = await api.consumer()
+    created = await api.gql(CREATE_PARTNER, api.operator, n="Guarded partner")
+    partner_id = created["createPartner"]["partner"]["id"]
+    await api.gql(GRANT, granting.token, p=partner_id, s=["payments:read", "credit:read"])
+    partner_pk = int(partner_id.split("_")[1])
+    partner = Principal(Role.PARTNER, partner_id=partner_pk, scopes=frozenset({"payments:read", "funds:read"}),
+                        grants=await grants_of(db, partner_pk))
+    checked = set()
+    for type_name, party in (("Merchant", granting), ("Merchant", silent), ("Consumer", consumer)):
+        for field, exposure in EXPOSURES[type_name].items():
+            planner = _planner(partner)
+            row = Row(columns={"id": planner.params.add(party.pk, "bigint")})
+            sql = planner.partner_guarded(type_name, field, row, "'read'::text", PartnerReads("x", [party.pk]))
+            answer = await db.fetchval(f"SELECT ({sql})::text WHERE {row['id']} IS NOT NULL", *planner.params.values)
+            scope = SPECS.scopes.get((type_name, field))
+            if type_name == "Consumer":
+                allowed = may_read_consumer_field(partner, party.pk, exposure)
+            else:
+                allowed = partner.may_read(party.pk, scope) if scope is not None else exposure is Exposure.PUBLIC
+            assert (answer != f'"{DENIED}"') == allowed, (type_name, field, party.pk, answer)
+            checked.add((type_name, field, allowed))
+    # then the case covers a read let in, a scope the token lacks, one never granted, and a public field
+    assert {("Merchant", "wallet", True), ("Merchant", "creditLine", False), ("Merchant", "fundHolding", False),
+            ("Merchant", "name", True), ("Consumer", "name", False)} <= checked
 
 
 async def test_the_compiled_payment_rule_answers_as_the_read_rule(api: Api, db: asyncpg.Pool) -> None:

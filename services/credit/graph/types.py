@@ -30,7 +30,7 @@ from services.kernel.graph import (
     require_private_access,
 )
 from services.kernel.graph.compiled import Leaf, money, normalized_decimal, sql, standard_only, typed_id
-from services.kernel.graph.directives import private, signed_in
+from services.kernel.graph.directives import private
 from services.kernel.ids import encode_id
 from services.payments import Party
 
@@ -204,8 +204,8 @@ async def _profile(info: Info, party: Party) -> CreditProfileType | None:
     return await info.context.loader(CreditProfileByPartyIdLoader).load(party.id)  # type: ignore[no-any-return]
 
 
-async def _line(info: Info, party: Party, what: str) -> CreditLineType | None:
-    require_private_access(info, party.id, what, scope=_SCOPE)
+async def _line(info: Info, party: Party) -> CreditLineType | None:
+    require_private_access(info, party.id)
     return await info.context.loader(CreditLineByPartyIdLoader).load(party.id)  # type: ignore[no-any-return]
 
 
@@ -213,18 +213,20 @@ async def _line(info: Info, party: Party, what: str) -> CreditLineType | None:
 class MerchantCreditFields:
     """The credit service's fields of ``Merchant`` (joined in ``schema.entities``)."""
 
-    @strawberry.field(description="Credit index: public to signed-in users.", directives=signed_in(),
+    # Public to consumers and merchants, a partner's by ``credit:read`` (ADR 007): the scope
+    # is declared here, as on the private fields, and asked of partners only.
+    @strawberry.field(description="Credit index: public to signed-in users.", directives=private(_SCOPE),
                       metadata=sql(PROFILE))
     async def credit_profile(self, root: Party, info: Info) -> CreditProfileType | None:
         principal = require_principal(info)
         if principal.is_partner:
-            require_private_access(info, root.id, "Merchant.creditProfile", scope=_SCOPE)
+            require_private_access(info, root.id)
         return await _profile(info, root)
 
     @strawberry.field(description="The merchant's credit line, if one is open.", directives=private(_SCOPE),
                       metadata=sql(LINE))
     async def credit_line(self, root: Party, info: Info) -> CreditLineType | None:
-        return await _line(info, root, "Merchant.creditLine")
+        return await _line(info, root)
 
 
 @strawberry.type
@@ -234,10 +236,10 @@ class ConsumerCreditFields:
     @strawberry.field(description="Credit score: the consumer and operators only.", directives=private(_SCOPE),
                       metadata=sql(PROFILE))
     async def credit_profile(self, root: Party, info: Info) -> CreditProfileType | None:
-        require_private_access(info, root.id, "Consumer.creditProfile", scope=_SCOPE)
+        require_private_access(info, root.id)
         return await _profile(info, root)
 
     @strawberry.field(description="The consumer's credit line, if one is open.", directives=private(_SCOPE),
                       metadata=sql(LINE))
     async def credit_line(self, root: Party, info: Info) -> CreditLineType | None:
-        return await _line(info, root, "Consumer.creditLine")
+        return await _line(info, root)

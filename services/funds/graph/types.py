@@ -230,8 +230,8 @@ def empty_holding(fund: Fund, party_id: int, as_of: date) -> Holding:
                    total_income=zero, last_income_date=None, last_income=zero, as_of=as_of)
 
 
-async def fund_holding(info: Info, party: Party, fund_code: str, what: str) -> FundHoldingType | None:
-    require_private_access(info, party.id, what, scope=_SCOPE)
+async def fund_holding(info: Info, party: Party, fund_code: str) -> FundHoldingType | None:
+    require_private_access(info, party.id)
     fund: Fund | None = await info.context.loader(FundByCodeLoader).load(fund_code)
     if fund is None:
         return None
@@ -246,7 +246,7 @@ class ConsumerFundsFields:
     @strawberry.field(description="This consumer's holding of a fund (zero if none).", directives=private(_SCOPE),
                       metadata=sql(HOLDING))
     async def fund_holding(self, root: Party, info: Info, fund_code: str = "YEB") -> FundHoldingType | None:
-        return await fund_holding(info, root, fund_code, "Consumer.fundHolding")
+        return await fund_holding(info, root, fund_code)
 
 
 @strawberry.type
@@ -256,4 +256,4 @@ class MerchantFundsFields:
     @strawberry.field(description="This merchant's holding of a fund (zero if none).", directives=private(_SCOPE),
                       metadata=sql(HOLDING))
     async def fund_holding(self, root: Party, info: Info, fund_code: str = "YEB") -> FundHoldingType | None:
-        return await fund_holding(info, root, fund_code, "Merchant.fundHolding")
+        return await fund_holding(info, root, fund_code)

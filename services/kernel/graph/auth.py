@@ -6,6 +6,7 @@ from graphql import GraphQLError
 
 from services.kernel.access import OWNED, may_read_owned
 from services.kernel.graph.context import Info
+from services.kernel.graph.directives import field_scope
 from services.kernel.principal import Principal, Role
 
 
@@ -34,14 +35,20 @@ def require_operator(info: Info) -> Principal:
     return principal
 
 
-def require_private_access(info: Info, party_id: int, what: str, *, scope: str) -> Principal:
-    """The party itself, an operator, or a partner the merchant granted ``scope``.
+def require_private_access(info: Info, party_id: int) -> Principal:
+    """The party itself, an operator, or a partner the merchant granted the field's scope.
 
     Anyone else gets ``FORBIDDEN`` for this field (the rest of the query still answers).
-    ``scope`` names the partner scope (``payments:read``, ...) that covers the field.
-    Partner reads are recorded in the merchant's access log.
+    The scope (``payments:read``, ...) is the one declared on the field being resolved
+    (``private(scope)``; ``field_scope``), as the compiled read path reads it too.
+    Partner reads are recorded in the merchant's access log as ``Type.field``.
     """
     principal = require_principal(info)
+    parent = info._raw_info.parent_type  # the GraphQL type whose field is being resolved
+    what = f"{parent.name}.{info.field_name}"
+    scope = field_scope(parent.fields[info.field_name])
+    if scope is None:
+        raise TypeError(f"{what} checks private access but declares no scope: directives=private(scope)")
     if not principal.may_read(party_id, scope):
         raise forbidden(what)
     if principal.is_partner:

@@ -89,7 +89,7 @@ class Guard:
     """The read rule (``services.kernel.access``) in SQL terms: the row's party may read it,
     and, when ``counterparty`` is given, a merchant the party has paid (``counterparty(row,
     me)`` is the SQL condition, ``me`` the asking merchant's id); operators read everything.
-    Partners never take the compiled path, so their scopes are left to the standard path.
+    A partner's guard is built from the scope the field declares instead (ADR 020).
     Built by ``schema.compiled`` from the field's exposure, never written by a spec."""
 
     party_id: Callable[[Row], str]

@@ -1,9 +1,12 @@
 """Federation directives that let a partner's router enforce what we enforce.
 
-- ``@authenticated`` on fields that need a token, ``@requiresScopes`` on private fields
-  (every consumer, merchant and operator token carries the read scopes for the data it
-  may see; partner tokens carry only what they were given). The subgraph still checks
-  ownership and consent itself: the directives are a second gate, not the only one.
+- ``@authenticated`` on fields that need a token, ``@requiresScopes`` on the fields a
+  partner needs a scope for (every consumer, merchant and operator token carries the read
+  scopes for the data it may see; partner tokens carry only what they were given). The
+  subgraph still checks ownership and consent itself: the directives are a second gate,
+  not the only one. The scope is written once, in ``private(scope)`` on the field:
+  ``field_scope`` reads it back for the resolvers' check (``require_private_access``)
+  and for the compiled read path's partner guard, so the three cannot disagree.
 - ``@listSize`` on paginated fields (sized by ``first``, with ``edges`` the sized list)
   and ``@cost`` where a field costs more than a plain read, for routers' demand control.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from graphql import GraphQLField
 from strawberry.federation.schema_directives import (
     Authenticated,
     FederationDirective,
@@ -46,6 +50,15 @@ class Cost(FederationDirective):
 
 def private(scope: str) -> list[object]:
     return [Authenticated(), RequiresScopes(scopes=[[scope]])]
+
+
+def field_scope(definition: GraphQLField) -> str | None:
+    """The partner scope ``private(scope)`` declared on this field (None: the field needs none)."""
+    strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+    for directive in getattr(strawberry_field, "directives", None) or ():
+        if isinstance(directive, RequiresScopes):
+            return str(directive.scopes[0][0])
+    return None
 
 
 def signed_in() -> list[object]:

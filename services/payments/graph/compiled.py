@@ -39,11 +39,13 @@ def one_payment(payment_id: str, alias: str) -> str:
     return f"payments.payments {alias} WHERE {alias}.id = {payment_id}"
 
 
-def parties_rows(kind: PartyKind, limit: str, before: str) -> str:
-    """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them."""
+def parties_rows(kind: PartyKind, limit: str, before: str, *, only: str | None = None) -> str:
+    """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them (``only``:
+    among the ids of this subquery)."""
+    among = "" if only is None else f" AND id IN {only}"
     return (
         f"SELECT * FROM payments.parties WHERE kind = '{kind.value}' AND id < coalesce({before}, {_AFTER_ALL})"
-        f" ORDER BY id DESC LIMIT {limit}"
+        f"{among} ORDER BY id DESC LIMIT {limit}"
     )
 
 

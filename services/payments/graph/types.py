@@ -202,7 +202,7 @@ class ConsumerPaymentsFields:
 
     @strawberry.field(directives=private(_SCOPE), metadata=sql(WALLET))
     async def wallet(self, root: Party, info: Info) -> WalletType | None:
-        require_private_access(info, root.id, "Consumer.wallet", scope=_SCOPE)
+        require_private_access(info, root.id)
         wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
         return wallet  # type: ignore[return-value]
 
@@ -213,7 +213,7 @@ class ConsumerPaymentsFields:
     async def payments(
         self, root: Party, info: Info, first: int = 10, after: str | None = None
     ) -> Connection[PaymentType] | None:
-        require_private_access(info, root.id, "Consumer.payments", scope=_SCOPE)
+        require_private_access(info, root.id)
         return await payments_page(info, PaymentsByBuyerIdLoader, root.id, first, after)
 
 
@@ -243,7 +243,7 @@ class MerchantPaymentsFields:
 
     @strawberry.field(directives=private(_SCOPE), metadata=sql(WALLET))
     async def wallet(self, root: Party, info: Info) -> WalletType | None:
-        require_private_access(info, root.id, "Merchant.wallet", scope=_SCOPE)
+        require_private_access(info, root.id)
         wallet: Wallet = await info.context.loader(WalletByPartyIdLoader).load(root.id)
         return wallet  # type: ignore[return-value]
 
@@ -252,7 +252,7 @@ class MerchantPaymentsFields:
         metadata=sql(ESCROW_HELD),
     )
     async def escrow_held(self, root: Party, info: Info) -> MoneyType | None:
-        require_private_access(info, root.id, "Merchant.escrowHeld", scope=_SCOPE)
+        require_private_access(info, root.id)
         held: Money = await info.context.loader(EscrowHeldByMerchantIdLoader).load(root.id)
         return held  # type: ignore[return-value]
 
@@ -263,7 +263,7 @@ class MerchantPaymentsFields:
     async def received_payments(
         self, root: Party, info: Info, first: int = 10, after: str | None = None
     ) -> Connection[PaymentType] | None:
-        require_private_access(info, root.id, "Merchant.receivedPayments", scope=_SCOPE)
+        require_private_access(info, root.id)
         return await payments_page(info, PaymentsByMerchantIdLoader, root.id, first, after)
 
 

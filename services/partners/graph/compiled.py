@@ -1,0 +1,30 @@
+"""SQL of the partners service for the compiled read path (ADR 020).
+
+A partner's compiled read is one statement: it reads the partner's grants in the same
+snapshot as the data (``consenting``), and writes the access log in the same statement
+(``access_log_rows``), so that a partner's read costs one round trip, as an operator's.
+The rule the log follows is ``service.record_reads``'s: one row per (merchant, scope) a
+request read, its fields in the order first read, the rows in that order too;
+``tests/compiled/test_partner_reads.py`` holds the two to identical rows.
+"""
+
+from __future__ import annotations
+
+
+def consenting(partner_id: str, scope: str | None = None) -> str:
+    """A subquery of the merchants that granted the partner ``partner_id`` (SQL) ``scope`` (SQL
+    text; None: any scope), as ``grants_of`` reads them for the standard path."""
+    granted = "" if scope is None else f" AND {scope} = ANY(scopes)"
+    return f"(SELECT merchant_id FROM partners.consents WHERE partner_id = {partner_id}{granted})"
+
+
+def access_log_rows(notes: str, *, partner_id: str, request_id: str, now: str) -> str:
+    """An INSERT of the access-log rows of ``notes``: a SELECT of the reads ``(merchant_id,
+    scope, field, seq)`` in the order ``seq`` (a read noted twice counts at its first)."""
+    return (
+        "INSERT INTO partners.access_log (partner_id, merchant_id, scope, fields, request_id, accessed_at)"
+        f" SELECT {partner_id}, merchant_id, scope, array_agg(field ORDER BY first), {request_id}, {now}"
+        " FROM (SELECT merchant_id, scope, field, min(seq) AS first"
+        f" FROM ({notes}) noted GROUP BY merchant_id, scope, field) reads"
+        " GROUP BY merchant_id, scope ORDER BY min(first)"
+    )
