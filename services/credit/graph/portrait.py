@@ -207,7 +207,7 @@ class ConsumerPortraitFields:
     @strawberry.field(description="The consumer's financial portrait: the consumer and operators only.",
                       directives=private(PROFILE_SCOPE), metadata=sql(CONSUMER_PROFILE))
     async def financial_profile(self, root: Party, info: Info) -> ConsumerProfileType | None:
-        require_private_access(info, root.id, "Consumer.financialProfile", scope=PROFILE_SCOPE)
+        require_private_access(info, root.id)
         return await info.context.loader(ConsumerPortraitByPartyIdLoader).load(root.id)  # type: ignore[no-any-return]
 
 
@@ -216,7 +216,7 @@ class MerchantPortraitFields:
     @strawberry.field(description="The merchant's portrait: itself, operators, partners granted profile:read.",
                       directives=private(PROFILE_SCOPE), metadata=sql(MERCHANT_PROFILE))
     async def financial_profile(self, root: Party, info: Info) -> MerchantProfileType | None:
-        require_private_access(info, root.id, "Merchant.financialProfile", scope=PROFILE_SCOPE)
+        require_private_access(info, root.id)
         return await info.context.loader(MerchantPortraitByPartyIdLoader).load(root.id)  # type: ignore[no-any-return]
 
 
