@@ -58,6 +58,9 @@ from services.kernel.principal import Principal, Role
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_NOW = "2026-11-20T10:00:00+08:00"
+#: The data sets by name (``--data-set``): consumers, merchants, payments. ``10x`` is issue 14's
+#: "ten times the default" (ten times the payments, five times the parties).
+DATA_SETS = {"default": (2_000, 200, 20_000), "10x": (10_000, 1_000, 200_000)}
 #: Batch benchmarks written with the credit and funds services: module, size argument, flag.
 BATCHES = (("credit_accrual", "lines", "credit_lines"), ("funds_yield", "holders", "fund_holders"))
 
@@ -68,9 +71,12 @@ console = Console(width=None if sys.stdout.isatty() else 220)
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     data = parser.add_argument_group("data set")
-    data.add_argument("--consumers", type=int, default=2_000)
-    data.add_argument("--merchants", type=int, default=200)
-    data.add_argument("--payments", type=int, default=20_000)
+    data.add_argument("--data-set", choices=tuple(DATA_SETS), default="default",
+                      help="consumers, merchants and payments: " + "; ".join(
+                          f"{name} {c:,}, {m:,}, {p:,}" for name, (c, m, p) in DATA_SETS.items()))
+    data.add_argument("--consumers", type=int, default=None, help="instead of the data set's")
+    data.add_argument("--merchants", type=int, default=None, help="instead of the data set's")
+    data.add_argument("--payments", type=int, default=None, help="instead of the data set's")
     data.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="random seed of the data set")
     data.add_argument("--seed-workers", type=int, default=None, help="parallel connections while seeding")
     data.add_argument("--now", default=os.environ.get("FINGRAPH_NOW") or DEFAULT_NOW,
@@ -96,7 +102,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     where.add_argument("--database-name", default="fingraph_bench")
     where.add_argument("--keep-database", action="store_true", help="keep it afterwards (DATABASE_URL only)")
     where.add_argument("--results-dir", type=Path, default=RESULTS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name, size in zip(("consumers", "merchants", "payments"), DATA_SETS[args.data_set], strict=True):
+        if getattr(args, name) is None:
+            setattr(args, name, size)
+    return args
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Run a compiled statement and finish its JSON: computed fields, then the answer.
 
-``CompiledReads.execute`` answers a query operation with the ``data`` the standard
+``CompiledReads.answer`` answers a query operation with the ``data`` the standard
 executor would produce, or returns None, and the standard executor answers instead.
+A statement without computed fields already wrote ``data`` as the gateway would encode
+it (``planner``), so its text goes to the client as is: no parse, no re-encoding.
 It only takes documents the standard path has already validated once (the same
 document text always validates the same way), and it re-checks per request what
 depends on the variables: their coercion and the query's cost.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -50,6 +53,28 @@ _DOCUMENTS = 1_000
 _STATEMENTS = 5_000
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The ``data`` of an answered request: ``text`` as the gateway writes JSON (orjson's
+    compact form), or, when Python completed part of it, ``values`` to encode."""
+
+    text: str | None = None
+    values: dict[str, Any] | None = None
+
+    def data(self) -> dict[str, Any]:
+        if self.values is not None:
+            return self.values
+        assert self.text is not None
+        parsed: dict[str, Any] = orjson.loads(self.text)
+        return parsed
+
+    def body(self) -> bytes:
+        """The response body ``{"data":...}``, byte for byte what ``orjson.dumps`` writes."""
+        if self.text is not None:
+            return b'{"data":' + self.text.encode() + b"}"
+        return orjson.dumps({"data": self.values})
+
+
 class CompiledReads:
     def __init__(self, schema: Any, *, max_cost: int, cost: Any) -> None:
         self.strawberry_schema = schema
@@ -77,6 +102,15 @@ class CompiledReads:
         self, context: GraphContext, *, query: str, operation_name: str | None, variables: Mapping[str, Any] | None,
         post: bool = True,
     ) -> dict[str, Any] | None:
+        """The ``data`` of this request as Python values, or None (see ``answer``)."""
+        answer = await self.answer(context, query=query, operation_name=operation_name, variables=variables,
+                                   post=post)
+        return None if answer is None else answer.data()
+
+    async def answer(
+        self, context: GraphContext, *, query: str, operation_name: str | None, variables: Mapping[str, Any] | None,
+        post: bool = True,
+    ) -> Answer | None:
         """The ``data`` of this request, or None: the standard executor answers it.
 
         Queries are one statement; keyed mutations (POST only) run their resolver
@@ -94,10 +128,11 @@ class CompiledReads:
             if operation is not None and operation.operation is OperationType.MUTATION:
                 if not post:
                     return None
-                return await self.mutations.execute(
+                values = await self.mutations.execute(
                     document, operation, operation_name=operation_name, variables=variables, principal=principal,
                     context=context, today=now.astimezone(BUSINESS_TZ).date(),
                 )
+                return None if values is None else Answer(values=values)
             statement = self._statement(query, document, operation_name, variables, principal, now)
         except NotCompilable:
             self._refused[refusal] = None
@@ -113,7 +148,7 @@ class CompiledReads:
         document = self._documents.get(query)
         return "mutation" if document is not None and _is_mutation(document, operation_name) else "query"
 
-    async def _read(self, pool: asyncpg.Pool, statement: Statement, now: datetime) -> dict[str, Any] | None:
+    async def _read(self, pool: asyncpg.Pool, statement: Statement, now: datetime) -> Answer | None:
         async with pool.acquire() as conn:
             try:
                 text: str = await conn.fetchval(statement.sql, *statement.params)
@@ -122,12 +157,13 @@ class CompiledReads:
                 return None
         if DENIED in text:
             return None
+        if not statement.slots:
+            return Answer(text=text)
         data: dict[str, Any] = orjson.loads(text)
-        if statement.slots:
-            context = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
-            if not self._fill(statement, data, context):
-                return None
-        return data
+        context = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
+        if not self._fill(statement, data, context):
+            return None
+        return Answer(values=data)
 
     def _statement(self, query: str, document: DocumentNode, operation_name: str | None,
                    variables: Mapping[str, Any] | None, principal: Principal, now: datetime) -> Statement:
