@@ -245,7 +245,8 @@ class Planner:
         (``{ __typename }`` of an empty page is still an object, not null). The edges are
         ``string_agg``'s list of each edge's text. The rows carry only the columns the
         selection reads; without ``pageInfo`` (a page of edges in a list of merchants)
-        they are the first ``first`` rows, with no row numbers to count."""
+        they are the first ``first`` rows, with no row numbers to count, gathered by an
+        ``ARRAY(SELECT ... ORDER BY)`` (an ordered aggregate sorts again, once per page)."""
         first, after = args.get("first"), args.get("after")
         if not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
             raise Fallback("first out of range")
@@ -256,10 +257,11 @@ class Planner:
         size = self.params.add(first, "int")
         alias = self.scope.aliases()
         fields = self.collect(connection, [n.selection_set for n in nodes])
-        counted = any(key_nodes[0].name.value == "pageInfo" for key_nodes in fields.values())
+        selected_names = {key_nodes[0].name.value for key_nodes in fields.values()}
+        # Row numbers for pageInfo; a page of no edges is still one row of its aggregate query.
+        counted = "pageInfo" in selected_names or "edges" not in selected_names
         selected = rows(f"{size} + 1" if counted else size, self.params.add(before, "bigint"))
-        in_page = f"FILTER (WHERE {alias}._n <= {size})" if counted else ""
-        order = f"{alias}._n" if counted else f"{alias}.id DESC"
+        in_page = f"FILTER (WHERE {alias}._n <= {size})"
         row = Row(alias)
         parts: list[tuple[str, str]] = []
         for key, key_nodes in fields.items():
@@ -268,19 +270,24 @@ class Planner:
             if name == "__typename":
                 parts.append((key, typename(connection.name)))
             elif name == "edges":
-                edge = object_type(target)
-                edge_sql = self.edge(edge, key_nodes, row)
-                edges = f"string_agg({edge_sql}, ',' ORDER BY {order}) {in_page}"
-                parts.append((key, f"coalesce('[' || {edges} || ']', '[]')"))
+                edge_sql = self.edge(object_type(target), key_nodes, row)
+                if counted:
+                    edges = f"string_agg({edge_sql}, ',' ORDER BY {alias}._n) {in_page}"
+                    parts.append((key, f"coalesce('[' || {edges} || ']', '[]')"))
+                else:  # the FROM is known once every column the edges read is
+                    parts.append((key, f"('[' || array_to_string(ARRAY(SELECT {edge_sql} FROM {{rows}}"
+                                       f" ORDER BY {alias}.id DESC), ',') || ']')"))
             elif name == "pageInfo":
                 parts.append((key, self.page_info(object_type(target), key_nodes, alias, in_page, size,
                                                   after is not None)))
             else:
                 raise NotCompilable(f"{connection.name}.{name}")
         columns = ", ".join(f"r.{column}" for column in sorted(row.used | {"id"}))
-        numbered = ", row_number() OVER (ORDER BY r.id DESC) AS _n" if counted else ""
+        if not counted:
+            source = f"(SELECT {columns} FROM ({selected}) r) {alias}"
+            return _object([(key, sql.replace("{rows}", source)) for key, sql in parts])
         return (
-            f"(SELECT {_object(parts)} FROM (SELECT {columns}{numbered}"
+            f"(SELECT {_object(parts)} FROM (SELECT {columns}, row_number() OVER (ORDER BY r.id DESC) AS _n"
             f" FROM ({selected}) r) {alias} HAVING true)"
         )
 

@@ -3,8 +3,8 @@
 The standard path resolves each field in Python. For plain data, a service may also
 describe the field as SQL, on the field itself, beside its resolver:
 ``@strawberry.field(metadata=sql(Leaf(...)))``. The planner (``schema.compiled``) finds
-the descriptions by walking the schema and builds a whole selection as one
-``json_build_object`` statement. A field that must stay on the standard path says why
+the descriptions by walking the schema and builds a whole selection as one statement
+that writes its JSON text (ADR 021). A field that must stay on the standard path says why
 at the field (``metadata=standard_only("...")``); a test walks the schema and fails on a
 field with neither. These specs are an optimisation of the resolvers next to them and
 never a second source of truth: the differential tests (tests/compiled) hold both paths
