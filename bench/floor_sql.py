@@ -95,8 +95,10 @@ def _credit_profile(party: str, with_factors: bool) -> str:
                  s.count_points, s.volume / 100, s.volume_points, s.refunded, s.payments, s.refund_penalty)),
         json_build_object('name', 'REPAYMENT', 'points', s.repayment_points, 'detail',
           CASE WHEN s.on_time + s.late + s.overdue = 0 THEN 'no credit history yet (neutral 50)'
-          ELSE format('%s repaid on time (+5 each), %s late (-20 each), %s overdue now (-50 each), '
-                      'from 100, within 0..150', s.on_time, s.late, s.overdue) END),
+          WHEN s.overdue > 0 THEN format('%s overdue now (0 until repaid), %s repaid on time, %s repaid late',
+                                         s.overdue, s.on_time, s.late)
+          ELSE format('%s repaid on time (+10 each), %s repaid late (-25 each), from 50, within 0..150',
+                      s.on_time, s.late) END),
         json_build_object('name', 'RATINGS', 'points', s.rating_points, 'detail',
           CASE WHEN s.ratings = 0 THEN 'no ratings yet (neutral 50)'
           ELSE format('%s ratings, %s stars in all (20 per average star)', s.ratings, s.stars) END),
@@ -110,8 +112,8 @@ def _credit_profile(party: str, with_factors: bool) -> str:
                                           + s.certification_points + s.age_points{factors})
       FROM (SELECT f.*,
                    greatest(0, f.count_points + f.volume_points - f.refund_penalty) AS history_points,
-                   CASE WHEN f.on_time + f.late + f.overdue = 0 THEN 50
-                        ELSE greatest(0, least(150, 100 + 5 * f.on_time - 20 * f.late - 50 * f.overdue)) END
+                   CASE WHEN f.on_time + f.late + f.overdue = 0 THEN 50 WHEN f.overdue > 0 THEN 0
+                        ELSE greatest(0, least(150, 50 + 10 * f.on_time - 25 * f.late)) END
                      AS repayment_points,
                    CASE WHEN f.ratings = 0 THEN 50 ELSE 20 * f.stars / f.ratings END AS rating_points,
                    (CASE WHEN f.certified THEN 60 ELSE 0 END) + (CASE WHEN f.real_name_verified THEN 40 ELSE 0 END)
@@ -124,22 +126,27 @@ def _credit_profile(party: str, with_factors: bool) -> str:
                            greatest(0, floor(extract(epoch FROM $2::timestamptz - pt.created_at) / 86400))::bigint
                              AS age_days
                       FROM payments.parties pt,
-                      LATERAL (SELECT count(*) AS payments, count(*) FILTER (WHERE x.status = 'RELEASED') AS released,
-                                      count(*) FILTER (WHERE x.refunded > 0) AS refunded,
-                                      coalesce(sum(x.amount - x.refunded) FILTER (WHERE x.status = 'RELEASED'),
-                                               0)::bigint AS volume
-                                 FROM (SELECT status, amount, refunded FROM payments.payments WHERE buyer_id = pt.id
+                      LATERAL (SELECT count(*) AS payments, count(*) FILTER (WHERE x.counted) AS released,
+                                      count(*) FILTER (WHERE x.granted) AS refunded,
+                                      coalesce(sum(x.settled) FILTER (WHERE x.counted), 0)::bigint AS volume
+                                 FROM (SELECT b.released_at IS NOT NULL AS counted, false AS granted,
+                                              b.amount - (SELECT coalesce(sum(r.amount), 0) FROM payments.refunds r
+                                                           WHERE r.payment_id = b.id AND NOT r.after_release) AS settled
+                                         FROM payments.payments b WHERE b.buyer_id = pt.id
                                        UNION ALL
-                                       SELECT status, amount, refunded FROM payments.payments WHERE merchant_id = pt.id
+                                       SELECT m.status = 'RELEASED', m.refunded > 0, m.amount - m.refunded
+                                         FROM payments.payments m WHERE m.merchant_id = pt.id
                                       ) x) h,
                       LATERAL (SELECT count(*) AS ratings, coalesce(sum(rt.stars), 0) AS stars
                                  FROM credit.ratings rt WHERE rt.merchant_id = pt.id) r,
                       LATERAL (SELECT count(d.id) FILTER (WHERE d.closed_at IS NOT NULL
-                                                            AND d.closed_at::date <= d.due_date) AS on_time,
+                                                            AND credit.business_date(d.closed_at) <= d.due_date)
+                                        AS on_time,
                                       count(d.id) FILTER (WHERE d.closed_at IS NULL
                                                             AND d.due_date < $3::date) AS overdue,
                                       count(d.id) FILTER (WHERE d.closed_at IS NOT NULL
-                                                            AND d.closed_at::date > d.due_date) AS late
+                                                            AND credit.business_date(d.closed_at) > d.due_date)
+                                        AS late
                                  FROM credit.lines cl JOIN credit.drawdowns d ON d.line_id = cl.id
                                 WHERE cl.party_id = pt.id) k
                      WHERE pt.id = {party}) f) s)"""

@@ -42,7 +42,7 @@ from schema.compiled.planner import (
 )
 from schema.compiled.registry import specs_of
 from schema.compiled.resolve import Resolver
-from services.kernel.clock import BUSINESS_TZ
+from services.kernel.clock import business_date
 from services.kernel.graph.compiled import ComputeContext
 from services.kernel.graph.context import GraphContext
 from services.kernel.principal import Principal
@@ -130,7 +130,7 @@ class CompiledReads:
                     return None
                 values = await self.mutations.execute(
                     document, operation, operation_name=operation_name, variables=variables, principal=principal,
-                    context=context, today=now.astimezone(BUSINESS_TZ).date(),
+                    context=context, today=business_date(now),
                 )
                 return None if values is None else Answer(values=values)
             statement = self._statement(query, document, operation_name, variables, principal, now)
@@ -160,7 +160,7 @@ class CompiledReads:
         if not statement.slots:
             return Answer(text=text)
         data: dict[str, Any] = orjson.loads(text)
-        context = ComputeContext(now=now, today=now.astimezone(BUSINESS_TZ).date())
+        context = ComputeContext(now=now, today=business_date(now))
         if not self._fill(statement, data, context):
             return None
         return Answer(values=data)
@@ -170,7 +170,7 @@ class CompiledReads:
         """The statement of this exact request, remembered: the same document, variables,
         principal and business day always make the same statement (pages walked by many
         clients, a home screen refreshed)."""
-        today = now.astimezone(BUSINESS_TZ).date()
+        today = business_date(now)
         try:
             key = (query, operation_name, principal, today, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
         except TypeError:

@@ -14,6 +14,10 @@ PENALTY_MULTIPLIER = Decimal("1.5")
 DEFAULT_TERM_DAYS = 30
 BASE_SCORE = 350
 MAX_SCORE = 950
+#: The best score each kind of party can really reach (docs/credit-score.md): a consumer can
+#: be real-name verified but not certified (-60) and is never rated (RATINGS stays at the
+#: neutral 50, -50); a merchant can be certified but not real-name verified (-40).
+SCORE_CEILING = {"CONSUMER": 840, "MERCHANT": 910}
 
 
 class LineStatus(str, Enum):

@@ -141,14 +141,16 @@ async def drawdowns_pages(
 def credit_record_sql(party: str, today: str) -> str:
     """One party's ratings received and repayment record as a JSON object (``ratings``,
     ``stars``, ``on_time``, ``overdue_now``, ``repaid_late``). ``party`` and ``today`` are SQL:
-    the batch read below and the compiled read path share this one statement."""
+    the batch read below and the compiled read path share this one statement. A drawdown
+    closed on its due date (Asia/Shanghai, ``credit.business_date``) or before is on time."""
+    closed_on = "credit.business_date(d.closed_at)"
     return (
         f"(SELECT json_build_object("
         f"'ratings', (SELECT count(*) FROM credit.ratings r WHERE r.merchant_id = {party}),"
         f" 'stars', (SELECT coalesce(sum(r.stars), 0) FROM credit.ratings r WHERE r.merchant_id = {party}),"
-        f" 'on_time', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date <= d.due_date),"
+        f" 'on_time', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND {closed_on} <= d.due_date),"
         f" 'overdue_now', count(d.id) FILTER (WHERE d.closed_at IS NULL AND d.due_date < {today}),"
-        f" 'repaid_late', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND d.closed_at::date > d.due_date))"
+        f" 'repaid_late', count(d.id) FILTER (WHERE d.closed_at IS NOT NULL AND {closed_on} > d.due_date))"
         f" FROM credit.lines l JOIN credit.drawdowns d ON d.line_id = l.id WHERE l.party_id = {party})"
     )
 

@@ -1,6 +1,8 @@
-"""The credit score: 350 base + five factor groups, each explained (see README.md).
+"""The credit score: 350 base + five factor groups, each explained (docs/credit-score.md).
 
-Pure function of the facts the loader gathers; deterministic, integer points only.
+Pure function of the facts the loader gathers; deterministic, integer points only. The
+factor table in docs/credit-score.md is this module in words, and tests/credit/
+test_score_table.py checks it row by row.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class CreditFacts:
 
 
 def _payment_history(f: CreditFacts) -> Factor:
+    """Completed payments and volume; the refund rate counts the refunds a party granted as
+    merchant only (``refunded_payments``), so a refund received never lowers a buyer's score."""
     count_pts = min(100, 2 * f.released_payments)
     volume_pts = min(100, f.volume_fen // 100_000)  # a point per 1,000.00 released
     refund_penalty = 100 * f.refunded_payments // f.payments if f.payments else 0
@@ -39,13 +43,29 @@ def _payment_history(f: CreditFacts) -> Factor:
                   f"(+{volume_pts}), {f.refunded_payments}/{f.payments} refunded (-{refund_penalty})")
 
 
+#: REPAYMENT with no drawdown ever: neutral, between a late and an on-time record.
+REPAYMENT_NEUTRAL = 50
+REPAYMENT_PER_ON_TIME = 10
+REPAYMENT_PER_LATE = 25
+REPAYMENT_CAP = 150
+
+
 def _repayment(f: CreditFacts) -> Factor:
+    """Overdue now (0) < repaid late (25) < no history (50) < repaid on time (60), as a lender ranks them.
+
+    A drawdown overdue now outweighs any history (0 until it is repaid); otherwise each
+    drawdown repaid on time adds 10 and each repaid late takes 25, from the neutral 50.
+    """
     if f.on_time_repayments + f.late_repayments + f.overdue_now == 0:
-        return Factor("REPAYMENT", 50, "no credit history yet (neutral 50)")
-    points = max(0, min(150, 100 + 5 * f.on_time_repayments - 20 * f.late_repayments - 50 * f.overdue_now))
+        return Factor("REPAYMENT", REPAYMENT_NEUTRAL, f"no credit history yet (neutral {REPAYMENT_NEUTRAL})")
+    if f.overdue_now:
+        return Factor("REPAYMENT", 0, f"{f.overdue_now} overdue now (0 until repaid), "
+                                      f"{f.on_time_repayments} repaid on time, {f.late_repayments} repaid late")
+    points = max(0, min(REPAYMENT_CAP, REPAYMENT_NEUTRAL + REPAYMENT_PER_ON_TIME * f.on_time_repayments
+                        - REPAYMENT_PER_LATE * f.late_repayments))
     return Factor("REPAYMENT", points,
-                  f"{f.on_time_repayments} repaid on time (+5 each), {f.late_repayments} late (-20 each), "
-                  f"{f.overdue_now} overdue now (-50 each), from 100, within 0..150")
+                  f"{f.on_time_repayments} repaid on time (+{REPAYMENT_PER_ON_TIME} each), {f.late_repayments} "
+                  f"repaid late (-{REPAYMENT_PER_LATE} each), from {REPAYMENT_NEUTRAL}, within 0..{REPAYMENT_CAP}")
 
 
 def _ratings(f: CreditFacts) -> Factor:

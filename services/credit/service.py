@@ -29,7 +29,7 @@ from services.credit.models import (
     Repayment,
 )
 from services.credit.scoring import CreditFacts, credit_profile
-from services.kernel.clock import BUSINESS_TZ
+from services.kernel.clock import BUSINESS_TZ, business_date
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.money import Money
 from services.kernel.text import check_visible
@@ -60,7 +60,7 @@ async def credit_profiles(
     """Profiles of a page of parties in three queries (parties, payment history, credit records)."""
     parties = {p.id: p for p in await parties_by_ids(conn, party_ids)}
     history = await payment_history_by_party_ids(conn, list(parties), now=now)
-    today = now.astimezone(BUSINESS_TZ).date()
+    today = business_date(now)
     records = await repository.credit_records_by_party_ids(conn, list(parties), today=today)
     profiles = {}
     for pid, party in parties.items():
@@ -115,7 +115,7 @@ async def draw_credit(
         raise invalid_state(f"the credit line is {line.status.value}")
     if amount.fen > line.available.fen:
         raise limit_exceeded(str(line.available.amount))
-    today = now.astimezone(BUSINESS_TZ).date()
+    today = business_date(now)
     await repository.insert_drawdown(
         conn, line_id=line.id, amount=amount.fen, due_date=today + timedelta(days=line.term_days),
         reference=reference or f"party:{party_id}", now=now,
@@ -183,7 +183,7 @@ async def accrue_daily_interest(conn: asyncpg.Connection, *, day: date, now: dat
     fen; what is below a fen carries to the next day. A second run of a date changes nothing
     and returns ``already_accrued``.
     """
-    if day >= now.astimezone(BUSINESS_TZ).date():
+    if day >= business_date(now):
         raise invalid_state(f"{day} has not ended yet in Asia/Shanghai", field="date")
     row = await accrual.accrue_day(
         conn, day=day, day_ends=end_of_day(day), now=now, penalty_multiplier=PENALTY_MULTIPLIER

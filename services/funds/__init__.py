@@ -8,7 +8,13 @@ from __future__ import annotations
 from services.funds.funding import FundPaymentProvider
 from services.funds.models import DEFAULT_FUND, Distribution, Fund, Holding, RedemptionMode
 from services.funds.seed import demo_earnings_per_10k, seed_yield_history
-from services.funds.service import publish_fund_yield, settle_fund_orders, subscribe
+from services.funds.service import (
+    missing_yield_dates,
+    publish_fund_yield,
+    settle_due_fund_orders,
+    settle_fund_orders,
+    subscribe,
+)
 
 __all__ = [
     "DEFAULT_FUND",
@@ -18,8 +24,10 @@ __all__ = [
     "Holding",
     "RedemptionMode",
     "demo_earnings_per_10k",
+    "missing_yield_dates",
     "publish_fund_yield",
     "seed_yield_history",
+    "settle_due_fund_orders",
     "settle_fund_orders",
     "subscribe",
 ]

@@ -32,4 +32,12 @@ class FundPaymentProvider:
     async def refund_payment(
         self, conn: asyncpg.Connection, *, party_id: int, amount: Money, reference: str, now: datetime
     ) -> None:
-        """A refund stays in the wallet: the units are not bought back (the buyer may subscribe again)."""
+        """A refund goes back to the fund, by the route the payment came (as Alipay refunds to Yu'e Bao).
+
+        The refunded amount, just arrived in the wallet, subscribes the fund again as an
+        ordinary subscription in the refund's transaction: pending until confirmed on the
+        trading day after T, earning from confirmation (ADR 022).
+        """
+        await service.subscribe(
+            conn, fund_code=self.fund_code, party_id=party_id, amount=amount, now=now, reference=reference
+        )

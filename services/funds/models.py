@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -15,6 +16,8 @@ NAV = Decimal("1.00")
 #: Instant redemptions per investor per fund per Asia/Shanghai calendar day.
 INSTANT_DAILY_LIMIT = Money(10_000_00)
 DEFAULT_FUND = "YEB"
+#: How far back missing yield days are looked for (the loaders read a year of yields).
+MISSING_YIELD_WINDOW_DAYS = 366
 
 
 class RedemptionMode(StrEnum):
@@ -51,6 +54,14 @@ class Holding:
 
     def income_on(self, day: date) -> Money:
         return units_to_money(self.last_income if self.last_income_date == day else Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRedemption:
+    """Units of standard redemptions paid out to the wallet on ``payout_date`` (still ``redeeming`` until then)."""
+
+    units: Decimal
+    payout_date: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +106,17 @@ def units_to_money(units: Decimal, currency: str = "CNY") -> Money:
     if fen != fen.to_integral_value():
         raise ValueError(f"units {units} are not whole fen")
     return Money(int(fen), currency)
+
+
+def days_missing_a_yield(published: Iterable[date], *, today: date) -> list[date]:
+    """Calendar days that have ended with no yield published, oldest first.
+
+    A money-market fund earns every calendar day, so every day from the fund's first
+    publication to yesterday (Asia/Shanghai) needs one; looked for within the last
+    ``MISSING_YIELD_WINDOW_DAYS`` days. A fund that never published misses nothing yet.
+    """
+    days = set(published)
+    if not days:
+        return []
+    first = max(min(days), today - timedelta(days=MISSING_YIELD_WINDOW_DAYS))
+    return [first + timedelta(days=n) for n in range((today - first).days) if first + timedelta(days=n) not in days]

@@ -86,11 +86,10 @@ async def holding_for_update(conn: asyncpg.Connection, *, fund_id: int, party_id
     return _holding(row, as_of)
 
 
-def _holding(row: asyncpg.Record, as_of: date, due_subscribed: Decimal = Decimal(0),
-             due_redeemed: Decimal = Decimal(0)) -> Holding:
+def _holding(row: asyncpg.Record, as_of: date, due_subscribed: Decimal = Decimal(0)) -> Holding:
     return Holding(
         fund_id=row["fund_id"], party_id=row["party_id"], units=row["units"] + due_subscribed,
-        pending_units=row["pending_units"] - due_subscribed, redeeming_units=row["redeeming_units"] - due_redeemed,
+        pending_units=row["pending_units"] - due_subscribed, redeeming_units=row["redeeming_units"],
         total_income=row["total_income"], last_income_date=row["last_income_date"], last_income=row["last_income"],
         as_of=as_of,
     )
@@ -110,25 +109,41 @@ async def change_holding(
     return _holding(row, as_of)
 
 
-# Reads settle lazily without writing: orders already due on ``as_of`` count as settled.
+# A read moves nothing (ADR 022). A subscription due by ``as_of`` reads as confirmed: its
+# money is in custody already and confirming it moves none. A standard redemption stays
+# ``redeeming`` until its payout is posted to the wallet (settle_fund_orders, run by the
+# scheduler at the start of each business day): the units never vanish from the holding
+# before the money reaches the wallet; ``pendingRedemptions`` shows each payout's date.
 _HOLDINGS_VIEW = """
-    SELECT h.*, coalesce(d.subscribed, 0) AS due_subscribed, coalesce(d.redeemed, 0) AS due_redeemed
+    SELECT h.*, coalesce(d.subscribed, 0) AS due_subscribed
       FROM funds.holdings h
       JOIN unnest($1::int[], $2::bigint[]) AS k(fund_id, party_id)
         ON h.fund_id = k.fund_id AND h.party_id = k.party_id
       LEFT JOIN LATERAL (
-          SELECT sum(o.units) FILTER (WHERE o.kind = 'SUBSCRIBE') AS subscribed,
-                 sum(o.units) FILTER (WHERE o.kind = 'REDEEM') AS redeemed
+          SELECT sum(o.units) AS subscribed
             FROM funds.orders o
            WHERE o.fund_id = h.fund_id AND o.party_id = h.party_id AND o.status = 'PENDING'
-             AND o.settle_date <= $3
+             AND o.kind = 'SUBSCRIBE' AND o.settle_date <= $3
       ) d ON true
 """
 
 
 async def holdings_view(conn: asyncpg.Connection, keys: Sequence[tuple[int, int]], *, as_of: date) -> list[Holding]:
     rows = await conn.fetch(_HOLDINGS_VIEW, [k[0] for k in keys], [k[1] for k in keys], as_of)
-    return [_holding(row, as_of, row["due_subscribed"], row["due_redeemed"]) for row in rows]
+    return [_holding(row, as_of, row["due_subscribed"]) for row in rows]
+
+
+async def pending_redemptions(conn: asyncpg.Connection, keys: Sequence[tuple[int, int]]) -> list[asyncpg.Record]:
+    """Standard redemptions not paid out yet, per (fund, party), by payout date."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT o.fund_id, o.party_id, o.settle_date, sum(o.units) AS units
+             FROM funds.orders o JOIN unnest($1::int[], $2::bigint[]) AS k(fund_id, party_id)
+               ON o.fund_id = k.fund_id AND o.party_id = k.party_id
+            WHERE o.status = 'PENDING' AND o.kind = 'REDEEM'
+            GROUP BY o.fund_id, o.party_id, o.settle_date ORDER BY o.settle_date""",
+        [k[0] for k in keys], [k[1] for k in keys],
+    )
+    return rows
 
 
 async def insert_order(

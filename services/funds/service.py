@@ -23,14 +23,16 @@ from services.funds.errors import (
 )
 from services.funds.models import (
     INSTANT_DAILY_LIMIT,
+    MISSING_YIELD_WINDOW_DAYS,
     Distribution,
     Fund,
     Holding,
     RedemptionMode,
+    days_missing_a_yield,
     money_to_units,
     units_to_money,
 )
-from services.kernel.clock import BUSINESS_TZ
+from services.kernel.clock import BUSINESS_TZ, business_date
 from services.kernel.money import Money
 from services.payments import SystemAccount, move, post_entry, system, wallet, wallet_code
 
@@ -40,7 +42,7 @@ _SETTLE_ALL_LOCK = 0x66756E647365746C
 
 
 def _day(now: datetime) -> date:
-    return now.astimezone(BUSINESS_TZ).date()
+    return business_date(now)
 
 
 async def settle_fund_orders(
@@ -64,6 +66,17 @@ async def settle_fund_orders(
     return sum(int(row["orders"]) for row in rows)
 
 
+async def settle_due_fund_orders(conn: asyncpg.Connection, *, now: datetime) -> int:
+    """Settle every order due on or before today (Asia/Shanghai): what the scheduler runs at the
+    start of each business day, so a standard redemption reaches the wallet on its payout date.
+
+    Idempotent: an order settles once (status PENDING -> SETTLED in the statement that pays
+    it), so a second run the same day, or a run after a missed day, pays only what is still
+    due; returns how many orders it settled.
+    """
+    return await settle_fund_orders(conn, as_of=_day(now), now=now)
+
+
 async def _open(conn: asyncpg.Connection, fund_code: str, party_id: int, now: datetime) -> tuple[Fund, Holding]:
     fund = await repository.fund_for_share(conn, fund_code)
     if fund is None:
@@ -74,19 +87,24 @@ async def _open(conn: asyncpg.Connection, fund_code: str, party_id: int, now: da
 
 
 async def subscribe(
-    conn: asyncpg.Connection, *, fund_code: str, party_id: int, amount: Money, now: datetime
+    conn: asyncpg.Connection, *, fund_code: str, party_id: int, amount: Money, now: datetime,
+    reference: str | None = None,
 ) -> Holding:
-    """Wallet -> custody now; the units are pending until the trading day after T."""
+    """Wallet -> custody now; the units are pending until the trading day after T.
+
+    ``reference``: the payment a refund returns to the fund for (ADR 022: by the original
+    route, as an ordinary subscription).
+    """
     fund, _ = await _open(conn, fund_code, party_id, now)
     units = money_to_units(amount)
     await move(
-        conn, kind="FUND_SUBSCRIPTION", reference=f"fund:{fund.code}:party:{party_id}", source=wallet_code(party_id),
-        target=_CUSTODY.code(fund.currency), amount=amount, now=now,
+        conn, kind="FUND_SUBSCRIPTION", reference=reference or f"fund:{fund.code}:party:{party_id}",
+        source=wallet_code(party_id), target=_CUSTODY.code(fund.currency), amount=amount, now=now,
     )
     await repository.insert_order(
         conn, fund_id=fund.id, party_id=party_id, kind="SUBSCRIBE", mode=None, units=units, placed_at=now,
         placed_day=_day(now), trade_date=calendar.trade_date(now), settle_date=calendar.confirmation_date(now),
-        settled=False,
+        settled=False, reference=reference,
     )
     return await repository.change_holding(conn, fund_id=fund.id, party_id=party_id, pending=units, as_of=_day(now))
 
@@ -181,6 +199,14 @@ async def publish_fund_yield(
     latest = await repository.latest_published_date(conn, fund.id)
     if latest is not None and day < latest:
         raise invalid_state(f"{fund.code} is already published up to {latest}", field="date")
+    if latest is not None and day > latest + timedelta(days=1):
+        # The fund earns every calendar day: a skipped day would be lost for good (and the
+        # 7-day yield would span 8 days). The first publication of a fund may start anywhere.
+        missing = latest + timedelta(days=1)
+        raise invalid_state(
+            f"{fund.code} has no yield for {missing}: publish {missing} first (a money-market fund earns "
+            "every calendar day, in date order)", field="date",
+        )
     await settle_fund_orders(conn, as_of=_day(now), now=now)
     day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=BUSINESS_TZ)
     result = await distribution.distribute_daily_income(
@@ -201,6 +227,19 @@ async def publish_fund_yield(
     row = await repository.daily_yield_row(conn, fund_id=fund.id, day=day)
     assert row is not None
     return _distribution(fund, row, already_published=False)
+
+
+async def missing_yield_dates(conn: asyncpg.Connection, *, fund_code: str, now: datetime) -> list[date]:
+    """Days that have ended (Asia/Shanghai) since the fund's first publication with no yield.
+
+    For the operator (``Fund.missingYieldDates``) and the scheduler's check that
+    yesterday's yield is in: a read, it changes nothing.
+    """
+    funds = await repository.funds_by_codes(conn, [fund_code])
+    if not funds:
+        raise fund_not_found()
+    rows = await repository.recent_yields(conn, [funds[0].id], limit=MISSING_YIELD_WINDOW_DAYS)
+    return days_missing_a_yield((row["date"] for row in rows), today=_day(now))
 
 
 def _distribution(fund: Fund, row: asyncpg.Record, *, already_published: bool) -> Distribution:

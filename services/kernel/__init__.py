@@ -6,7 +6,7 @@ holds the GraphQL building blocks the services' graph packages share.
 
 from __future__ import annotations
 
-from services.kernel.clock import Clock
+from services.kernel.clock import Clock, business_date
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.ids import decode_id, encode_id
 from services.kernel.money import CNY, MAX_AMOUNT_FEN, Money, parse_amount
@@ -22,6 +22,7 @@ __all__ = [
     "Money",
     "Principal",
     "Role",
+    "business_date",
     "check_visible",
     "decode_id",
     "encode_id",

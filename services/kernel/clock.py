@@ -7,6 +7,22 @@ from zoneinfo import ZoneInfo
 
 #: Business days (interest, fund income, trading calendar) are calendar days here.
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+#: The same zone as PostgreSQL spells it in ``credit.business_date`` and ``funds.business_date``
+#: (migrations 003): SQL compares business dates through those functions, never ``::date``,
+#: which would take the session's time zone (UTC on most servers) and move midnight by 8 hours.
+BUSINESS_TZ_NAME = "Asia/Shanghai"
+
+
+def business_date(instant: datetime) -> date:
+    """The business date (Asia/Shanghai calendar day) of an instant, whatever zone it carries.
+
+    The one Python definition: every due, overdue, late, cut-off and "today" comparison
+    goes through it; ``tests/kernel/test_business_date.py`` holds the SQL twin to it
+    around both midnights.
+    """
+    if instant.tzinfo is None:
+        raise ValueError("a business date needs an instant with a UTC offset")
+    return instant.astimezone(BUSINESS_TZ).date()
 
 
 class Clock:
@@ -36,4 +52,4 @@ class Clock:
 
     def today(self) -> date:
         """The current business date in Asia/Shanghai."""
-        return self.now().astimezone(BUSINESS_TZ).date()
+        return business_date(self.now())

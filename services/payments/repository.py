@@ -332,7 +332,14 @@ async def trial_balance(conn: asyncpg.Connection) -> list[AccountBalance]:
 
 @dataclass(frozen=True, slots=True)
 class PaymentHistory:
-    """A party's payments as buyer or merchant: what the credit service scores (public read)."""
+    """A party's payments as buyer or merchant: what the credit service scores (public read).
+
+    ``released_count`` and ``volume_fen`` count a purchase as the buyer completed it: a
+    payment released to the merchant stays counted at what was released even if the
+    merchant refunds it later (a refund the merchant grants must not lower the buyer's
+    score); a merchant's sales count while released, net of refunds. ``refunded_count``
+    is the refunds a party granted as merchant (its refund rate), never those it received.
+    """
 
     party_id: int
     count: int
@@ -344,20 +351,31 @@ class PaymentHistory:
 
 def payment_history_sql(party: str, since: str | None = None) -> str:
     """One party's payments as buyer or merchant, summed as a JSON object: ``count``,
-    ``released``, ``refunded``, ``volume`` (released, net of refunds) and, given ``since``,
-    ``volume_90d``. ``party`` and ``since`` are SQL: the batch read below and the compiled
-    read path (``services/credit/graph/compiled.py``) share this one statement."""
+    ``released``, ``refunded`` (granted as merchant), ``volume`` and, given ``since``,
+    ``volume_90d`` (released sales and purchases net of refunds, for a line's limit).
+    ``party`` and ``since`` are SQL: the batch read below and the compiled read path
+    (``services/credit/graph/compiled.py``) share this one statement. See
+    ``PaymentHistory`` for why buyer and merchant rows count differently."""
     recent = (
         f", 'volume_90d', coalesce(sum(q.amount - q.refunded) FILTER (WHERE q.status = 'RELEASED'"
         f" AND q.created_at >= {since}), 0)"
         if since is not None else ""
     )
+    # A buyer's purchase counts once released (released_at stays set through later refunds),
+    # at the amount released: the amount less what was refunded before release.
+    refunded_before_release = (
+        "(SELECT coalesce(sum(r.amount), 0) FROM payments.refunds r WHERE r.payment_id = b.id AND NOT r.after_release)"
+    )
     return (
-        f"(SELECT json_build_object('count', count(*), 'released', count(*) FILTER (WHERE q.status = 'RELEASED'),"
-        f" 'refunded', count(*) FILTER (WHERE q.refunded > 0),"
-        f" 'volume', coalesce(sum(q.amount - q.refunded) FILTER (WHERE q.status = 'RELEASED'), 0){recent})"
-        f" FROM (SELECT status, amount, refunded, created_at FROM payments.payments WHERE buyer_id = {party}"
-        f" UNION ALL SELECT status, amount, refunded, created_at FROM payments.payments WHERE merchant_id = {party}) q)"
+        f"(SELECT json_build_object('count', count(*), 'released', count(*) FILTER (WHERE q.counted),"
+        f" 'refunded', count(*) FILTER (WHERE q.granted_refund),"
+        f" 'volume', coalesce(sum(q.settled) FILTER (WHERE q.counted), 0){recent})"
+        f" FROM (SELECT b.status, b.amount, b.refunded, b.created_at, b.released_at IS NOT NULL AS counted,"
+        f" false AS granted_refund,"
+        f" CASE WHEN b.refunded = 0 THEN b.amount ELSE b.amount - {refunded_before_release} END AS settled"
+        f" FROM payments.payments b WHERE b.buyer_id = {party}"
+        f" UNION ALL SELECT m.status, m.amount, m.refunded, m.created_at, m.status = 'RELEASED',"
+        f" m.refunded > 0, m.amount - m.refunded FROM payments.payments m WHERE m.merchant_id = {party}) q)"
     )
 
 

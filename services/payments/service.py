@@ -156,6 +156,20 @@ def platform_fee(held: Money, fee_bps: int) -> Money:
     return Money(held.fen * fee_bps // 10_000, held.currency)
 
 
+def fee_refund(*, fee: Money, refundable: Money, refund: Money) -> Money:
+    """The part of the platform's fee a refund after release gives back to the merchant.
+
+    Proportional to what is refunded of what is still refundable: ``fee x refund /
+    refundable``, rounded down to the fen, where ``fee`` is what the platform still keeps
+    of the payment. Rounded down, a partial refund leaves the platform at most 0.01 more;
+    the refund of everything still refundable returns all the fee that is left, so the
+    fee returned over a payment's refunds is exactly the fee taken on release.
+    """
+    if refund.fen > refundable.fen:
+        raise ValueError("a refund cannot exceed what is refundable")
+    return Money(fee.fen * refund.fen // refundable.fen, fee.currency)
+
+
 async def release_escrow(conn: asyncpg.Connection, *, payment: Payment, fee_bps: int, now: datetime) -> Payment:
     held = payment.held
     fee = platform_fee(held, fee_bps)
@@ -177,6 +191,11 @@ async def refund_payment(
 ) -> Payment:
     """Give money back to the buyer: from escrow while held, from the merchant's wallet after release.
 
+    After release the platform gives back the same share of its fee (``fee_refund``), so
+    the merchant pays the refund net of the fee it never received; ``fee`` keeps what the
+    platform still holds. A FUND payment's refund goes back to the fund, a CREDIT one
+    repays the line first (the funding provider's ``refund_payment``).
+
     ``merchant_id`` is the acting merchant (None for an operator).
     """
     payment = await repository.payment_for_update(conn, payment_id)
@@ -192,10 +211,16 @@ async def refund_payment(
     after_release = payment.status is PaymentStatus.RELEASED
     refunded = payment.refunded + amount
     reference = f"payment:{payment.id}"
+    fee_back = Money(0, amount.currency)
     if after_release:
-        await ledger.move(
-            conn, kind="REFUND_AFTER_RELEASE", reference=reference, source=wallet_code(payment.merchant_id),
-            target=wallet_code(payment.buyer_id), amount=amount, now=now,
+        # The merchant pays the refund less the platform's fee on it, given back (ADR 022).
+        fee_back = fee_refund(fee=payment.fee, refundable=refundable, refund=amount)
+        legs = [ledger.wallet(payment.merchant_id, -(amount.fen - fee_back.fen)),
+                ledger.wallet(payment.buyer_id, amount.fen)]
+        if fee_back.fen:
+            legs.append(ledger.system(SystemAccount.FEE_INCOME, -fee_back.fen))
+        await ledger.post_entry(
+            conn, kind="REFUND_AFTER_RELEASE", reference=reference, legs=legs, now=now,
             insufficient=insufficient_funds("amount"),
         )
     else:
@@ -212,7 +237,7 @@ async def refund_payment(
         conn, payment_id=payment.id, amount=amount.fen, reason=reason[:500], after_release=after_release, now=now
     )
     refunded_payment = await repository.update_payment(
-        conn, payment_id=payment.id, status=status, refunded=refunded.fen, fee=payment.fee.fen,
+        conn, payment_id=payment.id, status=status, refunded=refunded.fen, fee=payment.fee.fen - fee_back.fen,
         released_at=payment.released_at,
     )
     await outbox.record_payment_events(conn, [refunded_payment], PaymentEventKind.REFUNDED)

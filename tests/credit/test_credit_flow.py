@@ -125,7 +125,7 @@ async def test_overdue_drawdown_accrues_penalty(api: Api, server: Server) -> Non
         assert repayment == {"penaltyPaid": {"amount": "0.60"}, "interestPaid": {"amount": "0.10"},
                              "principalPaid": {"amount": "0.00"}}
         repayment_factor = next(f for f in line["creditProfile"]["factors"] if f["name"] == "REPAYMENT")
-        assert repayment_factor["points"] == 50 and "1 overdue" in repayment_factor["detail"]
+        assert repayment_factor["points"] == 0 and "1 overdue now" in repayment_factor["detail"]  # < no history
 
 
 async def test_hundred_concurrent_draws_never_exceed_limit(api: Api, db: asyncpg.Pool) -> None:

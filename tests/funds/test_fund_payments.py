@@ -7,8 +7,9 @@ from typing import Any
 import asyncpg
 
 from gateway import metrics
+from services.kernel.principal import Role
 from tests.conftest import Server
-from tests.funds.support import SUBSCRIBE, clock_at, custody_and_units, holding, private_fund, subscribe
+from tests.funds.support import HOLDING, SUBSCRIBE, clock_at, custody_and_units, holding, private_fund, subscribe
 from tests.support import CREATE_PAYMENT, REFUND_PAYMENT, TOP_UP, Api, footprint, new_key
 
 MERCHANTS_WITH_HOLDINGS = """query($first: Int!) { merchants(first: $first) { edges { node { id
@@ -16,7 +17,7 @@ MERCHANTS_WITH_HOLDINGS = """query($first: Int!) { merchants(first: $first) { ed
 MERCHANT_HOLDING = """query($id: ID!) { merchant(id: $id) { id fundHolding(fundCode: "YEB") { units } } }"""
 
 
-async def test_pay_from_the_fund_redeems_units_into_escrow_and_a_refund_goes_to_the_wallet(
+async def test_pay_from_the_fund_redeems_units_into_escrow_and_a_refund_goes_back_to_the_fund(
     api: Api, server: Server, db: asyncpg.Pool
 ) -> None:
     buyer = await api.consumer(balance="20000.00")
@@ -36,10 +37,16 @@ async def test_pay_from_the_fund_redeems_units_into_escrow_and_a_refund_goes_to_
         assert await api.balance(buyer) == "0.00"
         refunded = await api.gql(REFUND_PAYMENT, merchant.token, p=payment["id"], a="100.00", k=new_key())
         assert refunded["refundPayment"]["payment"]["status"] == "REFUNDED"
-        assert await api.balance(buyer) == "100.00"
-        assert (await holding(api, buyer, "YEB"))["units"] == "7900.00"
+        # Back by the original route (ADR 022): a subscription of the refund, confirmed T+1.
+        assert await api.balance(buyer) == "0.00"
+        back = await holding(api, buyer, "YEB")
+        assert (back["units"], back["pendingUnits"]) == ("7900.00", "100.00")
         too_much = await api.gql(CREATE_PAYMENT, buyer.token, m=merchant.id, a="7900.01", s="FUND", k=new_key())
         assert too_much["createPayment"]["userErrors"][0]["code"] == "INSUFFICIENT_FUNDS"
+    with clock_at(server, "2026-11-26 10:00"):
+        token = api.server_token(Role.CONSUMER, buyer.pk)
+        back = (await api.gql(HOLDING, token, f="YEB"))["me"]["fundHolding"]
+        assert (back["units"], back["pendingUnits"]) == ("8000.00", "0.00")
     custody, units = await custody_and_units(db)
     assert custody == units
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from services.kernel import MAX_AMOUNT_FEN, Money
 from services.payments import FundingSource, Leg, Payment, PaymentStatus, SystemAccount, system, wallet, wallet_code
-from services.payments.service import platform_fee
+from services.payments.service import fee_refund, platform_fee
 
 pytestmark = pytest.mark.unit
 
@@ -95,3 +95,30 @@ def test_ledger_legs_name_their_accounts() -> None:
     assert SystemAccount.FUND_CUSTODY.code() == "FUND_CUSTODY:CNY"
     codes = {account.code() for account in SystemAccount}
     assert len(codes) == len(SystemAccount) and not any(code.startswith("WALLET:") for code in codes)
+
+
+def test_a_refund_after_release_returns_its_share_of_the_fee_rounded_down() -> None:
+    fee, refundable = Money(199), Money(33333)
+    assert fee_refund(fee=fee, refundable=refundable, refund=Money(33333)) == Money(199)
+    assert fee_refund(fee=fee, refundable=refundable, refund=Money(10000)) == Money(59)  # 59.7 fen
+    assert fee_refund(fee=Money(140), refundable=Money(23333), refund=Money(23333)) == Money(140)
+    with pytest.raises(ValueError, match="exceed"):
+        fee_refund(fee=fee, refundable=refundable, refund=Money(33334))
+
+
+@given(st.integers(1, MAX_AMOUNT_FEN), st.integers(0, 10_000), st.lists(st.integers(1, 100), min_size=1, max_size=6))
+def test_refunds_after_release_return_exactly_the_fee_taken(released: int, bps: int, parts: list[int]) -> None:
+    """However a released payment is refunded in parts, the fee returned adds up to the fee taken,
+    and each part's share is at most the exact share (rounded down)."""
+    fee = platform_fee(Money(released), bps)
+    kept, refundable = fee, Money(released)
+    cuts = [*sorted({released * p // 101 for p in parts} - {0}), released]
+    done = 0
+    for cut in cuts:
+        part = Money(cut - done)
+        if not part.fen:
+            continue
+        back = fee_refund(fee=kept, refundable=refundable, refund=part)
+        assert 0 <= back.fen * refundable.fen <= kept.fen * part.fen
+        kept, refundable, done = kept - back, refundable - part, cut
+    assert kept == Money(0) and refundable == Money(0)

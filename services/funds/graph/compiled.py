@@ -1,7 +1,8 @@
 """SQL pieces of the funds slice for the compiled read path (services/kernel/graph/compiled.py).
 
 A holding is read "as of today" exactly as ``repository.holdings_view`` reads it:
-orders already due count as settled; a party without a holding row holds zero. The
+subscriptions already due count as confirmed, standard redemptions stay redeeming until
+paid out; a party without a holding row holds zero. The
 7-day yield is computed in Python (``yields.py``) from the last seven published days,
 which the statement gathers.
 """
@@ -23,9 +24,9 @@ def _holding(row: Row, args: Mapping[str, Any], scope: Scope) -> tuple[str | Non
     source = (
         f"funds.funds {f}"
         f" LEFT JOIN funds.holdings {h} ON {h}.fund_id = {f}.id AND {h}.party_id = {party}"
-        f" LEFT JOIN LATERAL (SELECT sum(o.units) FILTER (WHERE o.kind = 'SUBSCRIBE') AS subscribed,"
-        f" sum(o.units) FILTER (WHERE o.kind = 'REDEEM') AS redeemed FROM funds.orders o"
+        f" LEFT JOIN LATERAL (SELECT sum(o.units) AS subscribed FROM funds.orders o"
         f" WHERE o.fund_id = {h}.fund_id AND o.party_id = {h}.party_id AND o.status = 'PENDING'"
+        f" AND o.kind = 'SUBSCRIBE'"
         f" AND o.settle_date <= {scope.today}) {d} ON true"
         f" WHERE {f}.code = {code}"
     )
@@ -34,7 +35,7 @@ def _holding(row: Row, args: Mapping[str, Any], scope: Scope) -> tuple[str | Non
     return source, Row(columns={
         "units": units,
         "pending_units": f"CASE WHEN {held} THEN {h}.pending_units - coalesce({d}.subscribed, 0) ELSE 0.00 END",
-        "redeeming_units": f"CASE WHEN {held} THEN {h}.redeeming_units - coalesce({d}.redeemed, 0) ELSE 0.00 END",
+        "redeeming_units": f"CASE WHEN {held} THEN {h}.redeeming_units ELSE 0.00 END",
         "total_income": f"coalesce({h}.total_income, 0.00)",
         "yesterday_income": (
             f"CASE WHEN {h}.last_income_date = {scope.today} - 1 THEN {h}.last_income ELSE 0 END"

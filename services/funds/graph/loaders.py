@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from services.funds import repository
-from services.funds.models import DailyYield, Fund, Holding, IncomeDay, units_to_money
+from services.funds.models import DailyYield, Fund, Holding, IncomeDay, PendingRedemption, units_to_money
 from services.kernel.graph.loader import RequestLoader
 
 #: Days of yields a loader fetches per fund: enough for the 7-day yield and a year of history.
@@ -72,3 +72,17 @@ class FundByIdLoader(_FundsLoader):
         async with self.pool.acquire() as conn:
             by_id = {fund.id: fund for fund in await repository.all_funds(conn)}
         return [by_id.get(key) for key in keys]
+
+
+class PendingRedemptionsByHoldingLoader(_FundsLoader):
+    """(fund id, party id) -> standard redemptions not paid out yet, by payout date."""
+
+    async def batch_load_fn(self, keys: Sequence[tuple[int, int]]) -> list[list[PendingRedemption]]:
+        async with self.pool.acquire() as conn:
+            rows = await repository.pending_redemptions(conn, keys)
+        found: dict[tuple[int, int], list[PendingRedemption]] = defaultdict(list)
+        for row in rows:
+            found[(row["fund_id"], row["party_id"])].append(
+                PendingRedemption(units=row["units"], payout_date=row["settle_date"])
+            )
+        return [found.get(key, []) for key in keys]

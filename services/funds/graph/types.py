@@ -14,11 +14,20 @@ from services.funds.graph.loaders import (
     FundByIdLoader,
     HoldingByFundAndPartyLoader,
     IncomeHistoryByHoldingLoader,
+    PendingRedemptionsByHoldingLoader,
     YieldsByFundIdLoader,
 )
-from services.funds.models import DailyYield, Distribution, Fund, Holding, IncomeDay
+from services.funds.models import (
+    DailyYield,
+    Distribution,
+    Fund,
+    Holding,
+    IncomeDay,
+    PendingRedemption,
+    days_missing_a_yield,
+)
 from services.funds.yields import seven_day_annualized_yield
-from services.kernel.graph import Info, MoneyType, require_private_access
+from services.kernel.graph import Info, MoneyType, require_operator, require_private_access
 from services.kernel.graph.compiled import Leaf, money, sql, standard_only
 from services.kernel.graph.directives import private
 from services.kernel.money import Money
@@ -80,11 +89,35 @@ class FundType:
         rows = (await _yields(info, root))[: _days(days)]
         return [FundYieldDayType(date=d.date, earnings_per_10k=d.earnings_per_10k) for d in rows]
 
+    @strawberry.field(
+        description=(
+            "Operators only: days that have ended (Asia/Shanghai) since the fund's first publication with no "
+            "yield published, oldest first (within the last 366 days). Each must be published, in date order, "
+            "before any later day."
+        ),
+        metadata=standard_only("an operator's check, read where the standard path checks the operator"),
+    )
+    async def missing_yield_dates(self, root: Fund, info: Info) -> list[date] | None:
+        require_operator(info)
+        days = await _yields(info, root)
+        return days_missing_a_yield((d.date for d in days), today=info.context.clock.today())
+
 
 @strawberry.type(name="FundIncomeDay", description="A holder's income of one day.")
 class FundIncomeDayType:
     date: date
     income: MoneyType
+
+
+@strawberry.type(name="FundPendingRedemption", description="Standard redemptions waiting to be paid out.")
+class FundPendingRedemptionType:
+    units: Decimal = strawberry.field(description="Units redeemed (1 unit = 1.00 paid to the wallet).")
+    payout_date: date = strawberry.field(
+        description=(
+            "The business day (Asia/Shanghai) the money reaches the wallet: the settlement run at the start of "
+            "that day pays it. A date already past means the payout is due and not yet posted."
+        )
+    )
 
 
 @strawberry.type(name="FundHolding", description="A party's units of a fund (1 unit = 1.00).")
@@ -109,6 +142,16 @@ class FundHoldingType:
     )
     def redeeming_units(self, root: Holding) -> Decimal:
         return root.redeeming_units
+
+    @strawberry.field(
+        description="Standard redemptions not paid out yet, by payout date (their units are in redeemingUnits).",
+        metadata=standard_only("no contract read selects it; a list of dated values has no SQL twin yet"),
+    )
+    async def pending_redemptions(self, root: Holding, info: Info) -> list[FundPendingRedemptionType]:
+        rows: list[PendingRedemption] = await info.context.loader(PendingRedemptionsByHoldingLoader).load(
+            (root.fund_id, root.party_id)
+        )
+        return [FundPendingRedemptionType(units=r.units, payout_date=r.payout_date) for r in rows]
 
     @strawberry.field(description="Confirmed units x NAV 1.00.", metadata=sql(money("({units} * 100)::bigint")))
     def value(self, root: Holding) -> MoneyType:

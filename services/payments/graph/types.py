@@ -78,7 +78,9 @@ class PaymentType(Node):
     def refunded_amount(self, root: Payment) -> MoneyType:
         return root.refunded  # type: ignore[return-value]
 
-    @strawberry.field(description="The platform's fee taken on release.", metadata=sql(money("{fee}", "{currency}")))
+    @strawberry.field(description=(
+        "The platform's fee: taken on release, less the same share of it given back with each refund after release."
+    ), metadata=sql(money("{fee}", "{currency}")))
     def fee(self, root: Payment) -> MoneyType:
         return root.fee  # type: ignore[return-value]
 
