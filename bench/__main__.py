@@ -209,8 +209,12 @@ async def _load(
 
 
 def _data_set_label(args: argparse.Namespace) -> str:
+    """What a kept database must hold to be read again: the data set, and the migrations it
+    was seeded under (a new migration means seeding anew)."""
+    migrations = ",".join(f"{owner}/{path.name}" for owner, directory in db.migration_dirs()
+                          for path in sorted(directory.glob("[0-9][0-9][0-9]_*.sql")))
     return (f"{args.consumers} consumers, {args.merchants} merchants, {args.payments} payments,"
-            f" seed {args.seed}, {args.now}")
+            f" seed {args.seed}, {args.now}, migrations {migrations}")
 
 
 _DIALECTS = {"sql-floor": Dialect.FLOOR, **{peer: Dialect.POSTGRAPHILE for peer in postgraphile.PEERS}}
