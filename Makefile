@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install node-peers bench-peers browser serve test bench schema lint graphiql-assets
+.PHONY: install node-peers bench-peers browser engines serve test bench schema lint graphiql-assets
 
 install: $(STAMP) graphiql-assets
 
@@ -44,12 +44,22 @@ browser:
 		|| echo "could not install chromium: the browser test will be skipped"; \
 	fi
 
+# The engines the scale-out tests start on free ports (tests/scale): Debian's redis-server
+# and pgbouncer (root + apt-get only). Where they cannot be installed those tests are
+# skipped and say why.
+engines:
+	@if { ! command -v redis-server >/dev/null 2>&1 || [ ! -x /usr/sbin/pgbouncer ]; } \
+		&& command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server pgbouncer >/dev/null) \
+		|| echo "could not install redis-server and pgbouncer: the scale-out tests will be skipped"; \
+	fi
+
 # Demo mode: demo tokens printed, GraphiQL prefills one for browsers on this machine.
 serve: install
 	@echo "make serve runs in demo mode (fingraph serve --demo); production runs plain fingraph serve"
 	$(BIN)/fingraph serve --demo
 
-test: install node-peers bench-peers browser
+test: install node-peers bench-peers browser engines
 	$(BIN)/python -m pytest
 
 # The PostGraphile peers the bench compares with (5 and 4, and the Node 24 binary 5 needs),

@@ -41,7 +41,8 @@ from gateway.middleware import (
     RequestIdMiddleware,
     auth_error,
 )
-from gateway.ratelimit import OperationRateLimit, RateLimitMiddleware
+from gateway.ratelimit import OperationRateLimit, RateLimitMiddleware, counter_storage
+from gateway.replicas import ReadRouting
 from gateway.request_errors import OneOperationPerRequest, RequestParserCache
 from gateway.settings import Settings
 from schema import build_schema, wire_services
@@ -128,14 +129,29 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 app.state.jwt_secret = settings.jwt_secret or await secret_in_database(conn)
             app.state.pool = pool
             app.state.events = EventHub(dsn)
-            yield
+            app.state.read_routing = None
+            if settings.replica_urls:
+                app.state.read_routing = await ReadRouting.open(
+                    pool, settings.replica_urls, pool_max_size=settings.pool_max_size,
+                    statement_timeout_ms=settings.statement_timeout_ms,
+                    max_lag_seconds=settings.replica_max_lag_seconds, wait_seconds=settings.replica_wait_seconds,
+                )
+            async with contextlib.AsyncExitStack() as stack:
+                if settings.worker:
+                    from gateway.scheduler import Scheduler
+
+                    scheduler = Scheduler(dsn=dsn, pool=pool, clock=clock, platform_fee_bps=settings.platform_fee_bps)
+                    app.state.scheduler = await stack.enter_async_context(scheduler.running())
+                yield
         finally:
+            if getattr(app.state, "read_routing", None) is not None:
+                await app.state.read_routing.close()
             if getattr(app.state, "events", None) is not None:
                 await app.state.events.close()
             await pool.close()
 
     # One budget per principal, spent by every operation on every transport (gateway/guards.py).
-    rate_limit = OperationRateLimit(settings.rate_limit)
+    rate_limit = OperationRateLimit(settings.rate_limit, storage=counter_storage(settings.redis_url))
     assets = graphiql_assets.local_folder(settings.graphiql_assets) if settings.graphiql else None
     static = [Mount(graphiql.STATIC_PREFIX, StaticFiles(directory=assets))] if assets is not None else []
     app = Starlette(

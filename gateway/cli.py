@@ -1,4 +1,4 @@
-"""The ``fingraph`` command: serve, token, migrate, seed, accrue, schema export, graphiql-assets."""
+"""The ``fingraph`` command: serve, worker, token, migrate, seed, accrue, schema export, graphiql-assets."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ async def _prepare(settings: Settings, *, seed_if_empty: bool) -> None:
 
 
 async def _database_secret(dsn: str) -> str:
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    conn: asyncpg.Connection = await db.connect(dsn)
     try:
         return await secret_in_database(conn)
     finally:
@@ -109,13 +109,18 @@ def main() -> None:
 # every response carries X-Request-ID and /metrics counts requests by path and status.
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="uvicorn's access log, a line per request.")
+# On by default so that `make serve` alone keeps escrow, fund orders and interest moving;
+# any number of processes with a worker run each job once (ADR 023).
+@click.option("--worker/--no-worker", "run_worker", default=True, show_default=True,
+              help="Run the scheduled jobs (auto-release, T+1 settlement, accrual) in this process too.")
 def serve(
-    host: str, port: int, data_dir: Path | None, workers: int, subgraph: str | None, demo: bool, access_log: bool
+    host: str, port: int, data_dir: Path | None, workers: int, subgraph: str | None, demo: bool, access_log: bool,
+    run_worker: bool,
 ) -> None:
     """Serve GraphQL (GraphiQL in a browser) at http://HOST:PORT/graphql."""
     import uvicorn
 
-    overrides = {"data_dir": data_dir, "subgraph": subgraph, "demo": True if demo else None}
+    overrides = {"data_dir": data_dir, "subgraph": subgraph, "demo": True if demo else None, "worker": run_worker}
     with database(Settings.from_env(**overrides), seed_if_empty=True) as settings:
         if settings.demo:
             click.echo("demo mode: demo tokens are printed and GraphiQL prefills one for loopback clients"
@@ -125,10 +130,13 @@ def serve(
             # Named demo parties mean nothing outside demo mode: nothing prefills a token.
             settings = replace(settings, demo_consumer=None, demo_merchant=None)
         click.echo(f"serving http://{host}:{port}/graphql", err=True)
+        if settings.worker:
+            click.echo("running the scheduled jobs in process (--no-worker turns them off)", err=True)
         if workers > 1:
             os.environ["DATABASE_URL"] = settings.database_url or ""
             os.environ["FINGRAPH_JWT_SECRET"] = settings.jwt_secret or ""
             os.environ["FINGRAPH_DEMO"] = "1" if settings.demo else "0"
+            os.environ["FINGRAPH_WORKER"] = "1" if settings.worker else "0"
             for name, value in [
                 ("FINGRAPH_DEMO_CONSUMER", settings.demo_consumer),
                 ("FINGRAPH_DEMO_MERCHANT", settings.demo_merchant),
@@ -214,7 +222,7 @@ async def _party_exists(dsn: str, principal: Principal) -> bool:
     from schema import partners_by_ids
     from schema.operations import PartyKind, party_of_kind
 
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    conn: asyncpg.Connection = await db.connect(dsn)
     try:
         if principal.partner_id is not None:
             return bool(await partners_by_ids(conn, [principal.partner_id]))
@@ -225,6 +233,47 @@ async def _party_exists(dsn: str, principal: Principal) -> bool:
     finally:
         await conn.close()
     return True
+
+
+@main.command()
+@data_dir_option
+@click.option("--until-idle", is_flag=True,
+              help="Run the jobs due now, then exit (for scripts); default: run until stopped.")
+def worker(data_dir: Path | None, until_idle: bool) -> None:
+    """Run the scheduled jobs (escrow auto-release, T+1 settlement, nightly accrual, missing yields).
+
+    Any number of workers (and `fingraph serve` processes, which run one unless
+    --no-worker) share the work: each job runs once per scheduled instant.
+    """
+    with database(Settings.from_env(data_dir=data_dir)) as settings:
+        click.echo("worker started: jobs " + ", ".join(_job_names()), err=True)
+        asyncio.run(_work(settings, until_idle=until_idle))
+
+
+def _job_names() -> list[str]:
+    from schema.operations import scheduling
+
+    return [f"{job.name} ({job.cron})" for job in scheduling.JOBS]
+
+
+async def _work(settings: Settings, *, until_idle: bool) -> None:
+    from gateway.scheduler import Scheduler
+
+    assert settings.database_url is not None
+    pool = await db.create_pool(settings.database_url, min_size=1, max_size=4,
+                                statement_timeout_ms=settings.statement_timeout_ms)
+    try:
+        clock = Clock.from_iso(settings.now)
+        scheduler = Scheduler(dsn=settings.database_url, pool=pool, clock=clock,
+                              platform_fee_bps=settings.platform_fee_bps)
+        if until_idle:
+            async with scheduler.app.open_async():
+                await scheduler.defer_ticks(clock.now())
+            await scheduler.run(wait=False, install_signal_handlers=False)
+        else:
+            await scheduler.run()
+    finally:
+        await pool.close()
 
 
 @main.command()
@@ -310,7 +359,7 @@ async def _publish_yield(dsn: str, fund_code: str, day: object, rate: object, cl
     from schema.operations import funds
     from services.kernel.errors import DomainError
 
-    conn = await asyncpg.connect(dsn)
+    conn = await db.connect(dsn)
     try:
         async with conn.transaction():
             d = await funds.publish_fund_yield(
@@ -350,7 +399,7 @@ async def _accrue(dsn: str, day: object, clock: Clock) -> tuple[str, bool]:
     from schema.operations import credit
     from services.kernel.errors import DomainError
 
-    conn = await asyncpg.connect(dsn)
+    conn = await db.connect(dsn)
     try:
         async with conn.transaction():
             a = await credit.accrue_daily_interest(conn, day=day, now=clock.now())  # type: ignore[arg-type]

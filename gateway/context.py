@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 import asyncpg
 from aiodataloader import DataLoader
 
-from gateway import idempotency
+from gateway import idempotency, job_runs
 from gateway.events import EventHub
 from services.kernel.clock import Clock
 from services.kernel.graph.context import GraphContext
+from services.kernel.job_runs import JobRun
 from services.kernel.principal import Principal
 from services.kernel.sql_call import SqlCall
 
@@ -60,6 +61,10 @@ class RequestContext:
             self._loaders[factory] = factory(self)
         loader: Loader = self._loaders[factory]
         return loader
+
+    async def scheduled_job_runs(self) -> dict[str, JobRun]:
+        async with self.pool.acquire() as conn:
+            return await job_runs.latest_runs(conn)
 
     async def idempotent(
         self,

@@ -37,6 +37,7 @@ import asyncpg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gateway import db
 from gateway.demo_names import DEMO_CONSUMER, DEMO_MERCHANT
 from gateway.demo_plan import DemoPlan, PlannedParty, PlannedPayment, PlannedRefund, plan_demo, plan_services
 from schema.operations import FundingSource, Party, PartyKind, credit, funds, oldest_parties, payments
@@ -81,7 +82,7 @@ async def seed(
     )
     workers = workers or _default_workers(len(plan.payments))
     started = time.monotonic()
-    pool: asyncpg.Pool = await asyncpg.create_pool(dsn, min_size=1, max_size=workers)
+    pool: asyncpg.Pool = await asyncpg.create_pool(dsn, min_size=1, max_size=workers, **db.connect_options())
     try:
         with _progress(progress, _operations(plan) + consumers + merchants) as advance:
             await _Seeding(pool, plan, workers, advance).run()
@@ -96,16 +97,16 @@ async def seed(
 
 async def seed_if_empty(dsn: str, *, clock: Clock) -> None:
     """Load the small demo set when the database has no parties yet (fast: a few seconds)."""
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    conn: asyncpg.Connection = await db.connect(dsn)
     try:
-        await conn.execute("SELECT pg_advisory_lock($1)", _SEED_LOCK)
-        try:
+        # A transaction-scoped lock, held while the seeding's own pool loads: the one kind
+        # a transaction pooler keeps on one server connection (gateway/db.py).
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _SEED_LOCK)
             if any([await oldest_parties(conn, kind=kind, limit=1) for kind in PartyKind]):
                 return
             _console.print("empty database: loading the demo data set", style="dim")
             await seed(dsn, random_seed=DEFAULT_SEED, clock=clock, progress=False, **SMALL_SET)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _SEED_LOCK)
     finally:
         await conn.close()
 
@@ -118,26 +119,24 @@ async def seed_unless_seeded(
     Idempotent: a second run finds the parties of the first and changes nothing (None
     means it loaded). ``force`` loads another data set beside what is there.
     """
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    conn: asyncpg.Connection = await db.connect(dsn)
     try:
         # The lock of ``seed_if_empty``: a server starting meanwhile does not load a set too.
-        await conn.execute("SELECT pg_advisory_lock($1)", _SEED_LOCK)
-        try:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _SEED_LOCK)
             first = [party for kind in PartyKind for party in await oldest_parties(conn, kind=kind, limit=1)]
             if first and not force:
                 return "parties (" + ", ".join(f"{p.kind.value.lower()} {p.name}" for p in first) + ")"
             await seed(dsn, consumers=consumers, merchants=merchants, random_seed=random_seed, clock=clock,
                        progress=progress)
             return None
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _SEED_LOCK)
     finally:
         await conn.close()
 
 
 async def demo_parties(dsn: str) -> list[tuple[str, str, str]]:
     """``[(label, role, party id)]`` of the demo consumer and merchant (the oldest, by their demo names)."""
-    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    conn: asyncpg.Connection = await db.connect(dsn)
     try:
         found = []
         for kind, name, role, type_name in [(PartyKind.CONSUMER, DEMO_CONSUMER, "consumer", "Consumer"),

@@ -318,6 +318,8 @@ def _initdb(data_dir: Path, user: pwd.struct_passwd | None) -> None:
         _run(args, user=user, cwd=staging)
         (staging / _PASSWORD_FILE).write_text(password)
         (staging / _PASSWORD_FILE).chmod(0o600)
+        if user is not None:  # the server's own files: pg_basebackup copies every file of the data dir
+            os.chown(staging / _PASSWORD_FILE, user.pw_uid, user.pw_gid)
         if data_dir.exists():
             data_dir.rmdir()
         staging.rename(data_dir)

@@ -18,11 +18,11 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
+from gateway import db
 from schema.operations import payments
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 1_000
 #: How often a process with subscribers looks for new events (the delivery delay, at most).
 POLL_INTERVAL = 0.05
-#: Events are kept this long, then purged by whichever process polls.
-RETENTION = timedelta(days=1)
+#: Events are kept this long (the outbox's rule: ``paymentEvents(after:)`` replays as far back),
+#: then purged by whichever process polls.
+RETENTION = payments.PAYMENT_EVENTS_RETENTION
 _PURGE_EVERY = 600.0
 
 
@@ -72,7 +73,7 @@ class EventHub:
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self._dsn)
+            self._conn = await db.connect(self._dsn)
         conn: asyncpg.Connection = self._conn
         return conn
 

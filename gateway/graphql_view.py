@@ -33,6 +33,7 @@ from gateway.guards import GuardPipeline, Refused
 from gateway.guards_ws import GuardedTransportWSHandler
 from gateway.middleware import PrincipalUser, new_request_id
 from gateway.ratelimit import COUNTED, client_address, client_key
+from gateway.replicas import LSN_HEADER, READ_FROM_HEADER, ReadRouting, is_query
 from gateway.request_body import BAD_USER_INPUT, BadRequest
 from gateway.request_errors import unnamed_choice
 from schema.compiled import CompiledReads
@@ -102,11 +103,16 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         await response(scope, receive, send)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        answer = None
         if context is UNSET and root_value is UNSET and isinstance(request, Request):
             answer = await self._compiled_answer(request)
-            if answer is not None:
-                return answer
-        return await super().run(request, context, root_value)
+        if answer is None:
+            answer = await super().run(request, context, root_value)
+        routing: ReadRouting | None = getattr(request.app.state, "read_routing", None)
+        if routing is not None and getattr(request.state, "wrote", False) and isinstance(answer, Response):
+            # After the mutation committed: the position a read must see to see it (gateway/replicas.py).
+            answer.headers[LSN_HEADER] = await routing.commit_position()
+        return answer
 
     async def _compiled_answer(self, request: Request) -> Response | None:
         """The compiled path's answer to a plain JSON POST, without Strawberry's request handling.
@@ -139,7 +145,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
         try:
-            await self._admit(request, context, query=query, extensions=None)
+            await self._admit(request, context, query=query, extensions=None, operation_name=name)
         except Refused as refused:
             # A request error like the view's: the same media type and status rule (process_result).
             refusal = ExecutionResult(data=None, errors=[self._refusal(refused, sub_response, lone=True)])
@@ -165,7 +171,7 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         request.state.sub_response = response
         # Partner grants are read as of each operation by the guard pipeline (gateway/guards.py).
         principal = user.principal if isinstance(user, PrincipalUser) else None
-        return RequestContext(
+        context = RequestContext(
             pool=state.pool,
             clock=state.clock,
             principal=principal,
@@ -175,6 +181,9 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             request=request,
             token_secret=state.jwt_secret,
         )
+        # A request the compiled path passed on to the view was admitted and routed there already.
+        _routed(request, context, response)
+        return context
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws: a token may come in connection_init (browsers cannot set headers)."""
@@ -280,7 +289,8 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         if not getattr(request.state, "admitted", False):
             try:
                 request_data.query = await self._admit(
-                    request, context, query=request_data.query, extensions=request_data.extensions
+                    request, context, query=request_data.query, extensions=request_data.extensions,
+                    operation_name=request_data.operation_name,
                 )
             except Refused as refused:
                 lone = not getattr(request.state, "batch", False)
@@ -338,15 +348,38 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         )
 
     async def _admit(
-        self, request: Request, context: RequestContext, *, query: str | None, extensions: dict[str, Any] | None
+        self, request: Request, context: RequestContext, *, query: str | None, extensions: dict[str, Any] | None,
+        operation_name: str | None = None,
     ) -> str | None:
-        """The guard pipeline for one HTTP operation; the request now counts as rate limited."""
+        """The guard pipeline for one HTTP operation; the request now counts as rate limited.
+        With replicas, it also picks the server the admitted operation runs on."""
         request.scope.setdefault("state", {})[COUNTED] = True
         guards: GuardPipeline = request.app.state.guards
         document = await guards.admit(context, query=query, extensions=extensions,
                                       client_address=client_address(request))
         request.state.admitted = not getattr(request.state, "batch", False)
+        routing: ReadRouting | None = getattr(request.app.state, "read_routing", None)
+        if routing is not None and document is not None:
+            await self._route(request, context, routing, document, operation_name)
         return document
+
+    @staticmethod
+    async def _route(
+        request: Request, context: RequestContext, routing: ReadRouting, document: str, operation_name: str | None
+    ) -> None:
+        """A lone query by a consumer, merchant or operator to a replica; everything else stays on the primary.
+
+        A batch shares one context between its items (a mutation among them must not run on
+        a replica); a partner's query writes its access log in the same request.
+        """
+        if not is_query(document, operation_name):
+            request.state.wrote = True
+            return
+        principal = context.principal
+        if getattr(request.state, "batch", False) or (principal is not None and principal.is_partner):
+            return
+        request.state.read_from = await routing.for_query(request.headers.get(LSN_HEADER))
+        _routed(request, context, request.state.sub_response)
 
     @staticmethod
     def _refusal(refused: Refused, sub_response: Response, *, lone: bool) -> GraphQLError:
@@ -387,6 +420,13 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         if sub_response.background:
             response.background = sub_response.background
         return response
+
+
+def _routed(request: Any, context: RequestContext, sub_response: Response) -> None:
+    """The server ``_route`` chose for this request's query, applied to its context and answer."""
+    read_from: tuple[str, Any] | None = getattr(request.state, "read_from", None)
+    if read_from is not None:
+        sub_response.headers[READ_FROM_HEADER], context.pool = read_from
 
 
 __all__ = ["FingraphGraphQL", "GraphQLError", "preferred_media_type"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter("fingraph_http_requests_total", "HTTP requests", ["method", "path", "status"])
 HTTP_LATENCY = Histogram(
@@ -40,3 +40,24 @@ def graphql_operation(operation_type: str, outcome: str) -> Any:
 @functools.lru_cache(maxsize=8)
 def read_path(path: str) -> Any:
     return READ_PATHS.labels(path=path)
+
+# The scheduler (ADR 023): refreshed by each worker after every tick from the shared run
+# records, so any process's /metrics tells the same story.
+SCHEDULED_RUNS = Counter(
+    "fingraph_scheduled_job_runs_total", "Ticks of scheduled jobs by result (succeeded, failed, skipped: already ran)",
+    ["job", "result"],
+)
+SCHEDULED_FIGURES = Counter(
+    "fingraph_scheduled_job_figures_total", "What scheduled runs did (released, settled, days, interest_fen...)",
+    ["job", "figure"],
+)
+SCHEDULED_LAST_RUN = Gauge("fingraph_scheduled_job_last_run_timestamp_seconds", "Last run (platform clock)", ["job"])
+SCHEDULED_NEXT_RUN = Gauge("fingraph_scheduled_job_next_run_timestamp_seconds", "Next scheduled instant", ["job"])
+SCHEDULED_LAG = Gauge(
+    "fingraph_scheduled_job_lag_seconds", "Seconds the latest scheduled instant has waited for a successful run",
+    ["job"],
+)
+SCHEDULED_LAST_SUCCESS = Gauge("fingraph_scheduled_job_last_success", "1 if the last run succeeded", ["job"])
+FUND_YIELDS_MISSING = Gauge(
+    "fingraph_fund_yields_missing", "Funds whose yield for yesterday was missing at the last check"
+)

@@ -9,10 +9,11 @@ already spent is answered 429 by the middleware before its body is read. Opening
 WebSocket is one hit too, and a failed sign-in (gateway/middleware.py) one hit of the
 client address's budget.
 
-Counters live in a ``limits`` storage. The default is this process's memory: with N
-gateway replicas a principal gets N times the limit, the usual trade for not putting a
-network hop on the hot path. Any ``limits.aio`` storage can be passed instead (a shared
-one when an exact global limit is needed).
+Counters live in a ``limits`` storage. The default is this process's memory (the
+embedded, one-process case): with N gateway processes a principal would get N times the
+limit. ``FINGRAPH_REDIS_URL`` puts the counters in Redis instead (``limits``' own Redis
+storage over the ``redis`` client), shared by every gateway process on every host, at the
+price of one Redis round trip per hit (docs/adr/027-scale-out.md).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
@@ -53,6 +54,18 @@ class SweepingMemoryStorage(MemoryStorage):
         if now >= self.next_sweep:
             self.next_sweep = now + self.sweep_every
             await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
+def counter_storage(redis_url: str | None) -> Storage:
+    """Where the counters live: Redis when a URL is given (shared by every gateway), else this process.
+
+    ``redis_url`` is a plain ``redis://`` (or ``rediss://``, ``redis+unix://``) URL as every
+    Redis tool writes it; ``limits`` spells its asyncio flavour ``async+redis://``.
+    """
+    if redis_url is None:
+        return SweepingMemoryStorage()
+    uri = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
+    return RedisStorage(uri, implementation="redispy", key_prefix="fingraph")
 
 
 @dataclass(frozen=True, slots=True)

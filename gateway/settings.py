@@ -73,6 +73,19 @@ class Settings:
     #: Open WebSocket operations per principal (or anonymous client address), across its
     #: sockets, in this process (``FINGRAPH_MAX_SUBSCRIPTIONS``).
     max_subscriptions: int = 100
+    #: Run a scheduler worker in this process (ADR 023). ``fingraph serve`` turns it on
+    #: unless ``--no-worker`` (``FINGRAPH_WORKER=0``); an app built in code (tests) has none.
+    worker: bool = False
+    #: Redis holding the rate limit's counters, shared by every gateway process
+    #: (``FINGRAPH_REDIS_URL``, e.g. ``redis://10.0.0.5:6379/0``); None counts in this process.
+    redis_url: str | None = None
+    #: Streaming replicas that answer queries (``FINGRAPH_REPLICA_URLS``, comma-separated
+    #: DSNs); mutations, subscriptions and reads a replica cannot serve yet go to the primary.
+    replica_urls: tuple[str, ...] = ()
+    #: A replica that has not replayed what the primary had written this many seconds ago is skipped.
+    replica_max_lag_seconds: float = 5.0
+    #: How long a read that sends ``X-Fingraph-LSN`` waits for a replica to reach it, before the primary.
+    replica_wait_seconds: float = 0.5
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -103,5 +116,10 @@ class Settings:
             compiled_reads=os.environ.get("FINGRAPH_COMPILED_READS", "1") not in ("0", "false", "no"),
             subscription_recheck_seconds=float(os.environ.get("FINGRAPH_SUBSCRIPTION_RECHECK_SECONDS") or 5.0),
             max_subscriptions=_int("FINGRAPH_MAX_SUBSCRIPTIONS", 100),
+            worker=_flag("FINGRAPH_WORKER", False),
+            redis_url=os.environ.get("FINGRAPH_REDIS_URL") or None,
+            replica_max_lag_seconds=float(os.environ.get("FINGRAPH_REPLICA_MAX_LAG_SECONDS") or 5.0),
+            replica_wait_seconds=float(os.environ.get("FINGRAPH_REPLICA_WAIT_SECONDS") or 0.5),
+            replica_urls=tuple(u.strip() for u in os.environ.get("FINGRAPH_REPLICA_URLS", "").split(",") if u.strip()),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

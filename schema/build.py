@@ -28,6 +28,7 @@ from services.funds.graph import FundsMutation, FundsQuery
 from services.kernel.graph import DATE_SCALAR, DATETIME_SCALAR, DECIMAL_SCALAR
 from services.partners.graph import PartnersMutation, PartnersQuery
 from services.payments.graph import PaymentsMutation, PaymentsQuery, PaymentsSubscription, PaymentType
+from services.scheduling.graph import SchedulingQuery
 
 FEDERATION_VERSION = "2.9"
 log = logging.getLogger("fingraph.graphql")
@@ -60,7 +61,7 @@ class FingraphSchema(strawberry.federation.Schema):
 def build_schema(
     *, extensions: Iterable[Any] = (), max_batch: int = 10
 ) -> FingraphSchema:
-    query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery, FundsQuery, CreditQuery))
+    query = merge_types("Query", (PartiesQuery, PaymentsQuery, PartnersQuery, FundsQuery, CreditQuery, SchedulingQuery))
     mutation = merge_types("Mutation", (PaymentsMutation, PartnersMutation, FundsMutation, CreditMutation))
     return FingraphSchema(
         query=query,

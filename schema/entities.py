@@ -7,8 +7,6 @@ fields (payments: wallet and payments; credit: profile and line; funds: holdings
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from services.credit.graph import ConsumerCreditFields, MerchantCreditFields
@@ -43,8 +41,18 @@ async def _party(info: Info, id: str, type_name: str, kind: PartyKind) -> Party 
     return party if party is not None and party.kind is kind else None
 
 
+@strawberry.interface(
+    name="Party",
+    description="A consumer or a merchant: what every party shares. `me` returns one; select the rest with "
+    "`... on Consumer` / `... on Merchant`.",
+)
+class PartyInterface(Node):
+    # Each member resolves these with its own rule (a consumer's name is personal).
+    name: str
+
+
 @strawberry.federation.type(keys=["id"], description="A merchant (seller) on the platform.")
-class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, Node):
+class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields, PartyInterface):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.MERCHANT
@@ -55,7 +63,7 @@ class Merchant(MerchantPaymentsFields, MerchantCreditFields, MerchantFundsFields
 
 
 @strawberry.federation.type(keys=["id"], description="A consumer (buyer) on the platform.")
-class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, Node):
+class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields, PartyInterface):
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:
         return isinstance(obj, Party) and obj.kind is PartyKind.CONSUMER
@@ -63,9 +71,6 @@ class Consumer(ConsumerPaymentsFields, ConsumerCreditFields, ConsumerFundsFields
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Consumer | None:
         return await _party(info, id, "Consumer", PartyKind.CONSUMER)  # type: ignore[return-value]
-
-
-PartyUnion = Annotated[Consumer | Merchant, strawberry.union("Party", description="A consumer or a merchant.")]
 
 
 async def merchant_by_id(info: Info, id: str) -> Party | None:

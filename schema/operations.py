@@ -7,7 +7,9 @@ batches, the demo seeder and the event pump use the services' public surfaces
 
 from __future__ import annotations
 
-from services import credit, funds, payments
+from services import credit, funds, payments, scheduling
+from services.kernel.job_runs import JobRun
 from services.payments import FundingSource, Party, PartyKind, oldest_parties, party_of_kind
 
-__all__ = ["FundingSource", "Party", "PartyKind", "credit", "funds", "oldest_parties", "party_of_kind", "payments"]
+__all__ = ["FundingSource", "JobRun", "Party", "PartyKind", "credit", "funds", "oldest_parties", "party_of_kind",
+           "payments", "scheduling"]

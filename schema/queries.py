@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 import strawberry
 
 from schema.compiled.roots import Me, Merchants, NodeById, PartyById, PaymentById
-from schema.entities import Consumer, Merchant, PartyUnion, consumer_by_id, merchant_by_id
+from schema.entities import Consumer, Merchant, PartyInterface, consumer_by_id, merchant_by_id
+from services.credit.graph import readable_credit_line, readable_drawdown
+from services.funds.graph import readable_fund, readable_holding
 from services.kernel.graph import Connection, Info, Node, page_window, require_principal
 from services.kernel.graph.compiled import sql
 from services.kernel.graph.directives import paginated, signed_in
-from services.kernel.ids import decode_id
+from services.kernel.ids import id_type
 from services.kernel.principal import Role
 from services.partners import PUBLIC_SCOPE
+from services.partners.graph import readable_partner
 from services.payments import Party, PartyKind, parties_page
-from services.payments.graph import PartyByIdLoader, PaymentType, readable_payment
+from services.payments.graph import PartyByIdLoader, PaymentType, readable_payment, readable_wallet
+
+#: ``node(id:)``: each Node type's refetch, which applies that type's read rule
+#: (services/kernel/access.py). A type whose id prefix is not here answers null.
+NODE_READERS: dict[str, Callable[[Info, str], Awaitable[object | None]]] = {
+    "Merchant": merchant_by_id,
+    "Consumer": consumer_by_id,
+    "Payment": readable_payment,
+    "Wallet": readable_wallet,
+    "CreditLine": readable_credit_line,
+    "Drawdown": readable_drawdown,
+    "Fund": readable_fund,
+    "FundHolding": readable_holding,
+    "Partner": readable_partner,
+}
 
 
 @strawberry.type
@@ -24,7 +42,7 @@ class PartiesQuery:
         description="The consumer or merchant the token belongs to (null for operators and partners).",
         directives=signed_in(), metadata=sql(Me()),
     )
-    async def me(self, info: Info) -> PartyUnion | None:
+    async def me(self, info: Info) -> PartyInterface | None:
         principal = require_principal(info)
         if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
             return None
@@ -76,14 +94,5 @@ class PartiesQuery:
                       metadata=sql(NodeById()))
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         require_principal(info)
-        decoded = decode_id(id)
-        if decoded is None:
-            return None
-        type_name = decoded[0]
-        if type_name == "Merchant":
-            return await merchant_by_id(info, id)  # type: ignore[return-value]
-        if type_name == "Consumer":
-            return await consumer_by_id(info, id)  # type: ignore[return-value]
-        if type_name == "Payment":
-            return await readable_payment(info, id)  # type: ignore[return-value]
-        return None
+        reader = NODE_READERS.get(id_type(id) or "")
+        return None if reader is None else await reader(info, id)  # type: ignore[return-value]

@@ -2,9 +2,10 @@
 
 The one-process schema is the single source of truth. A field belongs to the service
 whose package defines it (`services.credit...` -> credit; the join's party queries and
-partners belong with payments, which owns parties). A subgraph is its service's root
-fields and entity fields, every type they reach, the entities' `id` key, and the
-shared value types (Money, PageInfo, connections), marked `@shareable`.
+partners belong with payments, which owns parties; so does the operator's
+`scheduledJobs`). A subgraph is its service's root fields and entity fields, every
+type they reach, the entities' `id` key, and the shared value types (Money, PageInfo,
+connections), marked `@shareable`.
 
 `fingraph serve --subgraph S` runs the same code with two differences: `_service.sdl`
 answers S's SDL, and a validation rule refuses fields that are not S's.
@@ -60,7 +61,7 @@ def _owner(module: str) -> str | None:
     for service in SUBGRAPHS:
         if module.startswith(f"services.{service}"):
             return service
-    if module.startswith(("schema.", "services.partners")):
+    if module.startswith(("schema.", "services.partners", "services.scheduling")):
         return "payments"
     return None
 

@@ -53,6 +53,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def gateway_database_url(database_url: str) -> Iterator[str]:
+    """Where the served app's pool connects: the test database, or PgBouncer in front of it.
+
+    ``FINGRAPH_TEST_PGBOUNCER=1`` puts a PgBouncer in transaction mode between the
+    gateway and the database (with ``FINGRAPH_PGBOUNCER=1``, what the gateway needs
+    behind one); the assertions' own pool (``db``) still connects directly.
+    ``tests/scale/test_pgbouncer.py`` runs tests/e2e that way.
+    """
+    if os.environ.get("FINGRAPH_TEST_PGBOUNCER", "") in ("", "0"):
+        yield database_url
+        return
+    from tests.scale.engines import pgbouncer
+
+    with pgbouncer(database_url) as url:
+        yield url
+
+
 @dataclass
 class Server:
     url: str
@@ -71,16 +89,16 @@ async def running_app(settings: Settings, clock: Clock) -> AsyncIterator[Server]
 
 
 @pytest.fixture(scope="session")
-async def server(database_url: str) -> AsyncIterator[Server]:
-    settings = Settings(database_url=database_url, jwt_secret=SECRET, pool_max_size=40)
+async def server(gateway_database_url: str) -> AsyncIterator[Server]:
+    settings = Settings(database_url=gateway_database_url, jwt_secret=SECRET, pool_max_size=40)
     async with running_app(settings, Clock(START)) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
-async def standard_server(database_url: str, server: Server) -> AsyncIterator[Server]:
+async def standard_server(gateway_database_url: str, server: Server) -> AsyncIterator[Server]:
     """The same app over the same database with the compiled read path off (ADR 010)."""
-    settings = Settings(database_url=database_url, jwt_secret=SECRET, pool_max_size=10, compiled_reads=False)
+    settings = Settings(database_url=gateway_database_url, jwt_secret=SECRET, pool_max_size=10, compiled_reads=False)
     async with running_app(settings, server.clock) as running:
         yield running
 

@@ -71,6 +71,10 @@ LEAKS = [
     ("gateway/demo_plan.py", "from services.payments.models import PaymentStatus",
      "reaches the services only through schema/"),
     ("gateway/events.py", "from services.payments import outbox", "reaches the services only through schema/"),
+    ("services/credit/service.py", "import services.scheduling", "The scheduled jobs sit above the services"),
+    ("services/scheduling/jobs.py", "from services.credit.accrual import accrue_day",
+     "reach credit only through services.credit"),
+    ("gateway/scheduler.py", "from services.scheduling import JOBS", "reaches the services only through schema/"),
 ]
 
 
@@ -121,10 +125,11 @@ def test_sql_naming_a_service_schema_lives_in_that_service() -> None:
 
 
 def test_services_name_the_join_only_lazily_and_in_one_place() -> None:
-    """The payments slice returns the joined Merchant/Consumer by a lazy reference (no import,
-    which the contracts would see); nothing else in services may name schema or gateway."""
+    """Slices return the joined Merchant/Consumer by a lazy reference (no import, which the
+    contracts would see), named in the kernel once; nothing else in services may name schema
+    or gateway."""
     named = [path.relative_to(ROOT).as_posix()
              for path in sorted((ROOT / "services").rglob("*.py"))
              for line in path.read_text().splitlines()
              if re.search(r"[\"'](schema|gateway)\.", line)]
-    assert named == ["services/payments/graph/entities.py"], named
+    assert named == ["services/kernel/graph/entities.py"], named

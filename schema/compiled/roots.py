@@ -28,7 +28,7 @@ from schema.compiled.planner import (
 from schema.representations import checked_representation, entity_keys_of
 from services.kernel.access import may_reach_consumer, may_reach_merchant, needs_counterparty
 from services.kernel.graph.compiled import Row
-from services.kernel.ids import decode_id
+from services.kernel.ids import decode_id, id_type
 from services.kernel.principal import Role
 from services.payments import PartyKind
 from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_at, parties_rows, party_kind
@@ -123,8 +123,11 @@ class NodeById(RootSpec):
 
     def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
         decoded = decode_id(args["id"])
-        if decoded is None or decoded[0] not in ("Merchant", "Consumer", "Payment"):
+        if decoded is None and id_type(args["id"]) is None:
             return NULL
+        if decoded is None or decoded[0] not in ("Merchant", "Consumer", "Payment"):
+            # A party's wallet, line, holding, a fund, a partner: read by their resolvers.
+            raise Fallback("node(id:) of an object the compiled path does not refetch")
         type_name, pk = decoded
         if type_name == "Payment":
             return _payment(planner, nodes, pk)

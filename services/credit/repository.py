@@ -168,3 +168,26 @@ async def credit_records_by_party_ids(
 
 async def accrual_of(conn: asyncpg.Connection, day: date) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM credit.accruals WHERE date = $1", day)
+
+
+async def lines_by_ids(conn: asyncpg.Connection, line_ids: Sequence[int]) -> list[CreditLine]:
+    rows = await conn.fetch(f"SELECT {_LINE_COLUMNS} FROM credit.lines WHERE id = ANY($1::bigint[])", list(line_ids))
+    return [line_from_row(row) for row in rows]
+
+
+async def drawdowns_by_ids(conn: asyncpg.Connection, drawdown_ids: Sequence[int]) -> list[Drawdown]:
+    rows = await conn.fetch("SELECT * FROM credit.drawdowns WHERE id = ANY($1::bigint[])", list(drawdown_ids))
+    return [drawdown_from_row(row) for row in rows]
+
+
+async def last_accrued_date(conn: asyncpg.Connection) -> date | None:
+    value: date | None = await conn.fetchval("SELECT max(date) FROM credit.accruals")
+    return value
+
+
+async def first_drawdown_day(conn: asyncpg.Connection) -> date | None:
+    """The business date (Asia/Shanghai) of the first drawdown: no day before it owes interest."""
+    value: date | None = await conn.fetchval(
+        "SELECT (min(drawn_at) AT TIME ZONE 'Asia/Shanghai')::date FROM credit.drawdowns"
+    )
+    return value

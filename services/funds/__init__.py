@@ -9,6 +9,7 @@ from services.funds.funding import FundPaymentProvider
 from services.funds.models import DEFAULT_FUND, Distribution, Fund, Holding, RedemptionMode
 from services.funds.seed import demo_earnings_per_10k, seed_yield_history
 from services.funds.service import (
+    funds_missing_yield,
     missing_yield_dates,
     publish_fund_yield,
     settle_due_fund_orders,
@@ -24,6 +25,7 @@ __all__ = [
     "Holding",
     "RedemptionMode",
     "demo_earnings_per_10k",
+    "funds_missing_yield",
     "missing_yield_dates",
     "publish_fund_yield",
     "seed_yield_history",

@@ -219,3 +219,17 @@ async def income_history(
 
 def daily_yields(rows: Sequence[asyncpg.Record]) -> list[DailyYield]:
     return [DailyYield(date=row["date"], earnings_per_10k=row["earnings_per_10k"]) for row in rows]
+
+
+async def funds_without_yield(conn: asyncpg.Connection, *, day: date) -> list[str]:
+    """Codes of the funds that have published before ``day`` but not ``day`` itself."""
+    rows = await conn.fetch(
+        """
+        SELECT f.code FROM funds.funds f
+         WHERE EXISTS (SELECT 1 FROM funds.daily_yields y WHERE y.fund_id = f.id AND y.date < $1)
+           AND NOT EXISTS (SELECT 1 FROM funds.daily_yields y WHERE y.fund_id = f.id AND y.date = $1)
+         ORDER BY f.code
+        """,
+        day,
+    )
+    return [row["code"] for row in rows]

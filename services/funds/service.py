@@ -248,3 +248,13 @@ def _distribution(fund: Fund, row: asyncpg.Record, *, already_published: bool) -
         total_income=units_to_money(row["total_income"], fund.currency), gross_income=row["gross_income"],
         residue=row["residue"], already_published=already_published,
     )
+
+
+async def funds_missing_yield(conn: asyncpg.Connection, *, day: date) -> list[str]:
+    """The funds whose yield for ``day`` is not published, among those already publishing.
+
+    A money-market fund earns every calendar day, so a fund that has published before
+    and lacks ``day`` leaves its holders without that day's income: the scheduler flags
+    it to the operator. A fund that never published (just created) is not flagged.
+    """
+    return await repository.funds_without_yield(conn, day=day)

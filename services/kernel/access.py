@@ -20,6 +20,10 @@ Payment       its buyer, its merchant, operators,     all fields; its buyer and 
               ``payments:read``
 ============  =====================================  ===========================================
 
+Objects a party owns (Wallet, CreditLine, Drawdown, FundHolding) are read as the party's
+private field that holds them (``OWNED``, ``may_read_owned``); a Fund is public; a
+Partner's card is ``may_read_partner``.
+
 Private fields of either type are ``Principal.may_read`` (the party itself, operators, a
 partner the merchant granted the field's scope), applied by ``require_private_access``.
 Counterparty facts are data: the graph batches them (a loader, an EXISTS in SQL). A
@@ -33,6 +37,8 @@ from enum import Enum
 from services.kernel.principal import Principal, Role
 
 PAYMENTS_SCOPE = "payments:read"
+CREDIT_SCOPE = "credit:read"
+FUNDS_SCOPE = "funds:read"
 
 
 class Exposure(str, Enum):
@@ -113,4 +119,31 @@ def may_read_payment(principal: Principal, *, buyer_id: int, merchant_id: int) -
         or principal.is_party(buyer_id)
         or principal.is_party(merchant_id)
         or principal.partner_may_read(merchant_id, PAYMENTS_SCOPE)
+    )
+
+
+#: Objects a party owns that ``node(id:)`` refetches on their own, and the partner scope
+#: that covers each: they are the party's private data, read as ``wallet``,
+#: ``creditLine`` and ``fundHolding`` are read through the party (ADR 024).
+OWNED: dict[str, str] = {
+    "Wallet": PAYMENTS_SCOPE,
+    "CreditLine": CREDIT_SCOPE,
+    "Drawdown": CREDIT_SCOPE,
+    "FundHolding": FUNDS_SCOPE,
+}
+
+
+def may_read_owned(principal: Principal, type_name: str, owner_id: int) -> bool:
+    """A Wallet, CreditLine, Drawdown or FundHolding: as the owning party's private field."""
+    return principal.may_read(owner_id, OWNED[type_name])
+
+
+def may_read_partner(principal: Principal, partner_id: int) -> bool:
+    """A partner's public card (id, name): operators, the partner itself, and merchants,
+    who grant partners access and see them in their access log. Consumers have no
+    dealings with partners."""
+    return (
+        principal.is_operator
+        or principal.role is Role.MERCHANT
+        or (principal.is_partner and principal.partner_id == partner_id)
     )

@@ -24,6 +24,7 @@ from services.payments.models import (
     payment_status,
     wallet_code,
 )
+from services.payments.outbox import RETENTION as PAYMENT_EVENTS_RETENTION
 from services.payments.outbox import payment_events_after, payment_events_cursor, purge_payment_events
 from services.payments.parties import named_party, party_of_kind, party_ref
 from services.payments.repository import (
@@ -41,12 +42,14 @@ from services.payments.service import (
     create_party,
     create_payment,
     refund_payment,
+    release_due_payments,
     top_up,
 )
 
 __all__ = [
     "CONFIRMATION_WINDOW",
     "PAYMENT_EVENTS_CHANNEL",
+    "PAYMENT_EVENTS_RETENTION",
     "FundingProvider",
     "FundingSource",
     "Leg",
@@ -77,6 +80,7 @@ __all__ = [
     "purge_payment_events",
     "refund_payment",
     "register_funding_source",
+    "release_due_payments",
     "system",
     "top_up",
     "wallet",

@@ -4,11 +4,8 @@ and a real Apollo gateway over `fingraph serve --subgraph` processes answers the
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,6 @@ from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTyp
 
 from schema import build_schema
 from schema.export import SCHEMA_DIR
-from tests.conftest import SECRET, START, Server
 from tests.node_peers import require_node_peers
 from tests.support import (
     CONSUMER_HOME,
@@ -26,9 +22,7 @@ from tests.support import (
     MERCHANT_VIEW,
     MERCHANTS_PAGE,
     Api,
-    free_port,
     new_key,
-    wait_until_up,
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
@@ -81,35 +75,6 @@ def test_subgraphs_compose_with_no_errors_and_no_hints() -> None:
 def test_supergraph_is_the_one_process_graph() -> None:
     report = compose()
     assert report["api"] == one_process_api()
-
-
-@pytest.fixture(scope="module")
-async def federated_gateway(database_url: str, server: Server) -> AsyncIterator[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "FINGRAPH_JWT_SECRET": SECRET, "FINGRAPH_NOW": START.isoformat()}
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        urls = {}
-        for name in subgraph_files():
-            port = free_port()
-            processes.append(subprocess.Popen(
-                [str(Path(sys.executable).parent / "fingraph"), "serve", "--subgraph", name, "--port", str(port)],
-                env=env, stdout=subprocess.DEVNULL,
-            ))
-            urls[name] = f"http://127.0.0.1:{port}/graphql"
-            await wait_until_up(f"http://127.0.0.1:{port}/healthz")
-        port = free_port()
-        processes.append(subprocess.Popen(
-            ["node", str(NODE_DIR / "federation_gateway.mjs"), str(port), *(f"{n}={u}" for n, u in urls.items())],
-            stdout=subprocess.DEVNULL,
-        ))
-        gateway = f"http://127.0.0.1:{port}/"
-        await wait_until_up(gateway + "?query=%7B__typename%7D")
-        yield gateway
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
 
 
 async def _both(api: Api, gateway: str, query: str, token: str, **variables: Any) -> tuple[Any, Any]:

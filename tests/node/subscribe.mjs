@@ -1,10 +1,10 @@
 // A real graphql-ws client: subscribes, prints one JSON line per message, exits after N.
-// Usage: node subscribe.mjs ws://127.0.0.1:PORT/graphql TOKEN COUNT 'subscription { ... }'
+// Usage: node subscribe.mjs ws://127.0.0.1:PORT/graphql TOKEN COUNT 'subscription { ... }' ['{"variable": ...}']
 import { peer } from './peers.mjs';
 const { createClient } = await peer('graphql-ws');
 const { default: WebSocket } = await peer('ws');
 
-const [url, token, count, query] = process.argv.slice(2);
+const [url, token, count, query, variables] = process.argv.slice(2);
 const wanted = Number(count);
 const print = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 
@@ -21,7 +21,7 @@ const client = createClient({
 
 let seen = 0;
 const timer = setTimeout(() => { print({ type: 'timeout' }); client.dispose(); process.exit(2); }, 30000);
-client.subscribe({ query }, {
+client.subscribe({ query, variables: variables ? JSON.parse(variables) : undefined }, {
   next: (message) => {
     print({ type: 'next', payload: message });
     seen += 1;

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 
 from gateway.events import EventHub
 from services.kernel.money import Money
@@ -85,7 +86,67 @@ async def test_the_hub_delivers_a_committed_payment_and_nothing_of_a_refused_one
                 payload = await asyncio.wait_for(queue.get(), timeout=10)
                 assert payload is not None
                 heard.append(json.loads(payload))
-        ours = [event for event in heard if event["merchant"] == merchant.pk]
+        ours = [{k: event[k] for k in ("payment", "buyer", "merchant", "kind")}
+                for event in heard if event["merchant"] == merchant.pk]
         assert ours == [{"payment": pk, "buyer": buyer.pk, "merchant": merchant.pk, "kind": "CREATED"}]
     finally:
         await hub.close()
+
+
+def _positions(payloads: list[str], mine: set[int]) -> list[int]:
+    return [p for p in _ids(payloads) if p in mine]
+
+
+async def test_a_cursor_resumes_after_its_event_with_each_later_one_once(db: asyncpg.Pool) -> None:
+    """Every event's cursor replays exactly what came after it, a long transaction included."""
+    async with db.acquire() as reader, db.acquire() as slow, db.acquire() as quick:
+        start = await outbox.payment_events_cursor(reader)
+        early, a, b, c, d = (_payment() for _ in range(5))
+        mine = {p.id for p in (early, a, b, c, d)}
+        # given a transaction that started first and stays open, and two that commit
+        slow_tx = slow.transaction()
+        await slow_tx.start()
+        await _record(slow, early)
+        for payment in (a, b):
+            async with quick.transaction():
+                await _record(quick, payment)
+        # when a reader reads them live (the open one is not there yet)
+        cursor, payloads = await outbox.payment_events_after(reader, start)
+        assert _positions(payloads, mine) == [a.id, b.id]
+        after_a = json.loads(next(p for p in payloads if json.loads(p)["payment"] == a.id))["cursor"]
+        # and, while its subscriber is away, the long one commits and another follows
+        await slow_tx.commit()
+        async with quick.transaction():
+            await _record(quick, c)
+        # then resuming after a replays b, the long one and c, each once
+        read, missed = await outbox.payment_events_since(reader, outbox.ResumeCursor.decode(after_a))
+        assert sorted(_positions(missed, mine)) == sorted([b.id, early.id, c.id])
+        assert len(_positions(missed, mine)) == 3
+        # and resuming after any replayed event gives exactly the ones after it
+        replayed = [json.loads(p) for p in missed if json.loads(p)["payment"] in mine]
+        for index, event in enumerate(replayed):
+            _, rest = await outbox.payment_events_since(reader, outbox.ResumeCursor.decode(event["cursor"]))
+            assert _positions(rest, mine) == [e["payment"] for e in replayed[index + 1:]]
+        # and an event committed after the replay is not one the replay read
+        async with quick.transaction():
+            await _record(quick, d)
+        _, live = await outbox.payment_events_after(reader, cursor)
+        fresh = [json.loads(p) for p in live if json.loads(p)["payment"] in mine]
+        assert [e["payment"] for e in fresh if not read.has_read(e["tx"])] == [d.id]
+
+
+async def test_a_cursor_older_than_the_retention_is_refused(db: asyncpg.Pool) -> None:
+    async with db.acquire() as conn:
+        snapshot = await outbox.payment_events_cursor(conn)
+        old = datetime.now(UTC) - outbox.RETENTION
+        cursor = outbox.ResumeCursor(((snapshot, None),), at=old)
+        with pytest.raises(outbox.EventsExpired, match="kept for 24 hours"):
+            await outbox.payment_events_since(conn, outbox.ResumeCursor.decode(cursor.encode()))
+        recent = outbox.ResumeCursor(((snapshot, None),), at=datetime.now(UTC) - timedelta(hours=1))
+        await outbox.payment_events_since(conn, recent)
+
+
+@pytest.mark.parametrize("text", ["", "bm90IGpzb24", "W10=", "eyJjIjpbXSwiYXQiOm51bGx9"])
+def test_a_cursor_the_outbox_did_not_write_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a payment event cursor"):
+        outbox.ResumeCursor.decode(text)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from services.credit import repository, service
 from services.credit.models import CreditLine, CreditProfile, Drawdown
 from services.kernel.graph.loader import RequestLoader
+from services.payments import Party, parties_by_ids
 
 
 class _CreditLoader(RequestLoader):
@@ -41,3 +42,26 @@ class DrawdownsByLineIdLoader(_CreditLoader):
                 for d in await repository.drawdowns_pages(conn, line_ids=line_ids, limit=limit, before_id=before):
                     found[(d.line_id, limit, before)].append(d)
         return [found.get(key, []) for key in keys]
+
+
+class CreditLineByIdLoader(_CreditLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[CreditLine | None]:
+        async with self.pool.acquire() as conn:
+            by_id = {line.id: line for line in await repository.lines_by_ids(conn, keys)}
+        return [by_id.get(key) for key in keys]
+
+
+class DrawdownByIdLoader(_CreditLoader):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Drawdown | None]:
+        async with self.pool.acquire() as conn:
+            by_id = {drawdown.id: drawdown for drawdown in await repository.drawdowns_by_ids(conn, keys)}
+        return [by_id.get(key) for key in keys]
+
+
+class OwnerByPartyIdLoader(_CreditLoader):
+    """The party a payload's owner fields return (``services.kernel.graph.owner``)."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Party | None]:
+        async with self.pool.acquire() as conn:
+            by_id = {party.id: party for party in await parties_by_ids(conn, keys)}
+        return [by_id.get(key) for key in keys]

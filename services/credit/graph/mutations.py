@@ -14,10 +14,12 @@ import asyncpg
 import strawberry
 
 from services.credit import service
+from services.credit.graph.loaders import OwnerByPartyIdLoader
 from services.credit.graph.types import AccrualType, CreditLineType, RepaymentType
 from services.credit.models import Accrual, CreditLine, Repayment
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.graph import Info, UserError, require_operator, require_party, run_idempotent, run_once, user_error
+from services.kernel.graph.owner import PayloadOwners
 from services.kernel.ids import decode_id
 from services.kernel.money import parse_amount
 from services.kernel.principal import Role
@@ -62,16 +64,26 @@ class RateMerchantPayload:
 
 
 @strawberry.type
-class CreditLinePayload:
+class CreditLinePayload(PayloadOwners):
+    owner_loader = OwnerByPartyIdLoader
     credit_line: CreditLineType | None
     user_errors: list[UserError]
+
+    def owner_ids(self) -> list[int]:
+        line: CreditLine | None = self.credit_line  # type: ignore[assignment]  # the domain value is the root
+        return [] if line is None else [line.party_id]
 
 
 @strawberry.type
-class RepayCreditPayload:
+class RepayCreditPayload(PayloadOwners):
+    owner_loader = OwnerByPartyIdLoader
     repayment: RepaymentType | None
     credit_line: CreditLineType | None
     user_errors: list[UserError]
+
+    def owner_ids(self) -> list[int]:
+        line: CreditLine | None = self.credit_line  # type: ignore[assignment]
+        return [] if line is None else [line.party_id]
 
 
 @strawberry.type

@@ -19,14 +19,30 @@ from services.credit.graph.loaders import (
     CreditProfileByPartyIdLoader,
     DrawdownsByLineIdLoader,
 )
-from services.credit.models import Accrual, CreditLine, CreditProfile, Drawdown, Repayment
-from services.kernel.graph import Connection, Info, MoneyType, page_window, require_principal, require_private_access
+from services.credit.models import Accrual, CreditLine, CreditProfile, Drawdown, LineStatus, Repayment
+from services.kernel.graph import (
+    Connection,
+    Info,
+    MoneyType,
+    Node,
+    page_window,
+    require_principal,
+    require_private_access,
+)
 from services.kernel.graph.compiled import Leaf, money, normalized_decimal, sql, standard_only, typed_id
 from services.kernel.graph.directives import private, signed_in
 from services.kernel.ids import encode_id
 from services.payments import Party
 
 _SCOPE = "credit:read"
+#: Reached by node(id:) only: no contract read selects a drawdown.
+_DRAWDOWN_ONLY = standard_only("a drawdown is reached by node(id:) and drawdowns, both answered by resolvers")
+
+CreditLineStatusEnum = strawberry.enum(
+    LineStatus, name="CreditLineStatus",
+    description="Whether a line can be drawn on. Values are only ever added (ADR 024): a client treats an unknown "
+    "one as not drawable.",
+)
 
 
 @strawberry.type(name="CreditFactor", description="One factor group of a credit score and its points.")
@@ -52,31 +68,40 @@ class CreditProfileType:
 
 
 @strawberry.type(name="Drawdown", description="One draw on a credit line, due after its term.")
-class DrawdownType:
-    @strawberry.field
+class DrawdownType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, Drawdown)
+
+    @strawberry.field(metadata=_DRAWDOWN_ONLY)  # type: ignore[misc]  # Node's id
     def id(self, root: Drawdown) -> strawberry.ID:
         return strawberry.ID(encode_id("Drawdown", root.id))
 
-    @strawberry.field
+    @strawberry.field(metadata=_DRAWDOWN_ONLY)
     def amount(self, root: Drawdown) -> MoneyType:
         return root.amount  # type: ignore[return-value]
 
-    @strawberry.field(description="Principal of this drawdown not yet repaid.")
+    @strawberry.field(description="Principal of this drawdown not yet repaid.", metadata=_DRAWDOWN_ONLY)
     def outstanding(self, root: Drawdown) -> MoneyType:
         return root.outstanding  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(metadata=_DRAWDOWN_ONLY)
     def drawn_at(self, root: Drawdown) -> datetime:
         return root.drawn_at
 
-    @strawberry.field(description="Last day of the term; from the next day the principal is overdue.")
+    @strawberry.field(description="Last day of the term; from the next day the principal is overdue.",
+                      metadata=_DRAWDOWN_ONLY)
     def due_date(self, root: Drawdown) -> date:
         return root.due_date
 
 
 @strawberry.type(name="CreditLine", description="A revolving credit line with daily interest.")
-class CreditLineType:
-    @strawberry.field(metadata=sql(Leaf(lambda row: typed_id("CreditLine", row["id"]))))
+class CreditLineType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, CreditLine)
+
+    @strawberry.field(metadata=sql(Leaf(lambda row: typed_id("CreditLine", row["id"]))))  # type: ignore[misc]
     def id(self, root: CreditLine) -> strawberry.ID:
         return strawberry.ID(encode_id("CreditLine", root.id))
 
@@ -120,8 +145,8 @@ class CreditLineType:
         return root.apr.normalize() if root.apr else root.apr
 
     @strawberry.field(metadata=sql(Leaf(lambda row: row["status"])))
-    def status(self, root: CreditLine) -> str:
-        return root.status.value
+    def status(self, root: CreditLine) -> CreditLineStatusEnum:  # type: ignore[valid-type]
+        return root.status
 
     @strawberry.field(description="Term of each drawdown in days.", metadata=sql(Leaf(lambda row: row["term_days"])))
     def term_days(self, root: CreditLine) -> int:

@@ -40,7 +40,8 @@ def _holding(row: Row, args: Mapping[str, Any], scope: Scope) -> tuple[str | Non
         "yesterday_income": (
             f"CASE WHEN {h}.last_income_date = {scope.today} - 1 THEN {h}.last_income ELSE 0 END"
         ),
-        "fund_id": f"{f}.id", "fund_code": f"{f}.code", "fund_name": f"{f}.name", "fund_manager": f"{f}.manager",
+        "fund_id": f"{f}.id", "party_id": party,
+        "fund_code": f"{f}.code", "fund_name": f"{f}.name", "fund_manager": f"{f}.manager",
     })
 
 

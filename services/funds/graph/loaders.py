@@ -9,6 +9,7 @@ from datetime import timedelta
 from services.funds import repository
 from services.funds.models import DailyYield, Fund, Holding, IncomeDay, PendingRedemption, units_to_money
 from services.kernel.graph.loader import RequestLoader
+from services.payments import Party, parties_by_ids
 
 #: Days of yields a loader fetches per fund: enough for the 7-day yield and a year of history.
 _YIELD_WINDOW = 366
@@ -71,6 +72,15 @@ class FundByIdLoader(_FundsLoader):
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Fund | None]:
         async with self.pool.acquire() as conn:
             by_id = {fund.id: fund for fund in await repository.all_funds(conn)}
+        return [by_id.get(key) for key in keys]
+
+
+class OwnerByPartyIdLoader(_FundsLoader):
+    """The party a payload's owner fields return (``services.kernel.graph.owner``)."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Party | None]:
+        async with self.pool.acquire() as conn:
+            by_id = {party.id: party for party in await parties_by_ids(conn, keys)}
         return [by_id.get(key) for key in keys]
 
 

@@ -14,10 +14,12 @@ import strawberry
 
 from services.funds import service
 from services.funds.errors import invalid_state
+from services.funds.graph.loaders import OwnerByPartyIdLoader
 from services.funds.graph.types import DistributionType, FundHoldingType
 from services.funds.models import Distribution, Holding, RedemptionMode
 from services.kernel.errors import DomainError
 from services.kernel.graph import Info, UserError, require_operator, require_party, run_idempotent, run_once, user_error
+from services.kernel.graph.owner import PayloadOwners
 from services.kernel.money import parse_amount
 from services.kernel.principal import Role
 
@@ -54,9 +56,14 @@ class SettleFundOrdersInput:
 
 
 @strawberry.type
-class FundHoldingPayload:
+class FundHoldingPayload(PayloadOwners):
+    owner_loader = OwnerByPartyIdLoader
     holding: FundHoldingType | None
     user_errors: list[UserError]
+
+    def owner_ids(self) -> list[int]:
+        holding: Holding | None = self.holding  # type: ignore[assignment]  # the domain value is the root
+        return [] if holding is None else [holding.party_id]
 
 
 @strawberry.type

@@ -27,9 +27,10 @@ from services.funds.models import (
     days_missing_a_yield,
 )
 from services.funds.yields import seven_day_annualized_yield
-from services.kernel.graph import Info, MoneyType, require_operator, require_private_access
-from services.kernel.graph.compiled import Leaf, money, sql, standard_only
+from services.kernel.graph import Info, MoneyType, Node, require_operator, require_private_access
+from services.kernel.graph.compiled import Leaf, money, sql, standard_only, typed_id
 from services.kernel.graph.directives import private
+from services.kernel.ids import PREFIXES, encode_id
 from services.kernel.money import Money
 from services.payments import Party
 
@@ -55,7 +56,15 @@ class FundYieldDayType:
 
 
 @strawberry.type(name="Fund", description="A money-market fund (NAV fixed at 1.00).")
-class FundType:
+class FundType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, Fund)
+
+    @strawberry.field(metadata=sql(Leaf(lambda row: typed_id("Fund", row["id"]))))  # type: ignore[misc]  # Node's id
+    def id(self, root: Fund) -> strawberry.ID:
+        return strawberry.ID(encode_id("Fund", root.id))
+
     @strawberry.field(metadata=sql(Leaf(lambda row: row["code"])))
     def code(self, root: Fund) -> str:
         return root.code
@@ -121,7 +130,18 @@ class FundPendingRedemptionType:
 
 
 @strawberry.type(name="FundHolding", description="A party's units of a fund (1 unit = 1.00).")
-class FundHoldingType:
+class FundHoldingType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, Holding)
+
+    @strawberry.field(  # type: ignore[misc]  # Node's id
+        description="The fund and the party: a holding has its id before the first subscription.",
+        metadata=sql(Leaf(lambda row: f"'{PREFIXES['FundHolding']}_' || {row['fund_id']} || '_' || {row['party_id']}")),
+    )
+    def id(self, root: Holding) -> strawberry.ID:
+        return strawberry.ID(encode_id("FundHolding", root.fund_id, root.party_id))
+
     @strawberry.field(
         description="Confirmed units: they earn income and can be redeemed or spent.",
         metadata=sql(Leaf(lambda row: f"({row['units']})::text")),

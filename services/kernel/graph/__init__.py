@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.kernel.graph.auth import (
     forbidden,
+    may_refetch_owned,
     require_operator,
     require_party,
     require_principal,
@@ -29,6 +30,7 @@ __all__ = [
     "PageInfo",
     "UserError",
     "forbidden",
+    "may_refetch_owned",
     "page_window",
     "require_operator",
     "require_party",

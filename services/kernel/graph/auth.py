@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
+from services.kernel.access import OWNED, may_read_owned
 from services.kernel.graph.context import Info
 from services.kernel.principal import Principal, Role
 
@@ -55,3 +56,15 @@ def require_party(info: Info, *roles: Role) -> int:
         allowed = " or ".join(role.value for role in roles)
         raise GraphQLError(f"Only a {allowed} may do this", extensions={"code": "FORBIDDEN"})
     return principal.party_id
+
+
+def may_refetch_owned(info: Info, type_name: str, owner_id: int) -> bool:
+    """``node(id:)`` of a Wallet, CreditLine, Drawdown or FundHolding: read as the owner's
+    private field (``access.may_read_owned``). Not readable answers null, as ``payment(id:)``
+    does, so an id says nothing about whether the object exists. Partner reads are logged."""
+    principal = require_principal(info)
+    if not may_read_owned(principal, type_name, owner_id):
+        return False
+    if principal.is_partner:
+        info.context.record_partner_read(owner_id, OWNED[type_name], type_name)
+    return True

@@ -12,6 +12,7 @@ from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from services.kernel.clock import Clock
+from services.kernel.job_runs import JobRun
 from services.kernel.principal import Principal
 from services.kernel.sql_call import SqlCall
 
@@ -35,6 +36,9 @@ class GraphContext(Protocol):
 
     def loader(self, factory: Callable[[GraphContext], Loader]) -> Loader:
         """The request's one instance of a loader (built on first use)."""
+
+    async def scheduled_job_runs(self) -> Mapping[str, JobRun]:
+        """The latest recorded run of each scheduled job, by job name (the gateway keeps them)."""
 
     async def idempotent(
         self,

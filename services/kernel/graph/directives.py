@@ -10,7 +10,38 @@
 
 from __future__ import annotations
 
-from strawberry.federation.schema_directives import Authenticated, Cost, ListSize, RequiresScopes
+from typing import ClassVar
+
+from strawberry.federation.schema_directives import (
+    Authenticated,
+    FederationDirective,
+    ImportedFrom,
+    ListSize,
+    RequiresScopes,
+)
+from strawberry.federation.versions import FederationVersion
+from strawberry.schema_directive import Location, schema_directive
+
+
+@schema_directive(
+    locations=[
+        Location.ARGUMENT_DEFINITION,
+        Location.ENUM,
+        Location.FIELD_DEFINITION,
+        Location.INPUT_FIELD_DEFINITION,
+        Location.OBJECT,
+        Location.SCALAR,
+    ],
+    name="cost",
+    print_definition=False,
+)
+class Cost(FederationDirective):
+    """Federation's ``@cost``, each location once. Strawberry's own lists ``ENUM`` twice,
+    which introspection passes on and client tools refuse ("Duplicate directive location")."""
+
+    weight: int
+    imported_from: ClassVar[ImportedFrom] = ImportedFrom(name="cost", url="https://specs.apollo.dev/federation/v2.9")
+    minimum_version: ClassVar[FederationVersion] = (2, 9)
 
 
 def private(scope: str) -> list[object]:

@@ -43,9 +43,18 @@ def _serialize_decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
+#: Where each scalar's format is specified (``@specifiedBy``), so client tools map them to
+#: strings, not ``unknown`` (ADR 024). Decimal is the plain-notation subset of the General
+#: Decimal Arithmetic numeric string (ASCII digits, an optional sign and point, no exponent);
+#: Date and DateTime are RFC 3339's full-date and date-time (always with an offset).
+DECIMAL_SPEC = "https://speleotrove.com/decimal/daconvs.html#refnumsyn"
+DATE_SPEC = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+DATETIME_SPEC = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+
 DECIMAL_SCALAR: ScalarDefinition = strawberry.scalar(
     name="Decimal",
-    description='An exact decimal number as a string, e.g. "100.00". Never a float.',
+    description='An exact decimal number as a string, e.g. "100.00": plain notation, no exponent. Never a float.',
+    specified_by_url=DECIMAL_SPEC,
     serialize=_serialize_decimal,
     parse_value=_parse_decimal,
 )
@@ -92,10 +101,12 @@ def _isoformat(value: date) -> str:
     return value.isoformat()
 
 
-# The same names and descriptions as Strawberry's (the SDL does not change), stricter readers.
+# The same names as Strawberry's, stricter readers, and the format they follow.
 DATE_SCALAR: ScalarDefinition = strawberry.scalar(
-    name="Date", description="Date (isoformat)", serialize=_isoformat, parse_value=_parse_date,
+    name="Date", description='A calendar date, RFC 3339 full-date: "2026-11-20".', serialize=_isoformat,
+    parse_value=_parse_date, specified_by_url=DATE_SPEC,
 )
 DATETIME_SCALAR: ScalarDefinition = strawberry.scalar(
-    name="DateTime", description="Date with time (isoformat)", serialize=_isoformat, parse_value=_parse_datetime,
+    name="DateTime", description='An instant with its UTC offset, RFC 3339 date-time: "2026-11-20T02:00:00+00:00".',
+    serialize=_isoformat, parse_value=_parse_datetime, specified_by_url=DATETIME_SPEC,
 )

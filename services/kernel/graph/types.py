@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
-from services.kernel.errors import DomainError
+from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.graph.compiled import Leaf, money_amount, sql
 
 
@@ -19,15 +19,23 @@ class MoneyType:
     currency: str = strawberry.field(metadata=sql(Leaf(lambda row: row["currency"])))
 
 
+UserErrorCode = strawberry.enum(
+    ErrorCode,
+    name="UserErrorCode",
+    description="Why a mutation changed nothing. Values are only ever added, never renamed or removed; "
+    "a client treats a value it does not know as a generic failure (ADR 024).",
+)
+
+
 @strawberry.type(description="An expected failure of a mutation; nothing was changed.")
 class UserError:
-    code: str
+    code: UserErrorCode  # type: ignore[valid-type]
     field: str | None
     message: str
 
 
 def user_error(error: DomainError) -> UserError:
-    return UserError(code=error.code.value, field=error.field, message=error.message)
+    return UserError(code=error.code, field=error.field, message=error.message)
 
 
 @strawberry.interface(description="An object with a stable, opaque, typed ID that node(id:) refetches.")

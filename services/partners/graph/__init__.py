@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.partners.graph.schema import PartnersMutation, PartnersQuery
+from services.partners.graph.schema import PartnersMutation, PartnersQuery, readable_partner
 
-__all__ = ["PartnersMutation", "PartnersQuery"]
+__all__ = ["PartnersMutation", "PartnersQuery", "readable_partner"]

@@ -7,7 +7,18 @@ from datetime import datetime
 import asyncpg
 import strawberry
 
-from services.kernel.graph import Connection, Info, UserError, page_window, require_operator, require_party, run_once
+from services.kernel.access import may_read_partner
+from services.kernel.graph import (
+    Connection,
+    Info,
+    Node,
+    UserError,
+    page_window,
+    require_operator,
+    require_party,
+    require_principal,
+    run_once,
+)
 from services.kernel.graph.compiled import standard_only
 from services.kernel.graph.directives import paginated, signed_in
 from services.kernel.ids import decode_id, encode_id
@@ -15,16 +26,34 @@ from services.kernel.principal import Role
 from services.partners import repository, service
 from services.partners.models import AccessRecord, Consent, Partner
 
+#: A partner is reached by node(id:) and createPartner only, both answered by resolvers.
+_PARTNER_ONLY = standard_only("a partner's card is read by node(id:) and createPartner, not by a contract read")
+
 
 @strawberry.type(name="Partner", description="A partner of the open platform (an ERP/CRM vendor, a bank).")
-class PartnerType:
-    @strawberry.field
+class PartnerType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, Partner)
+
+    @strawberry.field(metadata=_PARTNER_ONLY)  # type: ignore[misc]  # Node's id
     def id(self, root: Partner) -> strawberry.ID:
         return strawberry.ID(encode_id("Partner", root.id))
 
-    @strawberry.field
+    @strawberry.field(metadata=_PARTNER_ONLY)
     def name(self, root: Partner) -> str:
         return root.name
+
+
+async def readable_partner(info: Info, id: str) -> Partner | None:
+    """``node(id: "ptn_N")``: a partner's card, for whom ``access.may_read_partner`` allows."""
+    principal = require_principal(info)
+    decoded = decode_id(id, "Partner")
+    if decoded is None or not may_read_partner(principal, decoded[1]):
+        return None
+    async with info.context.pool.acquire() as conn:
+        found = await repository.partners_by_ids(conn, [decoded[1]])
+    return found[0] if found else None
 
 
 @strawberry.type(description="One request's reads of a merchant by a partner, per scope.")

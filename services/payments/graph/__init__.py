@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from services.payments.graph.access import readable_payment, require_consumer_reach, require_merchant_reach
+from services.payments.graph.access import (
+    readable_payment,
+    readable_wallet,
+    require_consumer_reach,
+    require_merchant_reach,
+)
 from services.payments.graph.compiled import one_party, one_payment, paid_by, parties_at, parties_rows
 from services.payments.graph.loaders import (
     PartyByIdLoader,
@@ -32,6 +37,7 @@ __all__ = [
     "parties_at",
     "parties_rows",
     "readable_payment",
+    "readable_wallet",
     "require_consumer_reach",
     "require_merchant_reach",
 ]

@@ -16,12 +16,12 @@ from services.kernel.access import (
     needs_counterparty,
 )
 from services.kernel.access import may_read_payment as payment_rule
-from services.kernel.graph import Info, forbidden, require_principal
+from services.kernel.graph import Info, forbidden, may_refetch_owned, require_principal
 from services.kernel.ids import decode_id
 from services.kernel.principal import Principal
 from services.partners import PUBLIC_SCOPE
-from services.payments.graph.loaders import CounterpartyLoader, PaymentByIdLoader
-from services.payments.models import Party, Payment
+from services.payments.graph.loaders import CounterpartyLoader, PaymentByIdLoader, WalletByPartyIdLoader
+from services.payments.models import Party, Payment, Wallet
 
 
 async def _counterparty(info: Info, principal: Principal, consumer_id: int) -> bool:
@@ -77,3 +77,12 @@ async def readable_payment(info: Info, id: str) -> Payment | None:
         return None
     payment: Payment | None = await info.context.loader(PaymentByIdLoader).load(decoded[1])
     return payment if payment is not None and may_read_payment(info, payment) else None
+
+
+async def readable_wallet(info: Info, id: str) -> Wallet | None:
+    """``node(id: "wal_N")``: party N's wallet, read as its private ``wallet`` field."""
+    decoded = decode_id(id, "Wallet")
+    if decoded is None or not may_refetch_owned(info, "Wallet", decoded[1]):
+        return None
+    wallet: Wallet | None = await info.context.loader(WalletByPartyIdLoader).load(decoded[1])
+    return wallet

@@ -23,6 +23,7 @@ from services.kernel.graph import (
     run_once,
     user_error,
 )
+from services.kernel.graph.owner import PayloadOwners
 from services.kernel.ids import decode_id
 from services.kernel.money import Money, parse_amount
 from services.kernel.principal import Role
@@ -30,6 +31,7 @@ from services.kernel.text import check_visible
 from services.payments import service
 from services.payments.errors import DomainError, no_such_merchant, payment_not_found
 from services.payments.graph.entities import ConsumerEntity, MerchantEntity
+from services.payments.graph.loaders import PartyByIdLoader
 from services.payments.graph.types import FundingSourceEnum, PaymentType, WalletType
 from services.payments.models import FundingSource, Party, PartyKind, Payment, Wallet
 from services.payments.parties import party_ref
@@ -89,15 +91,25 @@ class CreateMerchantInput:
 
 
 @strawberry.type
-class WalletPayload:
+class WalletPayload(PayloadOwners):
+    owner_loader = PartyByIdLoader
     wallet: WalletType | None
     user_errors: list[UserError]
 
+    def owner_ids(self) -> list[int]:
+        wallet: Wallet | None = self.wallet  # type: ignore[assignment]  # the domain value is the type's root
+        return [] if wallet is None else [wallet.party_id]
+
 
 @strawberry.type
-class PaymentPayload:
+class PaymentPayload(PayloadOwners):
+    owner_loader = PartyByIdLoader
     payment: PaymentType | None
     user_errors: list[UserError]
+
+    def owner_ids(self) -> list[int]:
+        payment: Payment | None = self.payment  # type: ignore[assignment]
+        return [] if payment is None else [payment.buyer_id, payment.merchant_id]
 
 
 @strawberry.type

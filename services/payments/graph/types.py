@@ -38,7 +38,18 @@ _SCOPE = "payments:read"
 
 
 @strawberry.type(name="Wallet", description="A party's wallet; the balance is exact.")
-class WalletType:
+class WalletType(Node):
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        return isinstance(obj, Wallet)
+
+    @strawberry.field(  # type: ignore[misc]  # Node's id
+        description="One wallet per party: refetch it with node(id:) to refresh a balance.",
+        metadata=sql(Leaf(lambda row: typed_id("Wallet", row["party_id"]))),
+    )
+    def id(self, root: Wallet) -> strawberry.ID:
+        return strawberry.ID(encode_id("Wallet", root.party_id))
+
     @strawberry.field(metadata=sql(money("{balance}", "{currency}")))
     def balance(self, root: Wallet) -> MoneyType:
         return root.balance  # type: ignore[return-value]  # Money resolves as Money type
