@@ -1,6 +1,8 @@
 """``python -m bench`` (``make bench``): seed a data set, serve it, load it over HTTP, report (issue 7).
 
-1. a fresh database (see ``bench.servers``), migrated, seeded by ``fingraph seed``'s code;
+1. a fresh database (see ``bench.servers``), migrated, seeded by ``fingraph seed``'s code
+   (``--data-set 10x`` for ten times the default; ``--reuse-database`` reads a database
+   kept from a reads-only run of the same data set again instead of seeding it anew);
 2. the reads ``MerchantsPage``, ``ConsumerHome``, ``MerchantView`` (``bench/reads.py``) on five
    servers started one after another: ``ours-standard`` (the gateway with
    ``FINGRAPH_COMPILED_READS=0``), ``sql-floor`` (``bench/floor.py``), ``postgraphile-4`` and
@@ -50,7 +52,15 @@ from bench.reads import FINGRAPH_READS, READS, Dialect, DriverCeiling, ReadConte
 from bench.report import HTTP_FLOOR, context_ratios, goals, rate, read_context
 from bench.report import show as report_table
 from bench.scenarios import CreatePayment, merchant_ids, prepare_buyers, prepare_partner
-from bench.servers import fresh_database, running_floor, running_gateway, running_postgraphile
+from bench.servers import (
+    fresh_database,
+    mark_data_set,
+    reusable_database,
+    reused_database,
+    running_floor,
+    running_gateway,
+    running_postgraphile,
+)
 from gateway import db, demo
 from gateway.auth import issue_token
 from services.kernel.clock import Clock
@@ -59,6 +69,9 @@ from services.kernel.principal import Principal, Role
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_NOW = "2026-11-20T10:00:00+08:00"
+#: The data sets by name (``--data-set``): consumers, merchants, payments. ``10x`` is issue 14's
+#: "ten times the default" (ten times the payments, five times the parties).
+DATA_SETS = {"default": (2_000, 200, 20_000), "10x": (10_000, 1_000, 200_000)}
 #: Batch benchmarks written with the credit and funds services: module, size argument, flag.
 BATCHES = (("credit_accrual", "lines", "credit_lines"), ("funds_yield", "holders", "fund_holders"),
            ("portrait_history", "payments", "portrait_payments"))
@@ -70,9 +83,12 @@ console = Console(width=None if sys.stdout.isatty() else 220)
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     data = parser.add_argument_group("data set")
-    data.add_argument("--consumers", type=int, default=2_000)
-    data.add_argument("--merchants", type=int, default=200)
-    data.add_argument("--payments", type=int, default=20_000)
+    data.add_argument("--data-set", choices=tuple(DATA_SETS), default="default",
+                      help="consumers, merchants and payments: " + "; ".join(
+                          f"{name} {c:,}, {m:,}, {p:,}" for name, (c, m, p) in DATA_SETS.items()))
+    data.add_argument("--consumers", type=int, default=None, help="instead of the data set's")
+    data.add_argument("--merchants", type=int, default=None, help="instead of the data set's")
+    data.add_argument("--payments", type=int, default=None, help="instead of the data set's")
     data.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="random seed of the data set")
     data.add_argument("--seed-workers", type=int, default=None, help="parallel connections while seeding")
     data.add_argument("--now", default=os.environ.get("FINGRAPH_NOW") or DEFAULT_NOW,
@@ -99,8 +115,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     where = parser.add_argument_group("where")
     where.add_argument("--database-name", default="fingraph_bench")
     where.add_argument("--keep-database", action="store_true", help="keep it afterwards (DATABASE_URL only)")
+    where.add_argument("--reuse-database", action="store_true",
+                       help="keep it, and next time read it again without seeding if it holds the same data set and"
+                            " no writes were measured on it (DATABASE_URL only; for ten times the data set)")
     where.add_argument("--results-dir", type=Path, default=RESULTS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name, size in zip(("consumers", "merchants", "payments"), DATA_SETS[args.data_set], strict=True):
+        if getattr(args, name) is None:
+            setattr(args, name, size)
+    return args
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -108,14 +131,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     clock = Clock.from_iso(args.now)
     report: dict[str, Any] = {"started_at": started.isoformat(timespec="seconds"), "machine": _machine(),
                               "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
-    async with fresh_database(args.database_name, keep=args.keep_database) as dsn:
+    wanted = _data_set_label(args)
+    reused = args.reuse_database and await reusable_database(args.database_name, wanted)
+    database = reused_database(args.database_name) if reused else fresh_database(
+        args.database_name, keep=args.keep_database or args.reuse_database)
+    async with database as dsn:
         report["machine"]["postgres"] = await _server_version(dsn)
-        await db.migrate_dsn(dsn)
         seeding = time.monotonic()
-        await demo.seed(dsn, consumers=args.consumers, merchants=args.merchants, payments=args.payments,
-                        random_seed=args.seed, clock=clock, progress=True, workers=args.seed_workers)
+        if not reused:
+            await db.migrate_dsn(dsn)
+            await demo.seed(dsn, consumers=args.consumers, merchants=args.merchants, payments=args.payments,
+                            random_seed=args.seed, clock=clock, progress=True, workers=args.seed_workers)
+        # Written measurements change the data: such a database is not read again as seeded.
+        await mark_data_set(dsn, None if not args.skip_writes else wanted)
         report["data_set"] = {"consumers": args.consumers, "merchants": args.merchants, "payments": args.payments,
-                              "seed_seconds": round(time.monotonic() - seeding, 1)}
+                              "seed_seconds": round(time.monotonic() - seeding, 1), "reused": reused}
         # Planner statistics, as autovacuum keeps them in production: every server reads
         # the same analyzed tables (this machine's PostgreSQL runs with autovacuum off).
         await _execute(dsn, "ANALYZE")
@@ -180,6 +210,15 @@ async def _load(
             if log.exists() and "Traceback" in (text := log.read_text()):
                 http.setdefault("server_errors", {})[server] = text[-3000:]
     return http
+
+
+def _data_set_label(args: argparse.Namespace) -> str:
+    """What a kept database must hold to be read again: the data set, and the migrations it
+    was seeded under (a new migration means seeding anew)."""
+    migrations = ",".join(f"{owner}/{path.name}" for owner, directory in db.migration_dirs()
+                          for path in sorted(directory.glob("[0-9][0-9][0-9]_*.sql")))
+    return (f"{args.consumers} consumers, {args.merchants} merchants, {args.payments} payments,"
+            f" seed {args.seed}, {args.now}, migrations {migrations}")
 
 
 _DIALECTS = {"sql-floor": Dialect.FLOOR, **{peer: Dialect.POSTGRAPHILE for peer in postgraphile.PEERS}}

@@ -50,6 +50,41 @@ async def fresh_database(name: str, *, keep: bool = False) -> AsyncIterator[str]
             await _drop(server, name)
 
 
+async def reusable_database(name: str, data_set: str) -> bool:
+    """``--reuse-database``: the database ``name`` on ``DATABASE_URL``'s server holds exactly
+    ``data_set`` as seeded (``mark_data_set``), so a run may read it without seeding again."""
+    server = os.environ.get("DATABASE_URL")
+    if not server:
+        return False
+    try:
+        conn: asyncpg.Connection = await asyncpg.connect(_on_database(server, name))
+    except (OSError, asyncpg.PostgresError):
+        return False
+    try:
+        marked = await conn.fetchval("SELECT to_regclass('public.bench_data_set') IS NOT NULL")
+        return bool(marked) and await conn.fetchval("SELECT label FROM public.bench_data_set") == data_set
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def reused_database(name: str) -> AsyncIterator[str]:
+    """The DSN of the kept database ``name`` (``reusable_database``), left as it is afterwards."""
+    yield _on_database(os.environ["DATABASE_URL"], name)
+
+
+async def mark_data_set(dsn: str, data_set: str | None) -> None:
+    """Record which data set the database holds as seeded (None: it no longer does)."""
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP TABLE IF EXISTS public.bench_data_set")
+        if data_set is not None:
+            await conn.execute("CREATE TABLE public.bench_data_set (label text NOT NULL)")
+            await conn.execute("INSERT INTO public.bench_data_set VALUES ($1)", data_set)
+    finally:
+        await conn.close()
+
+
 def _on_database(dsn: str, name: str) -> str:
     return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
 

@@ -154,8 +154,8 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
             refusal = ExecutionResult(data=None, errors=[self._refusal(refused, sub_response, lone=True)])
             return self.create_response(await self.process_result(request, refusal), sub_response)
         request.state.compiled_tried = True
-        data = await compiled.execute(context, query=query, operation_name=name, variables=variables)
-        if data is None:
+        answer = await compiled.answer(context, query=query, operation_name=name, variables=variables)
+        if answer is None:
             guards: GuardPipeline = request.app.state.guards
             await guards.grants_as_of_now(context)
             # The view answers with this principal: it now carries the partner's grants.
@@ -164,7 +164,8 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         self._count_compiled(compiled, query, name)
         sub_response.headers[READ_PATH_HEADER] = "compiled"
         sub_response.media_type = preferred_media_type(request.headers.get("accept", ""))
-        return self.create_response(process_result(ExecutionResult(data=data)), sub_response)
+        # The statement wrote the body as ``encode_json`` would (``Answer.body``): sent as is.
+        return self._response(answer.body(), sub_response)
 
     @staticmethod
     def _count_compiled(compiled: CompiledReads, query: str, operation_name: str | None) -> None:
@@ -416,8 +417,12 @@ class FingraphGraphQL(GraphQL[RequestContext, None]):
         return orjson.dumps(data).decode()
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        return self._response(self.encode_json(response_data), sub_response)
+
+    @staticmethod
+    def _response(body: str | bytes, sub_response: Response) -> Response:
         response = Response(
-            self.encode_json(response_data),
+            body,
             status_code=sub_response.status_code or 200,
             media_type=getattr(sub_response, "media_type", None) or JSON,
         )

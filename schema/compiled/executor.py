@@ -1,7 +1,9 @@
 """Run a compiled statement and finish its JSON: computed fields, then the answer.
 
-``CompiledReads.execute`` answers a query operation with the ``data`` the standard
+``CompiledReads.answer`` answers a query operation with the ``data`` the standard
 executor would produce, or returns None, and the standard executor answers instead.
+A statement without computed fields already wrote ``data`` as the gateway would encode
+it (``planner``), so its text goes to the client as is: no parse, no re-encoding.
 It only takes documents the standard path has already validated once (the same
 document text always validates the same way), and it re-checks per request what
 depends on the variables: their coercion and the query's cost.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +54,28 @@ _DOCUMENTS = 1_000
 _STATEMENTS = 5_000
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The ``data`` of an answered request: ``text`` as the gateway writes JSON (orjson's
+    compact form), or, when Python completed part of it, ``values`` to encode."""
+
+    text: str | None = None
+    values: dict[str, Any] | None = None
+
+    def data(self) -> dict[str, Any]:
+        if self.values is not None:
+            return self.values
+        assert self.text is not None
+        parsed: dict[str, Any] = orjson.loads(self.text)
+        return parsed
+
+    def body(self) -> bytes:
+        """The response body ``{"data":...}``, byte for byte what ``orjson.dumps`` writes."""
+        if self.text is not None:
+            return b'{"data":' + self.text.encode() + b"}"
+        return orjson.dumps({"data": self.values})
+
+
 class CompiledReads:
     def __init__(self, schema: Any, *, max_cost: int, cost: Any) -> None:
         self.strawberry_schema = schema
@@ -78,6 +103,15 @@ class CompiledReads:
         self, context: GraphContext, *, query: str, operation_name: str | None, variables: Mapping[str, Any] | None,
         post: bool = True,
     ) -> dict[str, Any] | None:
+        """The ``data`` of this request as Python values, or None (see ``answer``)."""
+        answer = await self.answer(context, query=query, operation_name=operation_name, variables=variables,
+                                   post=post)
+        return None if answer is None else answer.data()
+
+    async def answer(
+        self, context: GraphContext, *, query: str, operation_name: str | None, variables: Mapping[str, Any] | None,
+        post: bool = True,
+    ) -> Answer | None:
         """The ``data`` of this request, or None: the standard executor answers it.
 
         Queries are one statement; keyed mutations (POST only) run their resolver
@@ -97,10 +131,11 @@ class CompiledReads:
                 # carry its grants (ADR 020: the compiled statement reads them): standard path.
                 if not post or principal.is_partner:
                     return None
-                return await self.mutations.execute(
+                values = await self.mutations.execute(
                     document, operation, operation_name=operation_name, variables=variables, principal=principal,
                     context=context, today=business_date(now),
                 )
+                return None if values is None else Answer(values=values)
             statement = self._statement(query, document, operation_name, variables, principal, now)
         except NotCompilable:
             self._refused[refusal] = None
@@ -116,7 +151,7 @@ class CompiledReads:
         document = self._documents.get(query)
         return "mutation" if document is not None and _is_mutation(document, operation_name) else "query"
 
-    async def _read(self, context: GraphContext, statement: Statement, now: datetime) -> dict[str, Any] | None:
+    async def _read(self, context: GraphContext, statement: Statement, now: datetime) -> Answer | None:
         params, writes = statement.params, statement.log
         if writes is not None:  # a partner's: the statement writes its access log too (ADR 020)
             params = list(params)
@@ -129,6 +164,9 @@ class CompiledReads:
                 return None
         if DENIED in text:
             return None
+        listed = writes is not None and writes.page is not None
+        if not statement.slots and not listed:
+            return Answer(text=text)
         data: dict[str, Any] = orjson.loads(text)
         if writes is not None and writes.page is not None:
             del data[writes.page][LISTED]
@@ -136,7 +174,7 @@ class CompiledReads:
             computing = ComputeContext(now=now, today=business_date(now))
             if not self._fill(statement, data, computing):
                 return None
-        return data
+        return Answer(values=data)
 
     def _statement(self, query: str, document: DocumentNode, operation_name: str | None,
                    variables: Mapping[str, Any] | None, principal: Principal, now: datetime) -> Statement:

@@ -1,4 +1,12 @@
-"""Turn one query operation into one SQL statement that builds its ``data`` as JSON.
+"""Turn one query operation into one SQL statement that builds its ``data`` as JSON text.
+
+The statement writes the JSON itself, by concatenating text: every expression the
+planner builds is non-null ``text`` holding one JSON value, compact, with the keys in
+order and strings escaped by ``to_json`` (which escapes as orjson does). That text is
+what the gateway would write for the same ``data``, so a statement without computed
+fields is sent to the client as it comes from PostgreSQL (``executor.Answer``), and
+PostgreSQL spends about a third less on the JSON than with ``json_build_object``
+(ADR 021).
 
 The walk follows graphql-core's execution rules (field collection with fragments,
 ``@skip``/``@include`` and merged response keys; argument coercion with defaults), so
@@ -10,6 +18,7 @@ standard executor answer this request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,6 +53,7 @@ from services.kernel.graph.compiled import (
     Nested,
     Page,
     Params,
+    PlainText,
     Row,
     Scope,
     cursor,
@@ -59,8 +69,12 @@ if TYPE_CHECKING:
 DENIED = "fingraph:denied:3b9f0c"
 #: Where a computed value goes: ``{"<PLACEHOLDER>": [slot, its inputs]}``.
 PLACEHOLDER = "fingraph:computed:3b9f0c"
-#: PostgreSQL functions take at most 100 arguments: 50 keys per json_build_object.
+#: Keys per object: each key is one more ``||`` in one expression tree (kept shallow).
 _MAX_KEYS = 50
+#: A leaf that is one SQL string literal.
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+#: JSON ``null`` as the planner's SQL (every built expression is non-null text).
+NULL = "'null'"
 
 Fields = dict[str, list[FieldNode]]
 
@@ -138,14 +152,14 @@ class Planner:
         for key, nodes in fields.items():
             name = nodes[0].name.value
             if name == "__typename":
-                parts.append((key, f"'{root.name}'"))
+                parts.append((key, typename(root.name)))
                 continue
             spec = self.roots.get(name)
             if spec is None:
                 raise NotCompilable(f"Query.{name}")
             self.root_key = key
             parts.append((key, spec.build(self, nodes, self.arguments(root, nodes[0]))))
-        answer = f"{_object(parts)}::text"
+        answer = _object(parts)
         if len(self.reads) > 1:
             # Several roots' reads interleave on the standard path as their loaders answer.
             raise NotCompilable("a partner's reads from more than one root field")
@@ -230,14 +244,14 @@ class Planner:
               reads: PartnerReads | None = None) -> str:
         name = nodes[0].name.value
         if name == "__typename":
-            return f"'{parent.name}'"
+            return typename(parent.name)
         spec = self.specs.get((parent.name, name))
         if spec is None:
             raise NotCompilable(f"{parent.name}.{name}")
         definition = parent.fields[name]
         args = self.arguments(parent, nodes[0])
         if isinstance(spec, Leaf):
-            sql = spec.sql(row)
+            sql = json_value(spec.sql(row))
         elif isinstance(spec, Nested):
             sql = self.nested(object_type(definition.type), nodes, spec, row, args)
         elif isinstance(spec, Page):
@@ -246,7 +260,7 @@ class Planner:
         else:
             self.slots.append(Slot(spec, definition.type, self.tree(definition.type, nodes)))
             inputs = spec.inputs(row, self.scope)
-            sql = f"json_build_object('{PLACEHOLDER}', json_build_array({len(self.slots) - 1}, {inputs}))"
+            sql = f"('{{\"{PLACEHOLDER}\":[{len(self.slots) - 1},' || coalesce(({inputs})::text, {NULL}) || ']}}')"
         if self.principal.is_partner:
             return self.partner_guarded(parent.name, name, row, sql, reads)
         return self.guarded(self.guards.get((parent.name, name)), row, sql)
@@ -255,15 +269,20 @@ class Planner:
                args: Mapping[str, Any]) -> str:
         source, child = spec.source(row, args, self.scope)
         built = self.object(type_, nodes, child)
-        return built if source is None else f"(SELECT {built} FROM {source})"
+        return built if source is None else f"coalesce((SELECT {built} FROM {source}), {NULL})"
 
     def page(self, connection: GraphQLObjectType, nodes: list[FieldNode], args: Mapping[str, Any],
              rows: Any, reads: PartnerReads | None = None) -> str:
         """A keyset connection, as ``Connection.from_rows`` builds it from ``first + 1`` rows.
 
         ``HAVING true`` makes it one aggregate row even when no aggregate is selected
-        (``{ __typename }`` of an empty page is still an object, not null). ``reads``: a
-        partner's page of merchants, whose ids the statement lists beside it (``LISTED``)."""
+        (``{ __typename }`` of an empty page is still an object, not null). The edges are
+        ``string_agg``'s list of each edge's text. The rows carry only the columns the
+        selection reads; without ``pageInfo`` (a page of edges in a list of merchants)
+        they are the first ``first`` rows, with no row numbers to count, gathered by an
+        ``ARRAY(SELECT ... ORDER BY)`` (an ordered aggregate sorts again, once per page).
+        ``reads``: a partner's page of merchants, whose ids the statement lists beside it
+        (``LISTED``), in page order."""
         first, after = args.get("first"), args.get("after")
         if not isinstance(first, int) or not 1 <= first <= MAX_PAGE_SIZE:
             raise Fallback("first out of range")
@@ -273,30 +292,43 @@ class Planner:
             raise Fallback(exc.message) from exc
         size = self.params.add(first, "int")
         alias = self.scope.aliases()
-        selected = rows(f"{size} + 1", self.params.add(before, "bigint"))
-        in_page = f"FILTER (WHERE {alias}._n <= {size})"
-        parts: list[tuple[str, str]] = []
         fields = self.collect(connection, [n.selection_set for n in nodes])
+        selected_names = {key_nodes[0].name.value for key_nodes in fields.values()}
+        # Row numbers for pageInfo; a page of no edges is still one row of its aggregate query.
+        counted = "pageInfo" in selected_names or "edges" not in selected_names or reads is not None
+        selected = rows(f"{size} + 1" if counted else size, self.params.add(before, "bigint"))
+        in_page = f"FILTER (WHERE {alias}._n <= {size})"
+        row = Row(alias)
+        parts: list[tuple[str, str]] = []
         if reads is not None:
             if sum(key_nodes[0].name.value == "edges" for key_nodes in fields.values()) > 1:
                 raise NotCompilable("a partner's page read under two keys (logged in another order)")
-            parts.append((LISTED, f"coalesce(json_agg({alias}.id ORDER BY {alias}._n) {in_page}, '[]'::json)"))
+            listed = f"string_agg({alias}.id::text, ',' ORDER BY {alias}._n) {in_page}"
+            parts.append((LISTED, f"coalesce('[' || {listed} || ']', '[]')"))
         for key, key_nodes in fields.items():
             name = key_nodes[0].name.value
             target = connection.fields[name].type if name != "__typename" else None
             if name == "__typename":
-                parts.append((key, f"'{connection.name}'"))
+                parts.append((key, typename(connection.name)))
             elif name == "edges":
-                edge = object_type(target)
-                edge_sql = self.edge(edge, key_nodes, Row(alias), reads)
-                parts.append((key, f"coalesce(json_agg({edge_sql} ORDER BY {alias}._n) {in_page}, '[]'::json)"))
+                edge_sql = self.edge(object_type(target), key_nodes, row, reads)
+                if counted:
+                    edges = f"string_agg({edge_sql}, ',' ORDER BY {alias}._n) {in_page}"
+                    parts.append((key, f"coalesce('[' || {edges} || ']', '[]')"))
+                else:  # the FROM is known once every column the edges read is
+                    parts.append((key, f"('[' || array_to_string(ARRAY(SELECT {edge_sql} FROM {{rows}}"
+                                       f" ORDER BY {alias}.id DESC), ',') || ']')"))
             elif name == "pageInfo":
                 parts.append((key, self.page_info(object_type(target), key_nodes, alias, in_page, size,
                                                   after is not None)))
             else:
                 raise NotCompilable(f"{connection.name}.{name}")
+        columns = ", ".join(f"r.{column}" for column in sorted(row.used | {"id"}))
+        if not counted:
+            source = f"(SELECT {columns} FROM ({selected}) r) {alias}"
+            return _object([(key, sql.replace("{rows}", source)) for key, sql in parts])
         return (
-            f"(SELECT {_object(parts)} FROM (SELECT r.*, row_number() OVER (ORDER BY r.id DESC) AS _n"
+            f"(SELECT {_object(parts)} FROM (SELECT {columns}, row_number() OVER (ORDER BY r.id DESC) AS _n"
             f" FROM ({selected}) r) {alias} HAVING true)"
         )
 
@@ -309,9 +341,9 @@ class Planner:
         for key, key_nodes in selected.items():
             name = key_nodes[0].name.value
             if name == "__typename":
-                parts.append((key, f"'{edge.name}'"))
+                parts.append((key, typename(edge.name)))
             elif name == "cursor":
-                parts.append((key, cursor(row["id"])))
+                parts.append((key, _string(cursor(row["id"]))))
             elif name == "node":
                 parts.append((key, self.object(object_type(edge.fields[name].type), key_nodes, row, reads)))
             else:
@@ -321,11 +353,11 @@ class Planner:
     def page_info(self, info: GraphQLObjectType, nodes: list[FieldNode], alias: str, in_page: str, size: str,
                   had_cursor: bool) -> str:
         values = {
-            "hasNextPage": f"count(*) > {size}",
-            "hasPreviousPage": "true" if had_cursor else "false",
-            "startCursor": cursor(f"max({alias}.id) {in_page}"),
-            "endCursor": cursor(f"min({alias}.id) {in_page}"),
-            "__typename": f"'{info.name}'",
+            "hasNextPage": f"CASE WHEN count(*) > {size} THEN 'true' ELSE 'false' END",
+            "hasPreviousPage": "'true'" if had_cursor else "'false'",
+            "startCursor": _string(cursor(f"max({alias}.id) {in_page}")),
+            "endCursor": _string(cursor(f"min({alias}.id) {in_page}")),
+            "__typename": typename(info.name),
         }
         fields = self.collect(info, [n.selection_set for n in nodes])
         return _object([(key, values[key_nodes[0].name.value]) for key, key_nodes in fields.items()])
@@ -359,7 +391,7 @@ class Planner:
         allowed = f"{guard.party_id(row)} = {me}"
         if guard.counterparty is not None and self.principal.role is Role.MERCHANT:
             allowed = f"({allowed} OR {guard.counterparty(row, me)})"
-        return f"CASE WHEN {allowed} THEN to_json({sql}) ELSE to_json('{DENIED}'::text) END"
+        return f"CASE WHEN {allowed} THEN {sql} ELSE {DENIED_JSON} END"
 
     def partner_guarded(self, parent: str, name: str, row: Row, sql: str, reads: PartnerReads | None) -> str:
         """The read rule for a partner (``Principal.partner_may_read``): a field that declares a
@@ -371,12 +403,12 @@ class Planner:
         if scope is None:
             if self.guards.get((parent, name)) is None:
                 return sql
-            return f"to_json('{DENIED}'::text)"
+            return DENIED_JSON
         if reads is None:
             raise NotCompilable(f"a partner's {parent}.{name} below a root's merchants")
         reads.fields.append((scope, f"{parent}.{name}"))
         allowed = f"{row['id']} IN {self.granted(scope)}"
-        return f"CASE WHEN {allowed} THEN to_json({sql}) ELSE to_json('{DENIED}'::text) END"
+        return f"CASE WHEN {allowed} THEN {sql} ELSE {DENIED_JSON} END"
 
     def granted(self, scope: str | None = None) -> str:
         """A subquery of the merchants that granted the partner ``scope`` (any scope: None), read
@@ -430,9 +462,41 @@ class RootSpec:
 
 
 def _object(parts: list[tuple[str, str]]) -> str:
+    """``{"key":value,...}`` from (key, JSON text SQL) pairs; keys are GraphQL names (no escaping)."""
     if len(parts) > _MAX_KEYS:
         raise NotCompilable(f"more than {_MAX_KEYS} keys in one object")
-    return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in parts) + ")"
+    if not parts:
+        return "'{}'"
+    pieces = [f"'{'{' if n == 0 else ','}\"{key}\":' || {sql}" for n, (key, sql) in enumerate(parts)]
+    return "(" + " || ".join(pieces) + " || '}')"
+
+
+def json_value(scalar: str) -> str:
+    """A leaf's SQL value (text, integer or boolean) as JSON text: ``to_json`` escapes
+    strings exactly as orjson does (control characters as ``\\u00XX``, the rest raw UTF-8)."""
+    if isinstance(scalar, PlainText):
+        return _string(scalar)
+    if _LITERAL.fullmatch(scalar):  # to_json cannot type a bare 'literal' (unknown): it is text
+        return f"to_json({scalar}::text)::text"
+    return f"coalesce(to_json({scalar})::text, {NULL})"
+
+
+def json_array(items: list[str]) -> str:
+    """``[a,b,...]`` of JSON text SQL items (an array constructor: no argument limit, no deep tree)."""
+    return f"('[' || array_to_string(ARRAY[{', '.join(items)}]::text[], ',') || ']')" if items else "'[]'"
+
+
+def typename(name: str) -> str:
+    return f"'\"{name}\"'"
+
+
+def _string(sql: str) -> str:
+    """A string the SQL writes from characters JSON needs no escape for (cursors: base64url), or null."""
+    return f"coalesce('\"' || {sql} || '\"', {NULL})"
+
+
+#: The marker of a denied row, as JSON text.
+DENIED_JSON = f"'\"{DENIED}\"'"
 
 
 def object_type(type_: Any) -> GraphQLObjectType:

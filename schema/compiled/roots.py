@@ -17,7 +17,16 @@ from typing import Any
 from graphql import FieldNode, GraphQLObjectType, GraphQLSchema
 
 from schema.compiled.access_log import PartnerReads
-from schema.compiled.planner import DENIED, Fallback, NotCompilable, Planner, RootSpec, object_type
+from schema.compiled.planner import (
+    DENIED_JSON,
+    NULL,
+    Fallback,
+    NotCompilable,
+    Planner,
+    RootSpec,
+    json_array,
+    object_type,
+)
 from schema.representations import checked_representation, entity_keys_of
 from services.kernel.access import may_reach_consumer, may_reach_merchant, needs_counterparty
 from services.kernel.graph.compiled import Row
@@ -37,7 +46,7 @@ def _one(planner: Planner, type_name: str, nodes: list[FieldNode], party_id: str
          reads: PartnerReads | None = None) -> str:
     alias = planner.scope.aliases()
     built = planner.object(_type(planner, type_name), nodes, Row(alias), reads)
-    return f"(SELECT {built} FROM {one_party(PartyKind(type_name.upper()), party_id, alias)})"
+    return f"coalesce((SELECT {built} FROM {one_party(PartyKind(type_name.upper()), party_id, alias)}), {NULL})"
 
 
 def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: int) -> str:
@@ -50,7 +59,7 @@ def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: i
         merchant = planner.params.add(pk, "bigint")
         if principal.is_partner:
             one = _one(planner, type_name, nodes, merchant, planner.log([pk]))
-            return f"CASE WHEN {merchant} IN {planner.granted()} THEN {one} ELSE to_json('{DENIED}'::text) END"
+            return f"CASE WHEN {merchant} IN {planner.granted()} THEN {one} ELSE {DENIED_JSON} END"
         if not may_reach_merchant(principal, pk):
             raise Fallback("this merchant did not grant access")
         return _one(planner, type_name, nodes, merchant)
@@ -60,19 +69,19 @@ def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: i
         raise Fallback("not this consumer's audience")
     consumer = planner.params.add(pk, "bigint")
     paid = paid_by(Row(columns={"id": consumer}), planner.me())
-    return f"CASE WHEN {paid} THEN {_one(planner, type_name, nodes, consumer)} ELSE to_json('{DENIED}'::text) END"
+    return f"CASE WHEN {paid} THEN {_one(planner, type_name, nodes, consumer)} ELSE {DENIED_JSON} END"
 
 
 class Me(RootSpec):
     def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
         principal = planner.principal
         if principal.role not in (Role.CONSUMER, Role.MERCHANT) or principal.party_id is None:
-            return "NULL::json"
+            return NULL
         me = planner.params.add(principal.party_id, "bigint")
         # The party's kind picks the union member, as Party's is_type_of does.
         members = " ".join(f"WHEN '{kind.value}' THEN {_one(planner, kind.value.title(), nodes, me)}"
                            for kind in (PartyKind.CONSUMER, PartyKind.MERCHANT))
-        return f"CASE {party_kind(me)} {members} END"
+        return f"coalesce(CASE {party_kind(me)} {members} END, {NULL})"
 
 
 class PartyById(RootSpec):
@@ -82,7 +91,7 @@ class PartyById(RootSpec):
     def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
         decoded = decode_id(args["id"], self.type_name)
         if decoded is None:
-            return "NULL::json"
+            return NULL
         return _party_by_id(planner, self.type_name, nodes, decoded[1])
 
 
@@ -91,16 +100,17 @@ class PaymentById(RootSpec):
 
     def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
         decoded = decode_id(args["id"], "Payment")
-        return "NULL::json" if decoded is None else _payment(planner, nodes, decoded[1])
+        return NULL if decoded is None else _payment(planner, nodes, decoded[1])
 
 
 def _payment(planner: Planner, nodes: list[FieldNode], pk: int) -> str:
     alias = planner.scope.aliases()
     readable = payment_readable(planner, alias)
     if readable is None:
-        return "NULL::json"
+        return NULL
     built = planner.object(_type(planner, "Payment"), nodes, Row(alias))
-    return f"(SELECT {built} FROM {one_payment(planner.params.add(pk, 'bigint'), alias)} AND {readable})"
+    source = one_payment(planner.params.add(pk, "bigint"), alias)
+    return f"coalesce((SELECT {built} FROM {source} AND {readable}), {NULL})"
 
 
 def payment_readable(planner: Planner, alias: str) -> str | None:
@@ -125,7 +135,7 @@ class NodeById(RootSpec):
     def build(self, planner: Planner, nodes: list[FieldNode], args: dict[str, Any]) -> str:
         decoded = decode_id(args["id"])
         if decoded is None and id_type(args["id"]) is None:
-            return "NULL::json"
+            return NULL
         if decoded is None or decoded[0] not in ("Merchant", "Consumer", "Payment"):
             # A party's wallet, line, holding, a fund, a partner: read by their resolvers.
             raise Fallback("node(id:) of an object the compiled path does not refetch")
@@ -172,12 +182,7 @@ class Entities(RootSpec):
             checked.append(fit)
         if checked and all(c["__typename"] == "Merchant" for c in checked):
             return self._merchants(planner, nodes, [c["id"] for c in checked])
-        items = [self._entity(planner, nodes, c["__typename"], c["id"]) for c in checked]
-        if len(items) <= _MAX_ARGS:
-            return f"json_build_array({', '.join(items)})"
-        # Functions take at most 100 arguments; an array constructor has no such limit.
-        return (f"(SELECT json_agg(e ORDER BY n) FROM unnest(ARRAY[{', '.join(items)}]::json[])"
-                " WITH ORDINALITY AS u(e, n))")
+        return json_array([self._entity(planner, nodes, c["__typename"], c["id"]) for c in checked])
 
     @staticmethod
     def _merchants(planner: Planner, nodes: list[FieldNode], ids: list[str]) -> str:
@@ -196,15 +201,15 @@ class Entities(RootSpec):
         source = parties_at(PartyKind.MERCHANT, planner.params.add(keys, "bigint[]"), alias)
         # A partner's consent is asked in the statement (its grants as of now), before the row.
         refused = (f"WHEN {alias}_at.id IS NOT NULL AND {alias}_at.id NOT IN {planner.granted()}"
-                   f" THEN to_json('{DENIED}'::text) " if partner else "")
-        return (f"(SELECT json_agg(CASE {refused}WHEN {alias}.id IS NULL THEN NULL ELSE {built} END"
-                f" ORDER BY {alias}_at.n) FROM {source})")
+                   f" THEN {DENIED_JSON} " if partner else "")
+        merchant = f"CASE {refused}WHEN {alias}.id IS NULL THEN {NULL} ELSE {built} END"
+        return f"(SELECT '[' || string_agg({merchant}, ',' ORDER BY {alias}_at.n) || ']' FROM {source})"
 
     @staticmethod
     def _entity(planner: Planner, nodes: list[FieldNode], type_name: str, id_: str) -> str:
         decoded = decode_id(id_, type_name)
         if decoded is None:
-            return "NULL::json"
+            return NULL
         if type_name == "Payment":
             return _payment(planner, nodes, decoded[1])
         if type_name in ("Merchant", "Consumer"):
@@ -217,9 +222,6 @@ class Entities(RootSpec):
             known = self._keys[id(schema)] = (schema, entity_keys_of(schema))
         return known[1]
 
-
-#: At most this many entities in one ``json_build_array`` call.
-_MAX_ARGS = 100
 
 #: Root fields the federation library adds to ``Query`` (no metadata can sit on them).
 FEDERATION_ROOTS: dict[str, RootSpec] = {"_entities": Entities()}

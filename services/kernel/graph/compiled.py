@@ -3,8 +3,8 @@
 The standard path resolves each field in Python. For plain data, a service may also
 describe the field as SQL, on the field itself, beside its resolver:
 ``@strawberry.field(metadata=sql(Leaf(...)))``. The planner (``schema.compiled``) finds
-the descriptions by walking the schema and builds a whole selection as one
-``json_build_object`` statement. A field that must stay on the standard path says why
+the descriptions by walking the schema and builds a whole selection as one statement
+that writes its JSON text (ADR 021). A field that must stay on the standard path says why
 at the field (``metadata=standard_only("...")``); a test walks the schema and fails on a
 field with neither. These specs are an optimisation of the resolvers next to them and
 never a second source of truth: the differential tests (tests/compiled) hold both paths
@@ -37,17 +37,22 @@ from services.kernel.ids import PREFIXES
 
 
 class Row:
-    """SQL expressions by column name: a table alias (``p.name``) or named expressions."""
+    """SQL expressions by column name: a table alias (``p.name``) or named expressions.
+
+    ``used`` remembers the alias's columns the selection read, so that a page selects
+    only those columns of its rows (wide rows cost PostgreSQL a copy each)."""
 
     def __init__(self, alias: str | None = None, columns: Mapping[str, str] | None = None) -> None:
         self.alias = alias
         self.columns = dict(columns or {})
+        self.used: set[str] = set()
 
     def __getitem__(self, column: str) -> str:
         if column in self.columns:
             return self.columns[column]
         if self.alias is None:
             raise KeyError(column)
+        self.used.add(column)
         return f"{self.alias}.{column}"
 
 
@@ -170,14 +175,19 @@ PAGE_PART = sql(PagePart())
 # -- SQL spellings of the graph's scalars (each mirrors one Python serialiser) ---------
 
 
+class PlainText(str):
+    """A leaf's SQL whose text value holds only characters JSON writes unescaped (letters,
+    digits, ``_ . -``): the planner quotes it instead of calling ``to_json`` per row."""
+
+
 def typed_id(type_name: str, pk: str) -> str:
     """``encode_id``: ``mer_42``."""
-    return f"'{PREFIXES[type_name]}_' || {pk}"
+    return PlainText(f"'{PREFIXES[type_name]}_' || {pk}")
 
 
 def money_amount(fen: str) -> str:
     """``Money.amount`` through the Decimal scalar: fen / 100 with exactly two decimals."""
-    return f"(({fen})::numeric / 100)::numeric(20, 2)::text"
+    return PlainText(f"(({fen})::numeric / 100)::numeric(20, 2)::text")
 
 
 def normalized_decimal(value: str) -> str:
@@ -200,7 +210,7 @@ def cursor(position: str) -> str:
     return f"translate(encode(convert_to('c:' || ({position}), 'UTF8'), 'base64'), '+/', '-_')"
 
 
-def money(fen: str, currency: str = "'CNY'") -> Nested:
+def money(fen: str, currency: str = "'CNY'::text") -> Nested:
     """A ``Money`` of the same row: ``fen`` and ``currency`` are SQL templates whose
     ``{name}`` placeholders are the row's columns, e.g. ``money("{amount} - {refunded}")``."""
 
