@@ -24,7 +24,7 @@ from gateway.auth import issue_token
 from services.kernel.principal import Principal, Role
 from tests.compiled.dataset import ALL_SCOPES, DataSet
 from tests.compiled.differential import Pair, logged
-from tests.conftest import SECRET, START
+from tests.conftest import SECRET, Server
 from tests.e2e.test_partners import CREATE_PARTNER, GRANT, REVOKE
 from tests.support import MERCHANT_VIEW, MERCHANTS_PAGE, Api
 
@@ -105,7 +105,7 @@ async def test_merchant_view_logs_each_scope_once_per_merchant(pair: Pair, data_
 
 
 async def test_a_revocation_holds_on_the_compiled_path_from_the_next_request(
-    pair: Pair, data_set: DataSet, database_url: str
+    pair: Pair, data_set: DataSet, database_url: str, apps: tuple[Server, Server]
 ) -> None:
     """A partner the merchant just revoked is FORBIDDEN on its very next request, compiled app included."""
     operator = data_set.tokens["operator"]
@@ -115,7 +115,8 @@ async def test_a_revocation_holds_on_the_compiled_path_from_the_next_request(
     partner_id: str = created["createPartner"]["partner"]["id"]
     await api.gql(GRANT, data_set.merchant.token, p=partner_id, s=ALL_SCOPES)
     principal = Principal(Role.PARTNER, partner_id=int(partner_id.split("_")[1]), scopes=frozenset(ALL_SCOPES))
-    token = issue_token(principal, secret=SECRET, now=START, ttl=timedelta(days=3650))
+    # As of the apps' clock (earlier tests may have moved it years past START).
+    token = issue_token(principal, secret=SECRET, now=apps[1].clock.now(), ttl=timedelta(days=3650))
     body = {"query": MERCHANT_VIEW, "variables": {"id": data_set.merchant.id}}
     granted = await pair.compare(body, token, kind="partner reads (revoked)")
     assert granted.read_path == "compiled" and granted.json()["data"]["merchant"]["wallet"] is not None
