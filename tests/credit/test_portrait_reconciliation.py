@@ -222,7 +222,7 @@ async def test_every_merchant_figure_matches_the_raw_rows(
         assert got.payments == len(pays) > 10
         assert got.sales.fen == sum(p["amount"] for p in pays)
         assert got.refund_rate == _rate(sum(1 for p in pays if p["refunded"] > 0), len(pays))
-        assert got.dispute_rate == Decimal("0.0000")  # no disputes on this branch: the column counts 0
+        assert got.dispute_rate == Decimal("0.0000")  # the generated history opens no dispute (tests/e2e/test_portrait.py does)
         assert got.average_ticket == Money(sum(p["amount"] for p in pays) // len(pays))
         per_buyer: dict[int, int] = defaultdict(int)
         for p in pays:

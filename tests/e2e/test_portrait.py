@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import pytest
 
 from gateway.graphql_view import READ_PATH_HEADER
-from tests.support import Api, new_key
+from tests.support import OPEN_DISPUTE, Api, new_key
 
 CONSUMER_PROFILE = """query ConsumerProfile { me { ... on Consumer { financialProfile { netWorth { amount } creditUtilization
   cashFlow(days: 30) { inflow { amount } outflow { amount } } } } } }"""
@@ -88,3 +89,30 @@ async def test_windows_outside_what_the_portrait_keeps_are_refused(api: Api) -> 
         response = await api.post(query, buyer.token, id=buyer.id)
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert response.json()["data"] == {"consumer": {"financialProfile": None}}
+
+
+DISPUTED_ROWS = """SELECT t.disputed_payments, v.disputed_payments FROM payments.party_totals t
+  JOIN payments.party_totals_from_rows v USING (party_id, stripe) WHERE t.party_id = $1 ORDER BY stripe"""
+
+
+@pytest.mark.parametrize("executor", ["compiled", "standard"])
+async def test_the_dispute_rate_counts_disputed_payments(
+    executor: str, api: Api, standard_api: Api, db: asyncpg.Pool
+) -> None:
+    client = api if executor == "compiled" else standard_api
+    buyer, other = await api.consumer(balance="500.00"), await api.consumer(balance="500.00")
+    shop = await api.merchant()
+    disputed = (await api.pay(buyer, shop, "100.00"))["payment"]
+    await api.pay(buyer, shop, "20.00")
+    await api.pay(other, shop, "30.00")
+    await api.pay(other, shop, "40.00")
+    opened = await api.gql(OPEN_DISPUTE, buyer.token, p=disputed["id"], a="40.00", k=new_key())
+    assert opened["openDispute"]["userErrors"] == []
+
+    read = _twice if executor == "compiled" else _once
+    profile = (await read(client, MERCHANT_PROFILE, shop.token, id=shop.id))["merchant"]["financialProfile"]
+    assert profile["disputeRate"] == "0.2500"  # 1 of 4 payments
+    # the running count is what rebuild-aggregates recomputes from payments.disputes
+    rows = await db.fetch(DISPUTED_ROWS, int(shop.id.split("_")[1]))
+    assert sum(r[0] for r in rows) == sum(r[1] for r in rows) == 1
+    assert all(r[0] == r[1] for r in rows)
