@@ -9,9 +9,12 @@ rounds or trims), then one idempotent transaction around one use case of
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
+import asyncpg
 import strawberry
 
 from services.kernel.errors import DomainError, ErrorCode
@@ -132,6 +135,28 @@ def _refused(error: DomainError, dispute: bool = False) -> GoodsPaymentPayload |
     return GoodsPaymentPayload(payment=None, user_errors=[user_error(error)])
 
 
+class _BuyerStep(Protocol):
+    def __call__(self, conn: asyncpg.Connection, *, buyer_id: int, payment_id: int, terms: GoodsFlowTerms,
+                 now: datetime) -> Awaitable[Payment]: ...
+
+
+async def _buyer_step(
+    info: Info, input: PaymentStepInput, step: Step, operation: str, effect: _BuyerStep
+) -> GoodsPaymentPayload:
+    """A buyer's keyed step on one payment (extend the window, cancel an unshipped one)."""
+    buyer_id = _party(info, step)
+    try:
+        payment_id = _pk(input.payment_id, "Payment")
+    except DomainError as error:
+        return _refused(error)  # type: ignore[return-value]
+    terms, now = _terms(info), info.context.clock.now()
+    return _payment_payload(await run_idempotent(
+        info, operation=operation, key=input.idempotency_key, request={"payment": payment_id},
+        effect=lambda conn: effect(conn, buyer_id=buyer_id, payment_id=payment_id, terms=terms, now=now),
+        result_type=Payment,
+    ))
+
+
 @strawberry.type
 class GoodsMutation:
     @strawberry.mutation(description="Merchant: the goods are on their way; the buyer's confirm window starts now.")
@@ -156,35 +181,13 @@ class GoodsMutation:
 
     @strawberry.mutation(description="Buyer: once per payment, add the set number of days to the confirm window.")
     async def extend_confirm_window(self, info: Info, input: PaymentStepInput) -> GoodsPaymentPayload:
-        buyer_id = _party(info, Step.EXTEND)
-        try:
-            payment_id = _pk(input.payment_id, "Payment")
-        except DomainError as error:
-            return _refused(error)  # type: ignore[return-value]
-        terms, now = _terms(info), info.context.clock.now()
-        return _payment_payload(await run_idempotent(
-            info, operation="extendConfirmWindow", key=input.idempotency_key, request={"payment": payment_id},
-            effect=lambda conn: goods.extend_confirm_window(
-                conn, buyer_id=buyer_id, payment_id=payment_id, terms=terms, now=now
-            ),
-            result_type=Payment,
-        ))
+        return await _buyer_step(info, input, Step.EXTEND, "extendConfirmWindow", goods.extend_confirm_window)
 
     @strawberry.mutation(description="Buyer: a payment not shipped in the set number of days, refunded in full.")
     async def cancel_unshipped_payment(self, info: Info, input: PaymentStepInput) -> GoodsPaymentPayload:
-        buyer_id = _party(info, Step.CANCEL_UNSHIPPED)
-        try:
-            payment_id = _pk(input.payment_id, "Payment")
-        except DomainError as error:
-            return _refused(error)  # type: ignore[return-value]
-        terms, now = _terms(info), info.context.clock.now()
-        return _payment_payload(await run_idempotent(
-            info, operation="cancelUnshippedPayment", key=input.idempotency_key, request={"payment": payment_id},
-            effect=lambda conn: goods.cancel_unshipped_payment(
-                conn, buyer_id=buyer_id, payment_id=payment_id, terms=terms, now=now
-            ),
-            result_type=Payment,
-        ))
+        return await _buyer_step(
+            info, input, Step.CANCEL_UNSHIPPED, "cancelUnshippedPayment", goods.cancel_unshipped_payment
+        )
 
     @strawberry.mutation(description="Buyer: ask for money back on a held payment; the confirm window stops.")
     async def open_dispute(self, info: Info, input: OpenDisputeInput) -> DisputePayload:
