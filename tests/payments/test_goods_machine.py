@@ -21,11 +21,10 @@ the moving clock for every request.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import asyncpg
 import httpx
@@ -37,7 +36,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from services.kernel.clock import Clock
@@ -46,6 +44,7 @@ from services.payments.goods_repository import dispute_from_row
 from services.payments.lifecycle import TRANSITIONS, Actor, Stage, Step, stage_of
 from services.payments.repository import payment_from_row
 from tests.conftest import Server
+from tests.payments.machines import run_on_server
 from tests.support import (
     CANCEL_UNSHIPPED,
     CONFIRM_RECEIPT,
@@ -63,7 +62,6 @@ from tests.support import (
     new_key,
 )
 
-T = TypeVar("T")
 WINDOW, EXTENSION, SHIP_WITHIN = timedelta(days=10), timedelta(days=3), timedelta(days=3)
 HELD = ("HELD", "PARTIALLY_REFUNDED")
 ACCEPT = """mutation($d: ID!, $k: String!) { respondToDispute(input: {disputeId: $d, accept: true, idempotencyKey: $k}) {
@@ -525,26 +523,10 @@ class GoodsMachine(RuleBasedStateMachine):
 async def test_the_goods_flow_holds_under_any_sequence_of_steps_by_any_party(
     server: Server, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
-    loop = asyncio.get_running_loop()
-
-    def run(coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=120)
-
-    machine = type(
-        "GoodsMachineOnThisServer", (GoodsMachine,),
-        {"api": Api(http=http, server_token=server.token), "db": db, "clock": server.clock, "run": staticmethod(run)},
-    )
-    started = server.clock.now()
-    try:
-        await asyncio.to_thread(
-            run_state_machine_as_test, machine,
-            settings=settings(
-                max_examples=10, stateful_step_count=50, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow],
-                # No shrinking: each replay is dozens of HTTP requests, and shrinking a failure
-                # would take many minutes; the failing sequence is printed as it was found.
-                phases=[Phase.explicit, Phase.generate],
-            ),
-        )
-    finally:
-        server.clock.set(started)
+    await run_on_server(GoodsMachine, server, http, db, with_settings=settings(
+        max_examples=10, stateful_step_count=50, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        # No shrinking: each replay is dozens of HTTP requests, and shrinking a failure
+        # would take many minutes; the failing sequence is printed as it was found.
+        phases=[Phase.explicit, Phase.generate],
+    ))

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import asyncpg
 import httpx
@@ -26,11 +26,11 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from services.kernel.clock import Clock
 from tests.conftest import Server
+from tests.payments.machines import run_on_server
 from tests.support import (
     CONFIRM_RECEIPT,
     CREATE_PAYMENT,
@@ -45,7 +45,6 @@ from tests.support import (
     new_key,
 )
 
-T = TypeVar("T")
 WINDOW = timedelta(days=10)
 HELD = ("HELD", "PARTIALLY_REFUNDED")
 
@@ -323,23 +322,7 @@ async def _refuses_to_change_a_posting(conn: asyncpg.Connection, posting_id: int
 async def test_the_ledger_holds_under_any_sequence_of_operations(
     server: Server, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
-    loop = asyncio.get_running_loop()
-
-    def run(coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=120)
-
-    machine = type(
-        "LedgerMachineOnThisServer", (LedgerMachine,),
-        {"api": Api(http=http, server_token=server.token), "db": db, "clock": server.clock, "run": staticmethod(run)},
-    )
-    started = server.clock.now()
-    try:
-        await asyncio.to_thread(
-            run_state_machine_as_test, machine,
-            settings=settings(
-                max_examples=25, stateful_step_count=20, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow],
-            ),
-        )
-    finally:
-        server.clock.set(started)
+    await run_on_server(LedgerMachine, server, http, db, with_settings=settings(
+        max_examples=25, stateful_step_count=20, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    ))
