@@ -67,10 +67,12 @@ class Scheduler:
         async def tick(timestamp: int) -> None:  # procrastinate passes the tick's instant
             await self.run_job(job)
 
-        task = self.app.task(
-            name=task_name(job.name), lock=job.name, queueing_lock=job.name,
-            retry=procrastinate.RetryStrategy(max_attempts=3, exponential_wait=2),
-        )(tick)
+        # No procrastinate retry: a failed tick is redone by the next minute's tick (the run
+        # is recorded unsucceeded, so that tick does the work). A retry would put the failed
+        # job back to "todo" beside the next tick already queued under the same queueing
+        # lock; procrastinate refuses that (unique violation) and the job stays "doing",
+        # holding the job's lock, until the worker restarts (ADR 023).
+        task = self.app.task(name=task_name(job.name), lock=job.name, queueing_lock=job.name)(tick)
         self.app.periodic(cron=TICK, periodic_id=job.name)(task)
 
     async def run_job(self, job: scheduling.Job) -> scheduling.Outcome | None:
