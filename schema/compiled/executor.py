@@ -164,12 +164,12 @@ class CompiledReads:
                 return None
         if DENIED in text:
             return None
-        listed = writes is not None and writes.page is not None
-        if not statement.slots and not listed:
+        listed = writes.page if writes is not None else None  # a partner's page lists its merchants' ids
+        if not statement.slots and listed is None:
             return Answer(text=text)
         data: dict[str, Any] = orjson.loads(text)
-        if writes is not None and writes.page is not None:
-            del data[writes.page][LISTED]
+        if listed is not None:
+            del data[listed][LISTED]
         if statement.slots:
             computing = ComputeContext(now=now, today=business_date(now))
             if not self._fill(statement, data, computing):
