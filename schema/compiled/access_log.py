@@ -63,13 +63,16 @@ def logged(answer: str, reads: PartnerReads, params: Params, *, partner_id: str,
         exists = f"json_typeof({item}) = 'object'"
     scopes = params.add([scope for scope, _ in reads.fields], "text[]")
     fields = params.add([what for _, what in reads.fields], "text[]")
+    # The answer's JSON is parsed once, here: each merchant reached, and whether it exists.
     clean = f"(SELECT body::json AS doc FROM answer WHERE strpos(body, '{denied}') = 0) a"
+    reached = f"SELECT r.id, r.n, {exists} AS found FROM {clean}, {source} WHERE r.id IS NOT NULL"
     notes = (
         f"SELECT r.id AS merchant_id, {params.add(PUBLIC_SCOPE, 'text')} AS scope, '{_MERCHANT}' AS field, r.n AS seq"
-        f" FROM {clean}, {source} WHERE r.id IS NOT NULL"
+        " FROM reached r"
         # Every merchant's public read comes first, then each one's fields: seq orders them so.
-        f" UNION ALL SELECT r.id, f.scope, f.field, 1000000 * r.n + f.i FROM {clean}, {source},"
-        f" unnest({scopes}, {fields}) WITH ORDINALITY AS f(scope, field, i) WHERE r.id IS NOT NULL AND {exists}"
+        " UNION ALL SELECT r.id, f.scope, f.field, 1000000 * r.n + f.i FROM reached r,"
+        f" unnest({scopes}, {fields}) WITH ORDINALITY AS f(scope, field, i) WHERE r.found"
     )
     log = access_log_rows(notes, partner_id=partner_id, request_id=request_id, now=now)
-    return f"WITH answer AS MATERIALIZED (SELECT {answer} AS body), logged AS ({log}) SELECT body FROM answer", slots
+    return (f"WITH answer AS MATERIALIZED (SELECT {answer} AS body), reached AS MATERIALIZED ({reached}),"
+            f" logged AS ({log}) SELECT body FROM answer"), slots

@@ -60,7 +60,7 @@ from services.kernel.graph.compiled import (
 )
 from services.kernel.graph.pagination import MAX_PAGE_SIZE, decode_cursor
 from services.kernel.principal import Principal, Role
-from services.partners.graph import consenting
+from services.partners.graph import consents
 
 if TYPE_CHECKING:
     from schema.compiled.registry import Specs
@@ -137,7 +137,7 @@ class Planner:
         #: A partner's reads, one per root field that reaches merchants (see ``log``).
         self.reads: list[PartnerReads] = []
         self.root_key = ""
-        self._granted: dict[str | None, str] = {}
+        self._scope_params: dict[str | None, str | None] = {}
         self.scope = Scope(self.params, today)
         self._me: str | None = None
         self._partner: str | None = None
@@ -407,20 +407,17 @@ class Planner:
         if reads is None:
             raise NotCompilable(f"a partner's {parent}.{name} below a root's merchants")
         reads.fields.append((scope, f"{parent}.{name}"))
-        allowed = f"{row['id']} IN {self.granted(scope)}"
-        return f"CASE WHEN {allowed} THEN {sql} ELSE {DENIED_JSON} END"
+        return f"CASE WHEN {self.granted(row['id'], scope)} THEN {sql} ELSE {DENIED_JSON} END"
 
-    def granted(self, scope: str | None = None) -> str:
-        """A subquery of the merchants that granted the partner ``scope`` (any scope: None), read
-        in the statement's own snapshot (grants as of now, ADR 007); none for a scope its
-        token lacks."""
-        if scope not in self._granted:
-            if scope is not None and scope not in self.principal.scopes:
-                self._granted[scope] = "(SELECT NULL::bigint WHERE false)"
-            else:
-                named = None if scope is None else self.params.add(scope, "text")
-                self._granted[scope] = consenting(self.partner(), named)
-        return self._granted[scope]
+    def granted(self, merchant: str, scope: str | None = None) -> str:
+        """True where the merchant ``merchant`` (SQL) granted the partner ``scope`` (any scope:
+        None), read in the statement's own snapshot (grants as of now, ADR 007); false for a
+        scope its token lacks."""
+        if scope is not None and scope not in self.principal.scopes:
+            return "false"
+        if scope not in self._scope_params:
+            self._scope_params[scope] = None if scope is None else self.params.add(scope, "text")
+        return consents(self.partner(), merchant, self._scope_params[scope])
 
     def partner(self) -> str:
         """The asking partner's id as a parameter."""

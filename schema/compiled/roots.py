@@ -59,7 +59,7 @@ def _party_by_id(planner: Planner, type_name: str, nodes: list[FieldNode], pk: i
         merchant = planner.params.add(pk, "bigint")
         if principal.is_partner:
             one = _one(planner, type_name, nodes, merchant, planner.log([pk]))
-            return f"CASE WHEN {merchant} IN {planner.granted()} THEN {one} ELSE {DENIED_JSON} END"
+            return f"CASE WHEN {planner.granted(merchant)} THEN {one} ELSE {DENIED_JSON} END"
         if not may_reach_merchant(principal, pk):
             raise Fallback("this merchant did not grant access")
         return _one(planner, type_name, nodes, merchant)
@@ -153,7 +153,7 @@ class Merchants(RootSpec):
         query = planner.schema.query_type
         assert query is not None
         connection = query.fields["merchants"].type
-        only = planner.granted() if planner.principal.is_partner else None
+        only = planner.granted if planner.principal.is_partner else None
         return planner.page(
             object_type(connection), nodes, args,
             lambda limit, before: parties_rows(PartyKind.MERCHANT, limit, before, only=only),
@@ -200,7 +200,7 @@ class Entities(RootSpec):
         built = planner.object(_type(planner, "Merchant"), nodes, Row(alias), reads)
         source = parties_at(PartyKind.MERCHANT, planner.params.add(keys, "bigint[]"), alias)
         # A partner's consent is asked in the statement (its grants as of now), before the row.
-        refused = (f"WHEN {alias}_at.id IS NOT NULL AND {alias}_at.id NOT IN {planner.granted()}"
+        refused = (f"WHEN {alias}_at.id IS NOT NULL AND NOT {planner.granted(f'{alias}_at.id')}"
                    f" THEN {DENIED_JSON} " if partner else "")
         merchant = f"CASE {refused}WHEN {alias}.id IS NULL THEN {NULL} ELSE {built} END"
         return f"(SELECT '[' || string_agg({merchant}, ',' ORDER BY {alias}_at.n) || ']' FROM {source})"

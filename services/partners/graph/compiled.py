@@ -1,7 +1,7 @@
 """SQL of the partners service for the compiled read path (ADR 020).
 
 A partner's compiled read is one statement: it reads the partner's grants in the same
-snapshot as the data (``consenting``), and writes the access log in the same statement
+snapshot as the data (``consents``), and writes the access log in the same statement
 (``access_log_rows``), so that a partner's read costs one round trip, as an operator's.
 The rule the log follows is ``service.record_reads``'s: one row per (merchant, scope) a
 request read, its fields in the order first read, the rows in that order too;
@@ -11,11 +11,15 @@ request read, its fields in the order first read, the rows in that order too;
 from __future__ import annotations
 
 
-def consenting(partner_id: str, scope: str | None = None) -> str:
-    """A subquery of the merchants that granted the partner ``partner_id`` (SQL) ``scope`` (SQL
-    text; None: any scope), as ``grants_of`` reads them for the standard path."""
+def consents(partner_id: str, merchant: str, scope: str | None = None) -> str:
+    """True where the merchant ``merchant`` (SQL) granted the partner ``partner_id`` (SQL)
+    ``scope`` (SQL text; None: any scope), as ``grants_of`` reads them for the standard path.
+
+    One probe of the consents' primary key per merchant asked about: a partner that a
+    thousand merchants trust must not make each field of each merchant read them all
+    (``IN (SELECT merchant_id ...)`` hashed the partner's every grant once per field)."""
     granted = "" if scope is None else f" AND {scope} = ANY(scopes)"
-    return f"(SELECT merchant_id FROM partners.consents WHERE partner_id = {partner_id}{granted})"
+    return f"EXISTS (SELECT FROM partners.consents WHERE partner_id = {partner_id} AND merchant_id = {merchant}{granted})"
 
 
 def access_log_rows(notes: str, *, partner_id: str, request_id: str, now: str) -> str:

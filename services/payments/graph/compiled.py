@@ -6,7 +6,7 @@ beside it, and the differential tests hold the two to identical answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.kernel.graph.compiled import Leaf, Nested, Page, Row, Scope, iso_datetime, money
@@ -39,12 +39,12 @@ def one_payment(payment_id: str, alias: str) -> str:
     return f"payments.payments {alias} WHERE {alias}.id = {payment_id}"
 
 
-def parties_rows(kind: PartyKind, limit: str, before: str, *, only: str | None = None) -> str:
+def parties_rows(kind: PartyKind, limit: str, before: str, *, only: Callable[[str], str] | None = None) -> str:
     """Parties of ``kind``, newest first, as ``repository.parties_page`` pages them (``only``:
-    among the ids of this subquery)."""
-    among = "" if only is None else f" AND id IN {only}"
+    among those where this predicate of the party's id holds)."""
+    among = "" if only is None else f" AND {only('p.id')}"
     return (
-        f"SELECT * FROM payments.parties WHERE kind = '{kind.value}' AND id < coalesce({before}, {_AFTER_ALL})"
+        f"SELECT * FROM payments.parties p WHERE kind = '{kind.value}' AND id < coalesce({before}, {_AFTER_ALL})"
         f"{among} ORDER BY id DESC LIMIT {limit}"
     )
 
