@@ -1,16 +1,14 @@
-"""A partner's access log, listed by the compiled statement itself (ADR 020, 028).
+"""A partner's access log, written by the compiled statement itself (ADR 020).
 
 The standard path notes, in this order, the ``public`` read of each merchant a root
 reaches (``require_merchant_reach``; ``merchants`` notes each merchant it lists), then,
 for each of those merchants that exists, each scoped field read of it in the order the
 selection names them (``require_private_access``); ``record_reads`` writes one row per
 (merchant, scope). The planner collects the same facts per root (``PartnerReads``), and
-this module turns them into SQL notes over the statement's own answer, grouped into the
-rows ``record_reads`` would write and answered beside the data: the grants, the data and
-the log's rows in one round trip. The executor commits the rows through
-``services.partners.log_access`` (a group commit shared with the standard path) before the
-answer leaves. A statement whose answer carries the ``DENIED`` marker lists nothing: the
-standard path reruns the request and logs it.
+this module turns them into SQL notes over the statement's own answer, written by a
+data-modifying CTE of the same statement: the grants, the data and the log in one round
+trip. A statement whose answer carries the ``DENIED`` marker writes nothing: the standard
+path reruns the request and logs it.
 """
 
 from __future__ import annotations
@@ -42,17 +40,19 @@ class PartnerReads:
 
 @dataclass(frozen=True)
 class LogSlots:
-    """A logged statement answers two columns, the answer and its access-log rows
-    (``access_log_rows``); ``page``: the root key of a page whose listed ids (``LISTED``)
-    leave the answer."""
+    """Where the request's id and time go in a logged statement's parameters, and the root
+    key of a page whose listed ids (``LISTED``) leave the answer."""
 
+    request_id: int
+    now: int
     page: str | None = None
 
 
-def logged(answer: str, reads: PartnerReads, params: Params, *, denied: str) -> tuple[str, LogSlots]:
-    """The statement answering ``answer`` (SQL text of the ``data``) and listing the rows ``reads`` log."""
+def logged(answer: str, reads: PartnerReads, params: Params, *, partner_id: str, denied: str) -> tuple[str, LogSlots]:
+    """The statement answering ``answer`` (SQL text of the ``data``) and writing ``reads``."""
+    request_id, now = params.add(None, "text"), params.add(None, "timestamptz")
     key = reads.key
-    slots = LogSlots(key if reads.reached is None else None)
+    slots = LogSlots(len(params.values) - 2, len(params.values) - 1, key if reads.reached is None else None)
     if reads.reached is None:
         listed = f"json_array_elements_text(a.doc -> '{key}' -> '{LISTED}')"
         source = f"LATERAL (SELECT e.value::bigint AS id, e.n FROM {listed} WITH ORDINALITY AS e(value, n)) r"
@@ -73,5 +73,6 @@ def logged(answer: str, reads: PartnerReads, params: Params, *, denied: str) -> 
         " UNION ALL SELECT r.id, f.scope, f.field, 1000000 * r.n + f.i FROM reached r,"
         f" unnest({scopes}, {fields}) WITH ORDINALITY AS f(scope, field, i) WHERE r.found"
     )
-    return (f"WITH answer AS MATERIALIZED (SELECT {answer} AS body), reached AS MATERIALIZED ({reached})"
-            f" SELECT body, ({access_log_rows(notes)}) FROM answer"), slots
+    log = access_log_rows(notes, partner_id=partner_id, request_id=request_id, now=now)
+    return (f"WITH answer AS MATERIALIZED (SELECT {answer} AS body), reached AS MATERIALIZED ({reached}),"
+            f" logged AS ({log}) SELECT body FROM answer"), slots

@@ -47,7 +47,6 @@ from services.kernel.clock import business_date
 from services.kernel.graph.compiled import ComputeContext
 from services.kernel.graph.context import GraphContext
 from services.kernel.principal import Principal
-from services.partners import AccessRow, log_access
 
 log = logging.getLogger(__name__)
 
@@ -153,27 +152,19 @@ class CompiledReads:
         return "mutation" if document is not None and _is_mutation(document, operation_name) else "query"
 
     async def _read(self, context: GraphContext, statement: Statement, now: datetime) -> Answer | None:
-        writes, notes = statement.log, None
+        params, writes = statement.params, statement.log
+        if writes is not None:  # a partner's: the statement writes its access log too (ADR 020)
+            params = list(params)
+            params[writes.request_id], params[writes.now] = context.request_id, context.clock.now()
         async with context.pool.acquire() as conn:
             try:
-                if writes is None:
-                    text: str = await conn.fetchval(statement.sql, *statement.params)
-                else:  # a partner's: the answer, and the access-log rows it makes (ADR 020, 028)
-                    text, notes = await conn.fetchrow(statement.sql, *statement.params)
+                text: str = await conn.fetchval(statement.sql, *params)
             except (asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.exception("compiled statement failed; the standard path answers")
                 return None
         if DENIED in text:
             return None
-        answer = self._complete(statement, text, now)
-        # Logged last: an answer the standard path must give after all is logged by it, once.
-        if answer is None or (notes is not None and not await self._log_reads(context, notes)):
-            return None
-        return answer
-
-    def _complete(self, statement: Statement, text: str, now: datetime) -> Answer | None:
-        """The statement's answer with its computed fields filled (None: one could not be)."""
-        listed = statement.log.page if statement.log is not None else None  # a partner's page lists its merchants' ids
+        listed = writes.page if writes is not None else None  # a partner's page lists its merchants' ids
         if not statement.slots and listed is None:
             return Answer(text=text)
         data: dict[str, Any] = orjson.loads(text)
@@ -184,22 +175,6 @@ class CompiledReads:
             if not self._fill(statement, data, computing):
                 return None
         return Answer(values=data)
-
-    @staticmethod
-    async def _log_reads(context: GraphContext, notes: str) -> bool:
-        """Commit a partner's access-log rows before its answer leaves; False if they could
-        not be (the standard path then answers, and logs, itself)."""
-        principal = context.principal
-        assert principal is not None and principal.partner_id is not None
-        now = context.clock.now()
-        rows = [AccessRow(principal.partner_id, merchant, scope, tuple(fields), context.request_id, now)
-                for merchant, scope, fields in orjson.loads(notes)]
-        try:
-            await log_access(context.pool, rows)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-            log.exception("the access log could not be written; the standard path answers")
-            return False
-        return True
 
     def _statement(self, query: str, document: DocumentNode, operation_name: str | None,
                    variables: Mapping[str, Any] | None, principal: Principal, now: datetime) -> Statement:

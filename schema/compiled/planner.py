@@ -164,7 +164,7 @@ class Planner:
             # Several roots' reads interleave on the standard path as their loaders answer.
             raise NotCompilable("a partner's reads from more than one root field")
         if self.reads:
-            sql, log = logged(answer, self.reads[0], self.params, denied=DENIED)
+            sql, log = logged(answer, self.reads[0], self.params, partner_id=self.partner(), denied=DENIED)
             return Statement(sql, self.params.values, self.slots, log)
         return Statement(f"SELECT {answer}", self.params.values, self.slots)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from services.partners.access_log import log_access
-from services.partners.models import PUBLIC_SCOPE, SCOPES, AccessRow, Partner
+from services.partners.models import PUBLIC_SCOPE, SCOPES, Partner
 from services.partners.repository import partners_by_ids
 from services.partners.service import create_partner, grant_access, grants_of, record_reads
 
 __all__ = [
-    "PUBLIC_SCOPE", "SCOPES", "AccessRow", "Partner", "create_partner", "grant_access", "grants_of", "log_access",
-    "partners_by_ids", "record_reads",
+    "PUBLIC_SCOPE", "SCOPES", "Partner", "create_partner", "grant_access", "grants_of", "partners_by_ids",
+    "record_reads",
 ]

@@ -34,16 +34,3 @@ class AccessRecord:
     fields: tuple[str, ...]
     request_id: str
     accessed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class AccessRow:
-    """One access-log row to write: what a partner read of one merchant under one scope in
-    one request, its fields in the order first read."""
-
-    partner_id: int
-    merchant_id: int
-    scope: str
-    fields: tuple[str, ...]
-    request_id: str
-    accessed_at: datetime

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.partners.models import AccessRecord, AccessRow, Consent, Partner
+from services.partners.models import AccessRecord, Consent, Partner
 
 
 async def insert_partner(conn: asyncpg.Connection, *, name: str, now: datetime) -> Partner:
@@ -57,22 +57,26 @@ async def grants_of(conn: asyncpg.Connection | asyncpg.Pool, partner_id: int) ->
     return [(row["merchant_id"], row["scope"]) for row in rows]
 
 
-async def insert_access_records(conn: asyncpg.Connection | asyncpg.Pool, rows: Sequence[AccessRow]) -> None:
-    """The rows, in this order (their ids ascend so), in one INSERT."""
+async def insert_access_records(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    partner_id: int,
+    reads: Sequence[tuple[int, str, Sequence[str]]],
+    request_id: str,
+    now: datetime,
+) -> None:
     await conn.execute(
         """
         INSERT INTO partners.access_log (partner_id, merchant_id, scope, fields, request_id, accessed_at)
-        SELECT r.partner_id, r.merchant_id, r.scope, string_to_array(r.fields, ','), r.request_id, r.accessed_at
-          FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-               WITH ORDINALITY AS r(partner_id, merchant_id, scope, fields, request_id, accessed_at, n)
-         ORDER BY r.n
+        SELECT $1, r.merchant_id, r.scope, string_to_array(r.fields, ','), $5, $6
+          FROM unnest($2::bigint[], $3::text[], $4::text[]) AS r(merchant_id, scope, fields)
         """,
-        [r.partner_id for r in rows],
-        [r.merchant_id for r in rows],
-        [r.scope for r in rows],
-        [",".join(r.fields) for r in rows],
-        [r.request_id for r in rows],
-        [r.accessed_at for r in rows],
+        partner_id,
+        [r[0] for r in reads],
+        [r[1] for r in reads],
+        [",".join(r[2]) for r in reads],
+        request_id,
+        now,
     )
 
 

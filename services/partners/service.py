@@ -11,8 +11,7 @@ import asyncpg
 from services.kernel.errors import DomainError, ErrorCode
 from services.kernel.text import check_visible
 from services.partners import repository
-from services.partners.access_log import log_access
-from services.partners.models import SCOPES, AccessRow, Consent, Partner
+from services.partners.models import SCOPES, Consent, Partner
 
 
 async def create_partner(conn: asyncpg.Connection, *, name: str, now: datetime) -> Partner:
@@ -51,11 +50,13 @@ async def grants_of(pool: asyncpg.Pool, partner_id: int) -> frozenset[tuple[int,
 async def record_reads(
     pool: asyncpg.Pool, *, partner_id: int, reads: Iterable[tuple[int, str, str]], request_id: str, now: datetime
 ) -> None:
-    """One access-log row per (merchant, scope) read in a request, listing the fields in
-    the order first read; the rows in the order first read too."""
+    """One access-log row per (merchant, scope) read in a request, listing the fields."""
     fields: dict[tuple[int, str], list[str]] = defaultdict(list)
     for merchant_id, scope, field in reads:
         if field not in fields[(merchant_id, scope)]:
             fields[(merchant_id, scope)].append(field)
-    await log_access(pool, [AccessRow(partner_id, merchant, scope, tuple(named), request_id, now)
-                            for (merchant, scope), named in fields.items()])
+    if fields:
+        await repository.insert_access_records(
+            pool, partner_id=partner_id, reads=[(m, s, f) for (m, s), f in fields.items()], request_id=request_id,
+            now=now,
+        )
