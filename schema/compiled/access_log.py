@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.kernel.graph.compiled import Params
-from services.partners import PUBLIC_SCOPE
+from services.partners import PUBLIC_SCOPE, group_reads
 from services.partners.graph import access_log_rows
+from services.payments import PartyKind
+from services.payments.graph import one_party
 
 #: Beside a partner's page of merchants: the ids it listed, for the access log (taken out of the answer).
 LISTED = "fingraph:listed:3b9f0c"
@@ -49,30 +51,43 @@ class LogSlots:
 
 
 def logged(answer: str, reads: PartnerReads, params: Params, *, partner_id: str, denied: str) -> tuple[str, LogSlots]:
-    """The statement answering ``answer`` (SQL text of the ``data``) and writing ``reads``."""
+    """The statement answering ``answer`` (SQL text of the ``data``) and writing ``reads``.
+
+    The rows are grouped here, by ``group_reads`` (the standard path's rule), from what the
+    plan knows: the merchants reached and the fields read of each. The statement adds the
+    facts only the data holds: which merchants reached by id exist (a probe of the row,
+    not a parse of the answer), or which merchants a page listed."""
     request_id, now = params.add(None, "text"), params.add(None, "timestamptz")
     key = reads.key
     slots = LogSlots(len(params.values) - 2, len(params.values) - 1, key if reads.reached is None else None)
+    answered = f"(SELECT FROM answer WHERE strpos(body, '{denied}') = 0) answered"
     if reads.reached is None:
-        listed = f"json_array_elements_text(a.doc -> '{key}' -> '{LISTED}')"
-        source = f"LATERAL (SELECT e.value::bigint AS id, e.n FROM {listed} WITH ORDINALITY AS e(value, n)) r"
-        exists = "true"
+        # One merchant's rows, repeated for each listed one after every public read, as
+        # the standard path notes a page (all public reads, then each merchant's fields).
+        template = group_reads((0, scope, what) for scope, what in reads.fields)
+        scopes = params.add([scope for _, scope, _ in template], "text[]")
+        fields = params.add([",".join(named) for _, _, named in template], "text[]")
+        listed = (f"SELECT e.value::bigint AS id, e.n FROM answer, json_array_elements_text(body::json -> '{key}'"
+                  f" -> '{LISTED}') WITH ORDINALITY AS e(value, n) WHERE strpos(body, '{denied}') = 0")
+        rows = (
+            f"SELECT l.id AS merchant_id, {params.add(PUBLIC_SCOPE, 'text')} AS scope, ARRAY['{_MERCHANT}'] AS fields,"
+            f" l.n AS seq FROM ({listed}) l UNION ALL SELECT l.id, t.scope, string_to_array(t.fields, ','),"
+            f" 1000000 * l.n + t.i FROM ({listed}) l, unnest({scopes}, {fields}) WITH ORDINALITY AS t(scope, fields, i)"
+        )
     else:
-        source = f"unnest({params.add(reads.reached, 'bigint[]')}) WITH ORDINALITY AS r(id, n)"
-        item = f"a.doc -> '{key}' -> (r.n - 1)::int" if reads.batch else f"a.doc -> '{key}'"
-        exists = f"json_typeof({item}) = 'object'"
-    scopes = params.add([scope for scope, _ in reads.fields], "text[]")
-    fields = params.add([what for _, what in reads.fields], "text[]")
-    # The answer's JSON is parsed once, here: each merchant reached, and whether it exists.
-    clean = f"(SELECT body::json AS doc FROM answer WHERE strpos(body, '{denied}') = 0) a"
-    reached = f"SELECT r.id, r.n, {exists} AS found FROM {clean}, {source} WHERE r.id IS NOT NULL"
-    notes = (
-        f"SELECT r.id AS merchant_id, {params.add(PUBLIC_SCOPE, 'text')} AS scope, '{_MERCHANT}' AS field, r.n AS seq"
-        " FROM reached r"
-        # Every merchant's public read comes first, then each one's fields: seq orders them so.
-        " UNION ALL SELECT r.id, f.scope, f.field, 1000000 * r.n + f.i FROM reached r,"
-        f" unnest({scopes}, {fields}) WITH ORDINALITY AS f(scope, field, i) WHERE r.found"
-    )
-    log = access_log_rows(notes, partner_id=partner_id, request_id=request_id, now=now)
-    return (f"WITH answer AS MATERIALIZED (SELECT {answer} AS body), reached AS MATERIALIZED ({reached}),"
-            f" logged AS ({log}) SELECT body FROM answer"), slots
+        reached = [merchant for merchant in reads.reached if merchant is not None]
+        notes = [(merchant, PUBLIC_SCOPE, _MERCHANT) for merchant in reached]
+        notes += [(merchant, scope, what) for merchant in reached for scope, what in reads.fields]
+        grouped = group_reads(notes)
+        merchants = params.add([merchant for merchant, _, _ in grouped], "bigint[]")
+        scopes = params.add([scope for _, scope, _ in grouped], "text[]")
+        fields = params.add([",".join(named) for _, _, named in grouped], "text[]")
+        exists = f"EXISTS (SELECT FROM {one_party(PartyKind.MERCHANT, 'r.merchant_id', 'logged_merchant')})"
+        # A merchant's public read is logged whether it exists or not; its fields only if it does.
+        rows = (
+            f"SELECT r.merchant_id, r.scope, string_to_array(r.fields, ',') AS fields, r.n AS seq FROM {answered},"
+            f" unnest({merchants}, {scopes}, {fields}) WITH ORDINALITY AS r(merchant_id, scope, fields, n)"
+            f" WHERE r.scope = '{PUBLIC_SCOPE}' OR {exists}"
+        )
+    log = access_log_rows(rows, partner_id=partner_id, request_id=request_id, now=now)
+    return f"WITH answer AS MATERIALIZED (SELECT {answer} AS body), logged AS ({log}) SELECT body FROM answer", slots

@@ -47,16 +47,21 @@ async def grants_of(pool: asyncpg.Pool, partner_id: int) -> frozenset[tuple[int,
     return frozenset(await repository.grants_of(pool, partner_id))
 
 
-async def record_reads(
-    pool: asyncpg.Pool, *, partner_id: int, reads: Iterable[tuple[int, str, str]], request_id: str, now: datetime
-) -> None:
-    """One access-log row per (merchant, scope) read in a request, listing the fields."""
+def group_reads(reads: Iterable[tuple[int, str, str]]) -> list[tuple[int, str, list[str]]]:
+    """The access log's rows for a request's reads (merchant, scope, field), in the order
+    noted: one per (merchant, scope), in the order first read, listing its fields in the
+    order first read. Both read paths log by this rule (ADR 020)."""
     fields: dict[tuple[int, str], list[str]] = defaultdict(list)
     for merchant_id, scope, field in reads:
         if field not in fields[(merchant_id, scope)]:
             fields[(merchant_id, scope)].append(field)
-    if fields:
-        await repository.insert_access_records(
-            pool, partner_id=partner_id, reads=[(m, s, f) for (m, s), f in fields.items()], request_id=request_id,
-            now=now,
-        )
+    return [(merchant_id, scope, named) for (merchant_id, scope), named in fields.items()]
+
+
+async def record_reads(
+    pool: asyncpg.Pool, *, partner_id: int, reads: Iterable[tuple[int, str, str]], request_id: str, now: datetime
+) -> None:
+    """One access-log row per (merchant, scope) read in a request, listing the fields (``group_reads``)."""
+    rows = group_reads(reads)
+    if rows:
+        await repository.insert_access_records(pool, partner_id=partner_id, reads=rows, request_id=request_id, now=now)

@@ -3,9 +3,10 @@
 A partner's compiled read is one statement: it reads the partner's grants in the same
 snapshot as the data (``consents``), and writes the access log in the same statement
 (``access_log_rows``), so that a partner's read costs one round trip, as an operator's.
-The rule the log follows is ``service.record_reads``'s: one row per (merchant, scope) a
-request read, its fields in the order first read, the rows in that order too;
-``tests/compiled/test_partner_reads.py`` holds the two to identical rows.
+The rule the log follows is ``service.group_reads``'s, applied when the statement is
+planned (``schema/compiled/access_log.py``): one row per (merchant, scope) a request read,
+its fields in the order first read, the rows in that order too;
+``tests/compiled/test_partner_reads.py`` holds the two paths to identical rows.
 """
 
 from __future__ import annotations
@@ -19,16 +20,14 @@ def consents(partner_id: str, merchant: str, scope: str | None = None) -> str:
     thousand merchants trust must not make each field of each merchant read them all
     (``IN (SELECT merchant_id ...)`` hashed the partner's every grant once per field)."""
     granted = "" if scope is None else f" AND {scope} = ANY(scopes)"
-    return f"EXISTS (SELECT FROM partners.consents WHERE partner_id = {partner_id} AND merchant_id = {merchant}{granted})"
+    return (f"EXISTS (SELECT FROM partners.consents"
+            f" WHERE partner_id = {partner_id} AND merchant_id = {merchant}{granted})")
 
 
-def access_log_rows(notes: str, *, partner_id: str, request_id: str, now: str) -> str:
-    """An INSERT of the access-log rows of ``notes``: a SELECT of the reads ``(merchant_id,
-    scope, field, seq)`` in the order ``seq`` (a read noted twice counts at its first)."""
+def access_log_rows(rows: str, *, partner_id: str, request_id: str, now: str) -> str:
+    """An INSERT of the access-log rows ``rows`` (a SELECT of ``(merchant_id, scope, fields,
+    seq)``, already grouped by ``service.group_reads``'s rule), in the order ``seq``."""
     return (
         "INSERT INTO partners.access_log (partner_id, merchant_id, scope, fields, request_id, accessed_at)"
-        f" SELECT {partner_id}, merchant_id, scope, array_agg(field ORDER BY first), {request_id}, {now}"
-        " FROM (SELECT merchant_id, scope, field, min(seq) AS first"
-        f" FROM ({notes}) noted GROUP BY merchant_id, scope, field) reads"
-        " GROUP BY merchant_id, scope ORDER BY min(first)"
+        f" SELECT {partner_id}, merchant_id, scope, fields, {request_id}, {now} FROM ({rows}) r ORDER BY seq"
     )
