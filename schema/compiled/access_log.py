@@ -60,19 +60,19 @@ def logged(answer: str, reads: PartnerReads, params: Params, *, partner_id: str,
     request_id, now = params.add(None, "text"), params.add(None, "timestamptz")
     key = reads.key
     slots = LogSlots(len(params.values) - 2, len(params.values) - 1, key if reads.reached is None else None)
-    answered = f"(SELECT FROM answer WHERE strpos(body, '{denied}') = 0) answered"
+    answered = f"(SELECT body FROM answer WHERE strpos(body, '{denied}') = 0) answered"
+    listing = ""
     if reads.reached is None:
         # One merchant's rows, repeated for each listed one after every public read, as
         # the standard path notes a page (all public reads, then each merchant's fields).
-        template = group_reads((0, scope, what) for scope, what in reads.fields)
-        scopes = params.add([scope for _, scope, _ in template], "text[]")
-        fields = params.add([",".join(named) for _, _, named in template], "text[]")
-        listed = (f"SELECT e.value::bigint AS id, e.n FROM answer, json_array_elements_text(body::json -> '{key}'"
-                  f" -> '{LISTED}') WITH ORDINALITY AS e(value, n) WHERE strpos(body, '{denied}') = 0")
+        scopes, fields = _row_params(params, group_reads((0, scope, what) for scope, what in reads.fields))
+        # The page's ids, parsed out of the answer once for both halves of the rows.
+        listing = (f", listed AS MATERIALIZED (SELECT e.value::bigint AS id, e.n FROM {answered},"
+                   f" json_array_elements_text(body::json -> '{key}' -> '{LISTED}') WITH ORDINALITY AS e(value, n))")
         rows = (
             f"SELECT l.id AS merchant_id, {params.add(PUBLIC_SCOPE, 'text')} AS scope, ARRAY['{_MERCHANT}'] AS fields,"
-            f" l.n AS seq FROM ({listed}) l UNION ALL SELECT l.id, t.scope, string_to_array(t.fields, ','),"
-            f" 1000000 * l.n + t.i FROM ({listed}) l, unnest({scopes}, {fields}) WITH ORDINALITY AS t(scope, fields, i)"
+            " l.n AS seq FROM listed l UNION ALL SELECT l.id, t.scope, string_to_array(t.fields, ','),"
+            f" 1000000 * l.n + t.i FROM listed l, unnest({scopes}, {fields}) WITH ORDINALITY AS t(scope, fields, i)"
         )
     else:
         reached = [merchant for merchant in reads.reached if merchant is not None]
@@ -80,8 +80,7 @@ def logged(answer: str, reads: PartnerReads, params: Params, *, partner_id: str,
         notes += [(merchant, scope, what) for merchant in reached for scope, what in reads.fields]
         grouped = group_reads(notes)
         merchants = params.add([merchant for merchant, _, _ in grouped], "bigint[]")
-        scopes = params.add([scope for _, scope, _ in grouped], "text[]")
-        fields = params.add([",".join(named) for _, _, named in grouped], "text[]")
+        scopes, fields = _row_params(params, grouped)
         exists = f"EXISTS (SELECT FROM {one_party(PartyKind.MERCHANT, 'r.merchant_id', 'logged_merchant')})"
         # A merchant's public read is logged whether it exists or not; its fields only if it does.
         rows = (
@@ -90,4 +89,11 @@ def logged(answer: str, reads: PartnerReads, params: Params, *, partner_id: str,
             f" WHERE r.scope = '{PUBLIC_SCOPE}' OR {exists}"
         )
     log = access_log_rows(rows, partner_id=partner_id, request_id=request_id, now=now)
-    return f"WITH answer AS MATERIALIZED (SELECT {answer} AS body), logged AS ({log}) SELECT body FROM answer", slots
+    return (f"WITH answer AS MATERIALIZED (SELECT {answer} AS body){listing}, logged AS ({log})"
+            " SELECT body FROM answer"), slots
+
+
+def _row_params(params: Params, grouped: list[tuple[int, str, list[str]]]) -> tuple[str, str]:
+    """Parameters of grouped rows' scopes and fields (each row's fields as one comma-joined text)."""
+    return (params.add([scope for _, scope, _ in grouped], "text[]"),
+            params.add([",".join(named) for _, _, named in grouped], "text[]"))
